@@ -1,0 +1,106 @@
+"""What a test case is: the inputs it makes, the code it runs, and how it is judged.
+
+A case runs the same `run(module, inputs)` twice: on the hidden reference in the
+trusted process (the expected output) and on the student's module in a sandboxed
+child (the actual output). Only plain data crosses between them: None, bool, int,
+float, str, numpy arrays, and lists / tuples / dicts (str keys) of those.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from types import ModuleType
+from typing import Any, Literal
+
+import numpy as np
+
+Data = Any  # plain data, see the module docstring
+Visibility = Literal["visible", "hidden"]  # Gradescope's names: public / hidden
+
+
+@dataclass(frozen=True)
+class Verdict:
+    passed: bool
+    message: str = ""
+
+
+Check = Callable[[Data, Data], Verdict]  # (actual, expected) -> Verdict; expected is None without a reference
+
+
+def no_inputs(rng: np.random.Generator) -> Data:
+    return None
+
+
+@dataclass(frozen=True)
+class Case:
+    """One graded case. `target` is the API.md name it exercises ("mse", "Value.add", "Adam")."""
+
+    name: str
+    target: str
+    points: float
+    run: Callable[[ModuleType, Data], Data]
+    check: Check
+    make_inputs: Callable[[np.random.Generator], Data] = no_inputs
+    visibility: Visibility = "hidden"
+    timeout: float = 10.0
+    uses_reference: bool = True  # False for property cases: `check` gets expected=None
+    needs_cuda: bool = False
+    description: str = ""  # what the case checks, in a student's words; shown for visible cases
+
+    @property
+    def visible(self) -> bool:
+        return self.visibility == "visible"
+
+
+@dataclass(frozen=True)
+class AssignmentSpec:
+    name: str
+    framework: Literal["numpy", "torch"]
+    cases: tuple[Case, ...]
+
+    def __post_init__(self) -> None:
+        names = [c.name for c in self.cases]
+        if len(set(names)) != len(names):
+            raise ValueError(f"{self.name}: duplicate case names")
+
+    @property
+    def max_points(self) -> float:
+        return sum(c.points for c in self.cases)
+
+    @property
+    def public_cases(self) -> tuple[Case, ...]:
+        return tuple(c for c in self.cases if c.visible)
+
+    def case(self, name: str) -> Case:
+        for c in self.cases:
+            if c.name == name:
+                return c
+        raise KeyError(name)
+
+
+PUBLIC_STUDENT = "public"  # the seed owner of `dlgrade check` and of the shipped expected outputs
+
+
+def case_seed(student: str, assignment: str, case: str) -> int:
+    """A per-student variant: same (student, assignment, case) -> same inputs, on any machine."""
+    digest = hashlib.sha256(f"{student}\0{assignment}\0{case}".encode()).digest()
+    return int.from_bytes(digest[:8], "little")
+
+
+def case_rng(student: str, assignment: str, case: str) -> np.random.Generator:
+    return np.random.default_rng(case_seed(student, assignment, case))
+
+
+def evaluate_trusted(case: Case, module: ModuleType, reference: ModuleType | None,
+                     student: str, assignment: str) -> Verdict:
+    """Run one case in this process on trusted code (the reference, tests' own modules).
+
+    Never for student code: that runs only in the sandbox (grader.sandbox).
+    """
+    inputs = case.make_inputs(case_rng(student, assignment, case.name))
+    expected = case.run(reference, inputs) if (case.uses_reference and reference is not None) else None
+    inputs = case.make_inputs(case_rng(student, assignment, case.name))  # fresh: run may mutate
+    actual = case.run(module, inputs)
+    return case.check(actual, expected)
