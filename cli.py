@@ -95,9 +95,325 @@ def list_assignments() -> None:
 
 # ---------------------------------------------------------------- class scale (issue 5)
 
+import pathlib  # noqa: E402
+
+CourseOpt = Annotated[pathlib.Path | None, typer.Option(
+    "--course", help="Course config (default: ./course.toml when there is one).")]
+GradebookOpt = Annotated[pathlib.Path, typer.Option("--db", help="The SQLite gradebook.")]
+
+
+@app.command("submit")
+@user_errors
+def submit_cmd(
+    assignment: Annotated[str, typer.Argument(help="Assignment name, e.g. losses.")],
+    student: Annotated[str, typer.Option("--student", help="Your student id (A-Z a-z 0-9 . _ -).")],
+    file: Annotated[pathlib.Path | None, typer.Option(
+        "--file", help="The file to hand in (default: assignments/<A>.py, else ./<A>.py).")] = None,
+    exchange: Annotated[pathlib.Path | None, typer.Option(
+        "--exchange", help="Exchange folder (default: the course config's, else ./submissions).")] = None,
+    course: CourseOpt = None,
+) -> None:
+    """Hand in an assignment: copy it into the exchange folder with a manifest."""
+    from grader.course import DEFAULT_EXCHANGE, find_course
+    from grader.late import late_days
+    from grader.submit import default_file, submit
+
+    cfg = find_course(course)
+    folder = exchange or (cfg.exchange_dir if cfg else DEFAULT_EXCHANGE)
+    done = submit(assignment, student, file or default_file(assignment), folder)
+    console.print(f"submitted [bold]{assignment}[/] for [bold]{student}[/]: {done.path} "
+                  f"(sha256 {done.entry['sha256'][:12]}…, {done.entry['submitted_at']})")
+    if done.previous is not None:
+        console.print(f"the earlier submission is kept as {done.previous}")
+    due = cfg.due_date(assignment) if cfg else None
+    if due is not None:
+        days = late_days(done.submitted_at, due)
+        console.print(f"due {due.isoformat()}: " + (f"[yellow]{days} day(s) late[/]" if days else "on time"))
+
+
+def _grade_class(directory: pathlib.Path, *, db: pathlib.Path, assignments: list[str] | None,
+                 jobs: int | None, feedback_dir: pathlib.Path | None, force: bool,
+                 course: Any, wait: float) -> None:
+    from grader.batch import RichProgress, grade_class, summary_renderables
+
+    result = grade_class(directory, db=db, assignments=assignments, jobs=jobs,
+                         feedback_dir=feedback_dir, force=force, course=course,
+                         progress=RichProgress(err_console), lock_wait=wait)
+    batch = result.batch
+    console.print(f"graded {len(batch.graded) - len(batch.errors)}, skipped {len(batch.skipped)} "
+                  f"(already graded) in {batch.seconds:.1f} s ({batch.per_minute:.0f} submissions/min); "
+                  f"gradebook: {db}")
+    for renderable in summary_renderables(result.records):
+        console.print(renderable)
+    if result.feedback is not None:
+        console.print(f"feedback: {len(result.feedback.students) // 2} students in "
+                      f"{result.feedback.summary.parent / 'students'}; instructor summary: "
+                      f"{result.feedback.summary}")
+    if batch.errors:
+        for o in batch.errors:
+            err_console.print(f"[red]grader error[/] on {o.submission.path}: {o.error}", highlight=False)
+        err_console.print(f"{len(batch.errors)} submission(s) could not be graded; rerun to retry them")
+        raise typer.Exit(1)
+
+
+@app.command("grade-batch")
+@user_errors
+def grade_batch_cmd(
+    directory: Annotated[pathlib.Path, typer.Argument(
+        metavar="DIR", help="Exchange folder: DIR/<student>/<assignment>.py")],
+    assignment: Annotated[list[str] | None, typer.Option(
+        "--assignment", "-a", help="Only this assignment (repeatable).")] = None,
+    jobs: Annotated[int | None, typer.Option("--jobs", "-j", help="Parallel graders (default: CPU cores).")] = None,
+    db: GradebookOpt = pathlib.Path("gradebook.db"),
+    feedback_dir: Annotated[pathlib.Path | None, typer.Option(
+        "--feedback-dir", help="Write per-student feedback and the instructor summary here.")] = None,
+    force: Annotated[bool, typer.Option("--force", help="Regrade submissions already graded.")] = False,
+    course: CourseOpt = None,
+    wait: Annotated[float, typer.Option(
+        "--wait", help="Seconds to wait for another batch on the same gradebook (default: refuse).")] = 0.0,
+) -> None:
+    """Grade a whole class in parallel into the gradebook; print a summary."""
+    from grader.course import find_course
+
+    _grade_class(directory, db=db, assignments=assignment, jobs=jobs, feedback_dir=feedback_dir,
+                 force=force, course=find_course(course), wait=wait)
+
+
+@app.command("demo")
+@user_errors
+def demo_cmd(
+    out: Annotated[pathlib.Path, typer.Option("--out", help="Where the gradebook and feedback go.")] = pathlib.Path("demo-out"),
+    jobs: Annotated[int | None, typer.Option("--jobs", "-j", help="Parallel graders (default: CPU cores).")] = None,
+) -> None:
+    """Grade the bundled example class (examples/) into demo-out/."""
+    from grader.catalog import ROOT
+    from grader.course import load_course
+
+    examples = ROOT / "examples"
+    out.mkdir(parents=True, exist_ok=True)
+    _grade_class(examples / "submissions", db=out / "gradebook.db", assignments=None, jobs=jobs,
+                 feedback_dir=out / "feedback", force=True,
+                 course=load_course(examples / "course.toml"), wait=0.0)
+
+
+gradebook_app = typer.Typer(help="The SQLite gradebook: show and export grades.",
+                            no_args_is_help=True, rich_markup_mode="rich")
+app.add_typer(gradebook_app, name="gradebook")
+
+
+@gradebook_app.command("show")
+@user_errors
+def gradebook_show(
+    student: Annotated[str | None, typer.Option("--student", help="One student's cases in detail.")] = None,
+    db: GradebookOpt = pathlib.Path("gradebook.db"),
+) -> None:
+    """Current grades: a row per student, or one student's cases."""
+    from grader.batch import summary_renderables
+    from grader.gradebook import Gradebook
+
+    with Gradebook(db, create=False) as gb:
+        records = gb.current(students=[student] if student else None)
+        names = list(gb.assignments())
+    if student is not None:
+        if not records:
+            raise UserError(f"no student {student!r} in {db}")
+        for r in records:
+            late = f", {r.late_days} day(s) late −{r.penalty:g}" if r.late_days else ""
+            table = Table(title=f"{student} · {r.assignment}: {r.score:g} / {r.max_score:g}{late} "
+                                f"(graded {r.graded_at}, sha256 {r.sha256[:12]}…)")
+            for col in ("case", "target", "points", "status", "visibility", "message"):
+                table.add_column(col, overflow="fold")
+            for t in r.report.tests:
+                style = {"passed": "green", "failed": "red"}.get(t.status, "yellow")
+                table.add_row(t.name, t.target, f"{t.points:g}/{t.max_points:g}",
+                              f"[{style}]{t.status}[/]", t.visibility, t.message[:300])
+            console.print(table)
+        return
+    if not records:
+        console.print(f"{db}: no grades yet")
+        return
+    table = Table(title=f"gradebook {db}")
+    table.add_column("student")
+    for name in names:
+        table.add_column(name, justify="right")
+    table.add_column("total", justify="right")
+    by_student: dict[str, dict[str, Any]] = {}
+    for r in records:
+        by_student.setdefault(r.student, {})[r.assignment] = r
+    for sid, recs in by_student.items():
+        cells = [f"{recs[n].score:g}" + (f" [yellow]({recs[n].late_days}d late)[/]" if recs[n].late_days else "")
+                 if n in recs else "—" for n in names]
+        table.add_row(sid, *cells, f"{sum(r.score for r in recs.values()):g}")
+    console.print(table)
+    for renderable in summary_renderables(records):
+        console.print(renderable)
+
+
+@gradebook_app.command("export")
+@user_errors
+def gradebook_export(
+    out: Annotated[pathlib.Path, typer.Argument(
+        metavar="OUT", help="A file for csv/json, a folder for gradescope.")],
+    fmt: Annotated[str, typer.Option("--format", help="csv, json or gradescope.")] = "csv",
+    db: GradebookOpt = pathlib.Path("gradebook.db"),
+) -> None:
+    """Export the current grades: CSV (a row per student), JSON, or Gradescope results.json files."""
+    from grader.export import export
+    from grader.gradebook import Gradebook
+
+    with Gradebook(db, create=False) as gb:
+        records = gb.current()
+    written = export(records, fmt, out)
+    where = out if fmt == "gradescope" else written[0]
+    console.print(f"exported {len(records)} graded submissions as {fmt}: {where}"
+                  + (f" ({len(written)} results.json files)" if fmt == "gradescope" else ""))
+
+
 # ---------------------------------------------------------------- quizzes (issue 6)
 
+from pathlib import Path  # noqa: E402  (quiz options take paths)
+
+quiz_app = typer.Typer(
+    help="Concept quizzes with spaced repetition (FSRS). Plain `dlgrade quiz` runs a session.",
+    invoke_without_command=True,
+    no_args_is_help=False,
+    rich_markup_mode="rich",
+)
+app.add_typer(quiz_app, name="quiz")
+
+TopicOpt = Annotated[list[str] | None, typer.Option("--topic", help="Only this topic (repeatable).")]
+TagOpt = Annotated[list[str] | None, typer.Option("--tag", help="Only questions with this tag (repeatable).")]
+NOpt = Annotated[int, typer.Option("--n", help="Number of questions.")]
+LangOpt = Annotated[str, typer.Option("--lang", help="ko, en or both (Korean with English below).")]
+MistakesOpt = Annotated[bool, typer.Option("--mistakes", help="Retake what you got wrong last time.")]
+ExamOpt = Annotated[bool, typer.Option("--exam", help="A fixed, unscheduled paper with a final score.")]
+SeedOpt = Annotated[int | None, typer.Option("--seed", help="Seed of the shuffles and of the exam paper.")]
+DbOpt = Annotated[Path | None, typer.Option("--db", help="Progress database (default: $DLGRADE_HOME/quiz.db or the user data folder).")]
+BankOpt = Annotated[Path | None, typer.Option("--bank", help="Question bank folder or file (default: the bundled bank).")]
+
+
+def _quiz_session(topic: list[str] | None, tag: list[str] | None, n: int, lang: str,
+                  mistakes: bool, exam: bool, seed: int | None, db: Path | None,
+                  bank: Path | None) -> None:
+    from grader.quiz.session import QuizOptions, run_quiz
+
+    if console.is_terminal:  # line editing for input(), where the platform has it
+        import contextlib
+
+        with contextlib.suppress(ImportError):
+            import readline  # noqa: F401
+    opts = QuizOptions(tuple(topic or ()), tuple(tag or ()), n, lang, mistakes, exam, seed, db, bank)
+    run_quiz(opts, console=console, ask=lambda prompt: console.input(prompt))
+
+
+@quiz_app.callback(invoke_without_command=True)
+@user_errors
+def quiz(ctx: typer.Context, topic: TopicOpt = None, tag: TagOpt = None, n: NOpt = 10,
+         lang: LangOpt = "both", mistakes: MistakesOpt = False, exam: ExamOpt = False,
+         seed: SeedOpt = None, db: DbOpt = None, bank: BankOpt = None) -> None:
+    """Concept quizzes: due reviews first, then new questions. `?` help, `s` skip, `q` quit."""
+    if ctx.invoked_subcommand is None:
+        _quiz_session(topic, tag, n, lang, mistakes, exam, seed, db, bank)
+
+
+@quiz_app.command("run")
+@user_errors
+def quiz_run(topic: TopicOpt = None, tag: TagOpt = None, n: NOpt = 10, lang: LangOpt = "both",
+             mistakes: MistakesOpt = False, exam: ExamOpt = False, seed: SeedOpt = None,
+             db: DbOpt = None, bank: BankOpt = None) -> None:
+    """Run a quiz session (the same as plain `dlgrade quiz`)."""
+    _quiz_session(topic, tag, n, lang, mistakes, exam, seed, db, bank)
+
+
+@quiz_app.command("stats")
+@user_errors
+def quiz_stats(db: DbOpt = None) -> None:
+    """Accuracy per topic, streak, cards due today, total answers, 30 days of activity."""
+    from grader.quiz import stats
+    from grader.quiz.scheduler import utc_now
+    from grader.quiz.store import ProgressStore
+
+    with ProgressStore.open(db, create=False) as store:
+        console.print(stats.render(stats.collect(store, utc_now())))
+
+
+@quiz_app.command("validate")
+@user_errors
+def quiz_validate(
+    path: Annotated[Path | None, typer.Argument(help="A bank file or folder (default: the bundled bank).")] = None,
+) -> None:
+    """Check a question bank: OK with the count per topic, or every problem as file:line: id: message."""
+    from grader.quiz.bank import check_bank
+
+    bank, problems = check_bank(path)
+    if problems:
+        for problem in problems:
+            console.print(str(problem), highlight=False, markup=False, soft_wrap=True)
+        n = len(problems)
+        err_console.print(f"[bold red]{n} problem{'s' * (n != 1)}[/] in {len(bank.files)} file(s)")
+        raise typer.Exit(1)
+    table = Table(show_edge=False, box=None, padding=(0, 2, 0, 0))
+    table.add_column("topic")
+    table.add_column("questions", justify="right")
+    for topic_name, count in sorted(bank.topics().items()):
+        table.add_row(topic_name, str(count))
+    console.print(f"[bold green]OK[/]: {len(bank.questions)} questions in {len(bank.files)} file(s)")
+    console.print(table)
+
+
+@quiz_app.command("export")
+@user_errors
+def quiz_export(
+    out: Annotated[Path, typer.Argument(help="The file to write.")],
+    fmt: Annotated[str, typer.Option("--format", help="gift (Moodle) or csv.")] = "gift",
+    lang: LangOpt = "both",
+    bank: BankOpt = None,
+) -> None:
+    """Export the bank as GIFT (Moodle) or CSV (id, topic, type, ko, en, answer)."""
+    from grader.quiz.bank import load_bank
+    from grader.quiz.export import FORMATS, export
+    from grader.quiz.text import LANGS
+
+    if fmt not in FORMATS:
+        raise UserError(f"unknown --format {fmt!r} (choose from: {', '.join(FORMATS)})")
+    if lang not in LANGS:
+        raise UserError(f"unknown --lang {lang!r} (choose from: {', '.join(LANGS)})")
+    if out.is_dir():
+        raise UserError(f"{out} is a folder; give a file name")
+    if not out.parent.is_dir():
+        raise UserError(f"folder {out.parent} does not exist")
+    count = export(load_bank(bank).questions, fmt, out, lang)  # type: ignore[arg-type]
+    console.print(f"wrote {count} questions to {out} ({fmt})")
+
 # ---------------------------------------------------------------- nbgrader (issue 7)
+
+nbgrader_app = typer.Typer(help="Interoperate with nbgrader (JupyterHub courses).",
+                           no_args_is_help=True, rich_markup_mode="rich")
+app.add_typer(nbgrader_app, name="nbgrader")
+
+
+@nbgrader_app.command("export")
+@user_errors
+def nbgrader_export(
+    course_dir: Annotated[str, typer.Argument(help="The nbgrader course folder (created when missing).")],
+    assignment: Annotated[list[str] | None, typer.Option(
+        "--assignment", "-a", help="Export only this assignment (repeatable; default: all six).")] = None,
+) -> None:
+    """Write COURSE_DIR/source/<A>/<A>.ipynb per assignment and COURSE_DIR/nbgrader_config.py."""
+    from pathlib import Path
+
+    from grader.nbgrader_export import export_course
+
+    root = Path(course_dir)
+    exported = export_course(root, assignment)
+    table = Table(title=f"nbgrader source notebooks in {root}")
+    for col in ("assignment", "notebook", "solution cells", "grade cells", "points"):
+        table.add_column(col)
+    for e in exported:
+        table.add_row(e.assignment, str(e.path), str(e.solution_cells), str(e.grade_cells), f"{e.points:g}")
+    console.print(table)
+    console.print(f"next: cd {root} && nbgrader generate_assignment <assignment>  "
+                  "(from the environment where dlgrade is installed)", highlight=False)
 
 
 if __name__ == "__main__":

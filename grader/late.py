@@ -1,0 +1,75 @@
+"""Late-submission arithmetic: how many days late, and what that costs.
+
+A submission `grace_minutes` or less after the due date is on time. Past the grace,
+late days = ceil(lateness after the grace, in days): a minute past the grace is one
+day late, 24 h and a minute is two. The `per_day` policy takes `percent` of the score
+per late day, never more than `cap` percent in all.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+DAY = timedelta(days=1)
+
+
+class NoLatePolicy(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    kind: Literal["none"] = "none"
+
+
+class PerDayPolicy(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    kind: Literal["per_day"]
+    percent: float = Field(gt=0, le=100)
+    cap: float = Field(default=100, gt=0, le=100)
+    grace_minutes: float = Field(default=0, ge=0)
+
+
+LatePolicy = NoLatePolicy | PerDayPolicy
+
+
+@dataclass(frozen=True)
+class Lateness:
+    days: int  # 0 when on time (or when there is no due date)
+    percent: float  # of the score, 0..100
+    penalty: float  # points taken off
+    score: float  # after the penalty
+
+    @property
+    def late(self) -> bool:
+        return self.days > 0
+
+
+def late_days(submitted_at: datetime, due: datetime | None, grace_minutes: float = 0) -> int:
+    """Whole days late, rounded up, counted after the grace period; 0 without a due date."""
+    if due is None:
+        return 0
+    if submitted_at.tzinfo is None or due.tzinfo is None:
+        raise ValueError("late_days needs timezone-aware datetimes")
+    over = submitted_at - due - timedelta(minutes=grace_minutes)
+    if over <= timedelta(0):
+        return 0
+    return math.ceil(over / DAY)
+
+
+def penalty_percent(days: int, policy: LatePolicy) -> float:
+    """Percent of the score lost for `days` late days: min(cap, percent × days)."""
+    if days <= 0 or isinstance(policy, NoLatePolicy):
+        return 0.0
+    return min(policy.cap, policy.percent * days)
+
+
+def assess(score: float, submitted_at: datetime, due: datetime | None,
+           policy: LatePolicy) -> Lateness:
+    """Late days, penalty and final score of one graded submission."""
+    grace = policy.grace_minutes if isinstance(policy, PerDayPolicy) else 0.0
+    days = late_days(submitted_at, due, grace)
+    percent = penalty_percent(days, policy)
+    penalty = round(score * percent / 100, 6)
+    return Lateness(days=days, percent=percent, penalty=penalty, score=round(score - penalty, 6))

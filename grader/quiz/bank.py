@@ -1,0 +1,216 @@
+"""Load and check the question bank: every problem as `file:line: id: message`.
+
+The YAML is composed to nodes first, so each problem can name the line of the key it is
+about; then each question is validated on its own, so one bad question hides no other.
+"""
+
+from __future__ import annotations
+
+import os
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from grader.errors import UserError
+from grader.quiz.schema import Question, parse_question
+
+_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+@dataclass(frozen=True)
+class BankProblem:
+    file: str
+    line: int
+    qid: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}: {self.qid}: {self.message}"
+
+
+@dataclass(frozen=True)
+class Bank:
+    questions: tuple[Question, ...]
+    files: tuple[Path, ...]
+    where: dict[str, tuple[str, int]] = field(default_factory=dict)  # id -> (file, line)
+
+    @property
+    def by_id(self) -> dict[str, Question]:
+        return {q.id: q for q in self.questions}
+
+    def topics(self) -> Counter[str]:
+        return Counter(q.topic for q in self.questions)
+
+    def tags(self) -> set[str]:
+        return {t for q in self.questions for t in q.tags}
+
+
+class BankError(UserError):
+    """The bank does not validate; `problems` holds every problem found."""
+
+    def __init__(self, problems: Sequence[BankProblem]):
+        self.problems = list(problems)
+        n = len(self.problems)
+        super().__init__(
+            f"the quiz bank has {n} problem{'s' * (n != 1)}, first {self.problems[0]} "
+            "(run `dlgrade quiz validate` to see all)"
+        )
+
+
+def default_bank_dir() -> Path:
+    from grader.catalog import QUIZ_DIR
+
+    return QUIZ_DIR
+
+
+def bank_files(path: Path) -> list[Path]:
+    """The YAML files of a bank: `path` itself, or the *.yaml/*.yml files in a folder."""
+    if not path.exists():
+        raise UserError(f"no such quiz bank: {path}")
+    if path.is_dir():
+        return sorted(p for p in path.iterdir() if p.suffix in (".yaml", ".yml") and p.is_file())
+    return [path]
+
+
+def check_bank(path: Path | None = None) -> tuple[Bank, list[BankProblem]]:
+    """Every valid question and every problem of the bank at `path` (default: the bundled one)."""
+    path = default_bank_dir() if path is None else path
+    files = bank_files(path)
+    problems: list[BankProblem] = []
+    if not files:
+        problems.append(BankProblem(_show(path), 0, "-", "no quiz files (*.yaml) here"))
+    questions: list[Question] = []
+    where: dict[str, tuple[str, int]] = {}
+    for file in files:
+        for question, line, file_problems in _check_file(file):
+            problems.extend(file_problems)
+            if question is None:
+                continue
+            if question.id in where:
+                first_file, first_line = where[question.id]
+                problems.append(BankProblem(_show(file), line, question.id,
+                                            f"duplicate id (first at {first_file}:{first_line})"))
+                continue
+            where[question.id] = (_show(file), line)
+            questions.append(question)
+    problems.sort(key=lambda p: (p.file, p.line))
+    return Bank(tuple(questions), tuple(files), where), problems
+
+
+def load_bank(path: Path | None = None) -> Bank:
+    """The bank, or a BankError (a UserError) if anything in it is wrong."""
+    bank, problems = check_bank(path)
+    if problems:
+        raise BankError(problems)
+    return bank
+
+
+def _show(path: Path) -> str:
+    """A path as the user would type it: relative to the working folder when inside it."""
+    try:
+        return os.path.relpath(path)
+    except ValueError:
+        return str(path)
+
+
+def _check_file(file: Path) -> Iterable[tuple[Question | None, int, list[BankProblem]]]:
+    name = _show(file)
+    try:
+        text = file.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        yield None, 1, [BankProblem(name, 1, "-", f"not UTF-8 text ({exc.reason})")]
+        return
+    except OSError as exc:
+        yield None, 1, [BankProblem(name, 1, "-", f"cannot read: {exc.strerror}")]
+        return
+    try:
+        root, data = _compose(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+        line = mark.line + 1 if mark else 1
+        reason = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        yield None, line, [BankProblem(name, line, "-", f"invalid YAML: {reason}")]
+        return
+    if root is None or not isinstance(data, dict) or set(data) != {"questions"}:
+        line = root.start_mark.line + 1 if root is not None else 1
+        yield None, line, [BankProblem(name, line, "-",
+                                       "the file must be a mapping with the one key 'questions'")]
+        return
+    keys = [k for k, _ in root.value if isinstance(k, yaml.ScalarNode) and k.value == "questions"]
+    if len(keys) > 1:
+        line = keys[1].start_mark.line + 1
+        yield None, line, [BankProblem(name, line, "-", "the key 'questions' appears twice")]
+        return
+    items_node = _value_node(root, "questions")
+    if not isinstance(data["questions"], list) or not isinstance(items_node, yaml.SequenceNode):
+        line = items_node.start_mark.line + 1 if items_node is not None else 1
+        yield None, line, [BankProblem(name, line, "-", "'questions' must be a list")]
+        return
+    dup_keys = list(_duplicate_keys(items_node))
+    for index, (item, node) in enumerate(zip(data["questions"], items_node.value, strict=True)):
+        line = node.start_mark.line + 1
+        qid = item.get("id") if isinstance(item, dict) and isinstance(item.get("id"), str) else None
+        label = qid or f"question {index + 1}"
+        problems = [BankProblem(name, key_line, label, msg)
+                    for key_node, key_line, msg in dup_keys if _inside(key_node, node)]
+        question, found = parse_question(item)
+        problems += [BankProblem(name, _line_of(node, loc), label, msg) for loc, msg in found]
+        yield (None if problems else question), line, problems
+
+
+def _compose(text: str) -> tuple[yaml.Node | None, Any]:
+    loader = _Loader(text)
+    try:
+        root = loader.get_single_node()
+        data = loader.construct_document(root) if root is not None else None
+    finally:
+        loader.dispose()
+    return root, data
+
+
+def _value_node(mapping: yaml.Node, key: str) -> yaml.Node | None:
+    if isinstance(mapping, yaml.MappingNode):
+        for k, v in mapping.value:
+            if isinstance(k, yaml.ScalarNode) and k.value == key:
+                return v
+    return None
+
+
+def _line_of(node: yaml.Node, loc: tuple[str | int, ...]) -> int:
+    """The line of the deepest node that `loc` reaches (a key's own line for mapping keys)."""
+    line = node.start_mark.line + 1
+    for part in loc:
+        if isinstance(node, yaml.MappingNode):
+            for k, v in node.value:
+                if isinstance(k, yaml.ScalarNode) and k.value == str(part):
+                    line, node = k.start_mark.line + 1, v
+                    break
+            else:
+                continue  # a pydantic-only step (e.g. the union member's name)
+        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
+            node = node.value[part]
+            line = node.start_mark.line + 1
+    return line
+
+
+def _duplicate_keys(node: yaml.Node) -> Iterable[tuple[yaml.Node, int, str]]:
+    """Keys written twice in one mapping: YAML keeps the last silently, we report it."""
+    if isinstance(node, yaml.MappingNode):
+        seen: set[str] = set()
+        for k, v in node.value:
+            if isinstance(k, yaml.ScalarNode):
+                if k.value in seen:
+                    yield k, k.start_mark.line + 1, f"key {k.value!r} appears twice"
+                seen.add(k.value)
+            yield from _duplicate_keys(v)
+    elif isinstance(node, yaml.SequenceNode):
+        for v in node.value:
+            yield from _duplicate_keys(v)
+
+
+def _inside(inner: yaml.Node, outer: yaml.Node) -> bool:
+    return outer.start_mark.index <= inner.start_mark.index < outer.end_mark.index

@@ -1,0 +1,75 @@
+"""Bilingual text: one string for both languages, or a Korean/English pair; normalisation."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from typing import Literal
+
+Lang = Literal["ko", "en", "both"]
+LANGS: tuple[str, ...] = ("ko", "en", "both")
+
+
+@dataclass(frozen=True)
+class Bilingual:
+    ko: str
+    en: str
+
+
+Text = str | Bilingual
+
+# Dashes and underscores count as spacing: "self-supervised" == "self supervised" == "selfsupervised".
+_IGNORED = re.compile(r"[\s\-_\u2010-\u2015\u2212]+")
+
+
+def tr(text: Text, lang: Lang) -> str:
+    """`text` in one language; for "both", Korean with the English after it when they differ."""
+    if isinstance(text, str):
+        return text
+    if lang == "ko":
+        return text.ko
+    if lang == "en":
+        return text.en
+    return text.ko if text.ko == text.en else f"{text.ko} ({text.en})"
+
+
+def tr_block(text: Text, lang: Lang) -> str:
+    """Like `tr`, but for "both" the English goes on its own line (prompts, explanations)."""
+    if isinstance(text, Bilingual) and lang == "both" and text.ko != text.en:
+        return f"{text.ko}\n{text.en}"
+    return tr(text, lang)
+
+
+def variants(text: Text) -> tuple[str, ...]:
+    """Every spelling a learner may type for `text`."""
+    return (text,) if isinstance(text, str) else (text.ko, text.en)
+
+
+def fold(s: str) -> str:
+    """Canonical form for matching: NFKC (so NFD Hangul composes), casefold, no spacing at all."""
+    return _IGNORED.sub("", unicodedata.normalize("NFKC", s).casefold())
+
+
+def squash(s: str) -> str:
+    """Light form for parsing commands and letters: NFKC, casefold, outer spaces stripped."""
+    return unicodedata.normalize("NFKC", s).casefold().strip()
+
+
+@dataclass(frozen=True)
+class Msg:
+    """A message for the learner in both languages."""
+
+    ko: str
+    en: str
+
+    def __call__(self, lang: Lang) -> str:
+        if lang == "ko":
+            return self.ko
+        if lang == "en":
+            return self.en
+        return f"{self.ko}\n{self.en}"
+
+    def inline(self, lang: Lang) -> str:
+        """Short labels: "ko / en" on one line for both languages."""
+        return f"{self.ko} / {self.en}" if lang == "both" else self(lang)

@@ -1,0 +1,263 @@
+"""The sandboxed child: forked from a zygote, runs one submission's cases, then exits.
+
+Order matters. Everything up to the audit hook is trusted code running as the zygote's
+user: a session of its own, descriptor hygiene, a private folder holding the source,
+output redirected to a capped file there, inputs decoded, resource limits, the uid drop.
+Then the hook goes in and the student's module is imported; from that moment the process
+is the student's, and all that leaves it is what it writes on the result pipe (fd 3),
+which the trusted process treats as untrusted data.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import signal
+import sys
+import tempfile
+import time
+import traceback
+import types
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, NoReturn
+
+from grader import codec
+from grader.sandbox import limits as limits_mod
+from grader.sandbox import policy
+from grader.sandbox.protocol import frame, write_all
+
+RESULT_FD = 3
+OUTPUT_CAP = 1 << 20  # what print() may leave in the output file; the rest is dropped
+MAX_ERROR_CHARS = 2000
+
+
+@dataclass
+class ChildContext:
+    """What the zygote knows that a child needs."""
+
+    tmp_root: str
+    framework: str
+    find_run: Callable[[str, str], Callable[[Any, Any], Any]]  # (assignment, case) -> run
+    library_dirs: list[str]
+    limits: limits_mod.Limits = field(default_factory=limits_mod.Limits)
+    uid: int | None = None  # the uid of its own, when the zygote is root
+    workdir: str = ""  # the child's private folder, made by the zygote
+
+
+class CappedText(io.TextIOBase):
+    """sys.stdout / sys.stderr: the first OUTPUT_CAP characters go to the file, the rest nowhere.
+
+    Printing never fails and never costs points; the output is never parsed.
+    """
+
+    def __init__(self, fd: int, budget: list[int]) -> None:
+        self._fd = fd
+        self._budget = budget  # shared by stdout and stderr
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, text: str) -> int:
+        if self._budget[0] > 0:
+            piece = text[: self._budget[0]]
+            self._budget[0] -= len(piece)
+            try:
+                write_all(self._fd, piece.encode("utf-8", "replace"))
+            except OSError:
+                self._budget[0] = 0
+        return len(text)
+
+    def flush(self) -> None:
+        pass
+
+    def isatty(self) -> bool:
+        return False
+
+
+def _send(body: dict[str, Any]) -> None:
+    write_all(RESULT_FD, frame(body))
+
+
+def _clip(text: str) -> str:
+    text = "".join(ch if ch.isprintable() or ch in "\n\t" else "?" for ch in text)
+    return text if len(text) <= MAX_ERROR_CHARS else text[:MAX_ERROR_CHARS] + "…"
+
+
+def _where(exc: BaseException, filename: str) -> str:
+    """' (losses.py line 42, in mse)': the last frame in the student's own file."""
+    try:
+        frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename == filename]
+    except Exception:  # a traceback built to break extract_tb
+        return ""
+    if not frames:
+        return ""
+    last = frames[-1]
+    return f" ({os.path.basename(filename)} line {last.lineno}, in {last.name})"
+
+
+def describe(exc: BaseException, filename: str) -> str:
+    """A student-readable reason for an exception that escaped the student's code."""
+    try:
+        kind = type(exc).__name__
+        if isinstance(exc, SystemExit):
+            return f"called sys.exit({exc.code!r})"
+        if isinstance(exc, MemoryError):
+            return "ran out of memory (MemoryError)" + _where(exc, filename)
+        if isinstance(exc, NotImplementedError):
+            detail = f": {exc}" if str(exc) else ""
+            return f"not implemented (raised NotImplementedError{detail}){_where(exc, filename)}"
+        if isinstance(exc, policy.SandboxViolation):
+            return f"refused by the sandbox: {exc}{_where(exc, filename)}"
+        text = str(exc)
+        return f"raised {kind}{': ' + text if text else ''}{_where(exc, filename)}"
+    except BaseException:  # noqa: BLE001  a __str__ that raises, or worse
+        return f"raised {type(exc).__name__} (its message could not be read)"
+
+
+def _import_student(source: str, path: str, name: str) -> types.ModuleType:
+    module = types.ModuleType(name)
+    module.__file__ = path
+    sys.modules[name] = module
+    code = compile(source, path, "exec", dont_inherit=True)
+    exec(code, module.__dict__)
+    return module
+
+
+def _set_up(job: dict[str, Any], ctx: ChildContext) -> tuple[str, str]:
+    """Trusted set-up, as the zygote's user; returns (workdir, the module's path)."""
+    os.setsid()
+    signal.set_wakeup_fd(-1)
+    for sig in (signal.SIGCHLD, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+
+    workdir = ctx.workdir
+    path = os.path.join(workdir, job["filename"])
+    with open(path, "w", encoding="utf-8") as f:
+        f.write(job["source"])
+    output = os.open(os.path.join(workdir, "output.txt"), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    devnull = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(devnull, 0)
+    os.dup2(output, 1)
+    os.dup2(output, 2)
+    os.close(devnull)
+    os.close(output)
+    if ctx.uid is not None:
+        for p in (workdir, path, os.path.join(workdir, "output.txt")):
+            os.chown(p, ctx.uid, ctx.uid)
+
+    os.chdir(workdir)
+    os.environ.update({"HOME": workdir, "TMPDIR": workdir, "MPLCONFIGDIR": workdir,
+                       "PYTHONDONTWRITEBYTECODE": "1"})
+    tempfile.tempdir = workdir
+    return workdir, path
+
+
+def probe_facts(applied: dict[str, int], ctx: ChildContext, job: dict[str, Any]) -> dict[str, Any]:
+    """What this child can see of its own confinement (for `dlgrade doctor`)."""
+    facts: dict[str, Any] = {"uid": os.getuid(), "pid": os.getpid(), "limits": applied}
+    try:
+        facts["read_only_root"] = bool(os.statvfs("/").f_flag & os.ST_RDONLY)
+    except OSError:
+        facts["read_only_root"] = False
+    try:
+        import socket
+
+        facts["network_interfaces"] = [name for _, name in socket.if_nameindex()]
+    except OSError:
+        facts["network_interfaces"] = []
+    try:
+        with open("/proc/1/comm") as comm:
+            facts["pid1"] = comm.read().strip()
+    except OSError:
+        facts["pid1"] = ""
+    hidden = []
+    for path in job.get("probe_paths", []):
+        try:
+            hidden.append(not os.path.exists(path) or os.listdir(path) == [])
+        except OSError:
+            hidden.append(True)
+    facts["probe_paths_hidden"] = hidden
+    return facts
+
+
+def run_child(job: dict[str, Any], result_fd: int, ctx: ChildContext) -> NoReturn:
+    """Never returns: ends in os._exit, so nothing of the zygote's runs after the student's code."""
+    code = 0
+    try:
+        os.dup2(result_fd, RESULT_FD)
+        os.closerange(RESULT_FD + 1, 1 << 16)
+        workdir, path = _set_up(job, ctx)
+        cases = [(c["name"], codec.from_jsonable(c["inputs"])) for c in job["cases"]]
+        cuda = bool(job.get("cuda"))
+        applied = limits_mod.apply_limits(ctx.limits, cpu_seconds=float(job["cpu_seconds"]),
+                                          cuda=cuda, own_uid=ctx.uid is not None)
+        if ctx.uid is not None:
+            limits_mod.drop_to_uid(ctx.uid)
+        limits_mod.no_new_privileges()
+        budget = [OUTPUT_CAP]
+        sys.stdout = sys.__stdout__ = CappedText(1, budget)
+        sys.stderr = sys.__stderr__ = CappedText(2, budget)
+        if job.get("probe"):
+            facts = probe_facts(applied, ctx, job)
+        policy.install(workdir=workdir, protected=[*job["protect"], ctx.tmp_root],
+                       allow_fork=ctx.uid is not None, library_dirs=ctx.library_dirs,
+                       own_pid=os.getpid())
+        if job.get("probe"):
+            facts["audit_hook"] = _audit_refuses(job.get("probe_paths", []))
+            _send({"kind": "probe", "facts": facts})
+            return _exit(0)
+
+        # ---- from here on, the process belongs to the student's code
+        try:
+            module = _import_student(job["source"], path, job["module"])
+        except BaseException as exc:  # noqa: BLE001  SystemExit and KeyboardInterrupt too
+            _send({"kind": "import_error", "error": _clip(describe(exc, path))})
+            return _exit(0)
+        _send({"kind": "imported"})
+        for name, inputs in cases:
+            run = ctx.find_run(job["assignment"], name)
+            start = time.perf_counter()
+            body: dict[str, Any] = {"kind": "result", "case": name, "ok": False}
+            try:
+                value = run(module, inputs)
+            except BaseException as exc:  # noqa: BLE001
+                body["error"] = _clip(describe(exc, path))
+            else:
+                try:
+                    body |= {"ok": True, "value": codec.to_jsonable(value)}
+                except BaseException as exc:  # noqa: BLE001
+                    body["error"] = _clip(f"returned something that is not plain data: {exc}")
+            body["seconds"] = time.perf_counter() - start
+            try:
+                _send(body)
+            except (ValueError, OverflowError) as exc:  # e.g. a value JSON cannot hold
+                _send({"kind": "result", "case": name, "ok": False,
+                       "error": _clip(f"returned data that cannot be sent back: {exc}"),
+                       "seconds": body["seconds"]})
+        _send({"kind": "done"})
+    except BaseException:  # noqa: BLE001  a failure of the set-up itself (trusted code)
+        code = 70
+        try:
+            os.write(2, traceback.format_exc().encode())
+        except BaseException:  # noqa: BLE001
+            pass
+    _exit(code)
+
+
+def _audit_refuses(paths: list[str]) -> bool:
+    """True when the installed hook refuses to open the first probe path."""
+    if not paths:
+        return False
+    try:
+        open(paths[0]).close()  # noqa: SIM115
+    except policy.SandboxViolation:
+        return True
+    except OSError:
+        return False
+    return False
+
+
+def _exit(code: int) -> NoReturn:
+    os._exit(code)

@@ -1,0 +1,111 @@
+"""Resource limits and the uid drop, applied in a sandboxed child before student code runs.
+
+- memory: RLIMIT_DATA (private writable memory) always; RLIMIT_AS too unless CUDA may be
+  used (the CUDA driver reserves terabytes of address space it never touches);
+- CPU seconds (RLIMIT_CPU, a backstop behind the trusted process's wall-clock timeouts);
+- file size (RLIMIT_FSIZE; SIGXFSZ is ignored so an over-long write fails with EFBIG);
+- processes (RLIMIT_NPROC, counted per uid: enforced for a dropped uid, not for root);
+- no core dumps (RLIMIT_CORE = 0).
+As root, the child also drops to a uid of its own (no other process has it), so the
+kernel enforces RLIMIT_NPROC, file permissions keep it out of everything that is not
+world-readable, and every process it ever made can be found and killed by that uid.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import resource
+import signal
+from dataclasses import dataclass
+
+MB = 1024 * 1024
+PR_SET_NO_NEW_PRIVS = 38
+PR_SET_CHILD_SUBREAPER = 36
+
+_libc = ctypes.CDLL(None, use_errno=True)
+_prctl = _libc.prctl  # resolved now, in trusted code, before any audit hook exists
+
+
+@dataclass(frozen=True)
+class Limits:
+    memory_mb: int = 2048  # above what the zygote already uses
+    cuda_memory_mb: int = 16384  # host memory when CUDA may be used (its driver needs more)
+    file_size_mb: int = 64
+    processes: int = 128  # threads count too: torch starts a few per core
+    open_files: int = 1024
+    cpu_margin_s: int = 10
+
+
+def vm_kib(field: str) -> int:
+    """A `VmXxx` figure of this process, in KiB, from /proc/self/status (0 if absent)."""
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith(field + ":"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+def count_processes(uid: int) -> int:
+    """Processes (and threads) of `uid` now: RLIMIT_NPROC counts them all."""
+    count = 0
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            if os.stat(f"/proc/{entry}").st_uid == uid:
+                count += len(os.listdir(f"/proc/{entry}/task"))
+        except OSError:
+            continue
+    return count
+
+
+def _set(which: int, soft: int, hard: int | None = None) -> None:
+    hard = soft if hard is None else hard
+    _, current_hard = resource.getrlimit(which)
+    if current_hard != resource.RLIM_INFINITY:
+        soft, hard = min(soft, current_hard), min(hard, current_hard)
+    resource.setrlimit(which, (soft, hard))
+
+
+def apply_limits(limits: Limits, *, cpu_seconds: float, cuda: bool, own_uid: bool) -> dict[str, int]:
+    """Lower this process's limits; returns what was set (for `dlgrade doctor`)."""
+    budget = (limits.cuda_memory_mb if cuda else limits.memory_mb) * MB
+    data = vm_kib("VmData") * 1024 + budget
+    applied = {"data_bytes": data}
+    _set(resource.RLIMIT_DATA, data)
+    if not cuda:
+        address_space = vm_kib("VmSize") * 1024 + budget
+        _set(resource.RLIMIT_AS, address_space)
+        applied["as_bytes"] = address_space
+    cpu = int(cpu_seconds) + limits.cpu_margin_s
+    _set(resource.RLIMIT_CPU, cpu, cpu + 5)
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+    _set(resource.RLIMIT_FSIZE, limits.file_size_mb * MB)
+    _set(resource.RLIMIT_CORE, 0)
+    _set(resource.RLIMIT_NOFILE, limits.open_files)
+    # per uid: with a uid of its own the child starts from zero; otherwise it shares the count
+    nproc = limits.processes + (0 if own_uid else count_processes(os.getuid()))
+    _set(resource.RLIMIT_NPROC, nproc)
+    applied |= {"cpu_seconds": cpu, "file_size_bytes": limits.file_size_mb * MB, "processes": nproc}
+    return applied
+
+
+def drop_to_uid(uid: int) -> None:
+    """Become `uid` for good (real, effective, saved; no groups); needs root."""
+    os.setgroups([])
+    os.setresgid(uid, uid, uid)
+    os.setresuid(uid, uid, uid)
+
+
+def no_new_privileges() -> None:
+    """setuid programs cannot raise this process's privileges any more."""
+    _prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)
+
+
+def become_subreaper() -> bool:
+    """Orphaned descendants are re-parented to this process, which can then reap them."""
+    return _prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0

@@ -1,0 +1,427 @@
+"""The trusted side of the sandbox: warm zygotes, one job per submission, deadlines.
+
+`Sandbox.run` sends a submission's source and its cases' inputs (plain data) to the
+zygote of the assignment's framework, which forks a child; the child streams one result
+per case back on a pipe of its own. This side enforces a wall-clock deadline per case:
+on a timeout or a crash the child's whole process group (and, as root, every process of
+its uid) is killed, that case fails with the reason, the target's remaining cases fail
+with it without running (fail fast per target), and a fresh child runs the other
+targets' remaining cases.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from grader import codec
+from grader.catalog import ROOT
+from grader.sandbox import bwrap
+from grader.sandbox.limits import Limits
+from grader.sandbox.protocol import Closed, PipeReader, SocketReceiver, Timeout, send_message
+
+START_TIMEOUT = 180.0  # importing torch on a busy 2-core machine, inside bwrap
+EXIT_WAIT = 5.0
+_ENV_KEEP = ("PATH", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "PYTHONHASHSEED", "OMP_NUM_THREADS",
+             "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "LD_LIBRARY_PATH", "CUDA_HOME")
+_ENV_PREFIXES = ("CUDA_", "NVIDIA_", "TORCH_", "PYTORCH_")
+
+
+class SandboxError(RuntimeError):
+    """The sandbox itself failed (not the student's code): e.g. the zygote did not start."""
+
+
+@dataclass(frozen=True)
+class CaseRequest:
+    name: str
+    target: str
+    inputs: Any  # JSON-ready plain data (codec.to_jsonable)
+    timeout: float  # seconds, already scaled
+
+
+@dataclass
+class CaseOutcome:
+    name: str
+    ok: bool
+    value: Any = None
+    error: str = ""
+    seconds: float = 0.0
+
+
+@dataclass
+class SandboxConfig:
+    use_bwrap: bool | None = None  # None: when it works here
+    hide: tuple[Path, ...] = ()  # hidden from the children, besides reference/
+    specs: str = "grader.specs:load_spec"
+    preload: dict[str, tuple[str, ...]] = field(default_factory=dict)  # framework -> assignments
+    limits: Limits = field(default_factory=Limits)
+    root: Path = ROOT
+
+
+def describe_exit(info: dict[str, Any] | None) -> str:
+    """How a child ended, in a student's words."""
+    if not info:
+        return "stopped responding"
+    if "error" in info:
+        return f"could not be started: {info['error']}"
+    if "signal" in info:
+        number = int(info["signal"])
+        try:
+            name = signal.Signals(number).name
+        except ValueError:
+            name = f"signal {number}"
+        special = {
+            "SIGSEGV": "crashed with SIGSEGV (segmentation fault)",
+            "SIGBUS": "crashed with SIGBUS (bus error)",
+            "SIGABRT": "crashed with SIGABRT (aborted)",
+            "SIGFPE": "crashed with SIGFPE (arithmetic error)",
+            "SIGILL": "crashed with SIGILL (illegal instruction)",
+            "SIGXCPU": "used up its CPU time limit (SIGXCPU)",
+            "SIGKILL": "was killed (SIGKILL): out of memory?",
+        }
+        return special.get(name, f"was killed by {name}")
+    return f"exited with code {info.get('code')}"
+
+
+class Job:
+    """One child, seen from the trusted process."""
+
+    def __init__(self, zygote: ZygoteProcess, job_id: int, read_fd: int, max_bytes: int) -> None:
+        self.zygote = zygote
+        self.id = job_id
+        self.reader = PipeReader(read_fd, max_bytes=max_bytes)
+        self.exited = threading.Event()
+        self.exit_info: dict[str, Any] | None = None
+        self._killed = False
+
+    def read(self, deadline: float) -> Any:
+        return self.reader.read(deadline)
+
+    def kill(self) -> None:
+        if not self._killed and not self.exited.is_set():
+            self._killed = True
+            self.zygote.kill(self.id)
+
+    def wait_exit(self, timeout: float = EXIT_WAIT) -> dict[str, Any] | None:
+        self.exited.wait(timeout)
+        return self.exit_info
+
+    def finish(self) -> None:
+        """Make sure the child is gone; a zygote that cannot say so is replaced."""
+        self.kill()
+        if self.wait_exit() is None and not self.zygote.dead:
+            self.zygote.close()
+        self.reader.close()
+        self.zygote.forget(self.id)
+
+
+class ZygoteProcess:
+    """A zygote (grader.sandbox.zygote) and the thread that reads its reports."""
+
+    def __init__(self, framework: str, config: SandboxConfig, bwrap_prefix: list[str] | None,
+                 preload: Sequence[str]) -> None:
+        self.framework = framework
+        self.dead = False
+        self.info: dict[str, Any] = {}
+        self._jobs: dict[int, Job] = {}
+        self._next = 0
+        self._lock = threading.Lock()
+        self._ready = threading.Event()
+        self._stderr = tempfile.TemporaryFile()
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+        command = [sys.executable, "-m", "grader.sandbox.zygote", "--control-fd", str(theirs.fileno()),
+                   "--framework", framework, "--specs", config.specs,
+                   "--preload", ",".join(preload)]
+        env = {k: v for k, v in os.environ.items() if k in _ENV_KEEP or k.startswith(_ENV_PREFIXES)}
+        env["PYTHONPATH"] = os.pathsep.join([str(config.root), *_extra_paths(config.specs)])
+        env["PYTHONDONTWRITEBYTECODE"] = "1"
+        env.setdefault("PATH", "/usr/bin:/bin")
+        try:
+            self.proc = subprocess.Popen([*(bwrap_prefix or []), *command], pass_fds=[theirs.fileno()],
+                                         stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                         stderr=self._stderr, cwd=config.root, env=env,
+                                         start_new_session=True)
+        finally:
+            theirs.close()
+        self.sock = ours
+        self._reader = threading.Thread(target=self._dispatch, name=f"zygote-{framework}", daemon=True)
+        self._reader.start()
+        if not self._ready.wait(START_TIMEOUT) or self.dead:
+            self.close()
+            raise SandboxError(f"the {framework} sandbox did not start: {self._stderr_tail()}")
+
+    def _stderr_tail(self) -> str:
+        try:
+            self._stderr.seek(0)
+            lines = self._stderr.read().decode(errors="replace").strip().splitlines()
+        except OSError:
+            lines = []
+        return lines[-1] if lines else "no error message"
+
+    def _dispatch(self) -> None:
+        receiver = SocketReceiver(self.sock)
+        try:
+            while True:
+                for body, fds in receiver.receive():
+                    for fd in fds:
+                        os.close(fd)
+                    if body.get("op") == "ready":
+                        self.info = body
+                        self._ready.set()
+                    elif body.get("op") == "exit":
+                        with self._lock:
+                            job = self._jobs.get(body.get("job"))
+                        if job is not None:
+                            job.exit_info = body
+                            job.exited.set()
+        except (Closed, OSError, ValueError):
+            pass
+        self.dead = True
+        self._ready.set()
+        with self._lock:
+            jobs = list(self._jobs.values())
+        for job in jobs:
+            job.exited.set()
+
+    def start(self, body: dict[str, Any], max_bytes: int) -> Job:
+        read_fd, write_fd = os.pipe()
+        with self._lock:
+            if self.dead:
+                os.close(read_fd)
+                os.close(write_fd)
+                raise SandboxError(f"the {self.framework} sandbox stopped")
+            self._next += 1
+            job = Job(self, self._next, read_fd, max_bytes)
+            self._jobs[job.id] = job
+            try:
+                send_message(self.sock, {**body, "op": "run", "job": job.id, "nfds": 1}, [write_fd])
+            except OSError as exc:
+                self.dead = True
+                raise SandboxError(f"the {self.framework} sandbox stopped: {exc}") from None
+            finally:
+                os.close(write_fd)
+        return job
+
+    def kill(self, job_id: int) -> None:
+        with self._lock:
+            if self.dead:
+                return
+            try:
+                send_message(self.sock, {"op": "kill", "job": job_id})
+            except OSError:
+                self.dead = True
+
+    def forget(self, job_id: int) -> None:
+        with self._lock:
+            self._jobs.pop(job_id, None)
+
+    def close(self) -> None:
+        self.dead = True
+        try:
+            self.sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+        self.sock.close()
+        try:
+            self.proc.wait(timeout=EXIT_WAIT)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait()
+        self._stderr.close()
+
+
+def _extra_paths(specs: str) -> list[str]:
+    """Folders on sys.path here that hold the spec loader's module (tests use their own)."""
+    module = specs.partition(":")[0].split(".")[0]
+    if module == "grader":
+        return []
+    found = [p for p in sys.path if p and (Path(p) / f"{module}.py").is_file()]
+    return found[:1]
+
+
+class Sandbox:
+    """The warm zygotes of one Grader (lazily started, one per framework), and the jobs."""
+
+    def __init__(self, config: SandboxConfig | None = None) -> None:
+        self.config = config or SandboxConfig()
+        self._zygotes: dict[str, ZygoteProcess] = {}
+        self._lock = threading.Lock()
+        self.notes: list[str] = []
+        self.bwrap_active = self._want_bwrap()
+
+    def _want_bwrap(self) -> bool:
+        use = self.config.use_bwrap
+        if use is False:
+            return False
+        state = bwrap.status()
+        if not state.working:
+            if use:
+                raise SandboxError(f"bwrap was asked for but is {state.detail}")
+            self.notes.append(f"sandbox: bwrap {state.detail}; graded without its file-system, "
+                              "network and pid isolation (see dlgrade doctor)")
+            return False
+        return True
+
+    def hidden_paths(self) -> list[Path]:
+        return [self.config.root / "reference", *self.config.hide]
+
+    def zygote(self, framework: str) -> ZygoteProcess:
+        with self._lock:
+            zygote = self._zygotes.get(framework)
+            if zygote is None or zygote.dead:
+                if zygote is not None:
+                    zygote.close()
+                prefix = None
+                if self.bwrap_active:
+                    prefix, notes = bwrap.command(root=self.config.root, hide=self.hidden_paths())
+                    self.notes.extend(n for n in notes if n not in self.notes)
+                zygote = ZygoteProcess(framework, self.config, prefix,
+                                       self.config.preload.get(framework, ()))
+                self._zygotes[framework] = zygote
+            return zygote
+
+    def close(self) -> None:
+        with self._lock:
+            for zygote in self._zygotes.values():
+                zygote.close()
+            self._zygotes.clear()
+
+    # ------------------------------------------------------------------ one submission
+
+    def run(self, *, framework: str, assignment: str, source: str, filename: str,
+            cases: Sequence[CaseRequest], import_timeout: float, protect: Iterable[Path] = (),
+            cuda: bool = False) -> dict[str, CaseOutcome]:
+        """Every case's outcome. Never raises for anything the student's code does."""
+        outcomes: dict[str, CaseOutcome] = {}
+        protect_all = [str(p) for p in [*self.hidden_paths(), *protect]]
+        pending = list(cases)
+        while pending:
+            body = {"assignment": assignment, "module": Path(filename).stem, "filename": filename,
+                    "source": source, "protect": protect_all, "cuda": cuda,
+                    "cpu_seconds": import_timeout + sum(c.timeout for c in pending),
+                    "cases": [{"name": c.name, "inputs": c.inputs} for c in pending]}
+            job = self._start(framework, body)
+            try:
+                self._drive(job, pending, outcomes, import_timeout)
+            finally:
+                job.finish()
+            pending = [c for c in pending if c.name not in outcomes]
+        return outcomes
+
+    def _start(self, framework: str, body: dict[str, Any]) -> Job:
+        for attempt in range(2):  # a zygote that died since the last job is replaced once
+            zygote = self.zygote(framework)
+            try:
+                return zygote.start(body, codec.MAX_MESSAGE_BYTES)
+            except SandboxError:
+                if attempt:
+                    raise
+        raise AssertionError("unreachable")
+
+    def probe(self, framework: str = "numpy", paths: Sequence[str] = ()) -> dict[str, Any]:
+        """Facts a child reports about its own confinement (for `dlgrade doctor`)."""
+        body = {"assignment": "", "module": "probe", "filename": "probe.py", "source": "",
+                "protect": [str(p) for p in self.hidden_paths()], "cuda": False,
+                "cpu_seconds": 10, "cases": [], "probe": True, "probe_paths": list(paths)}
+        job = self._start(framework, body)
+        try:
+            message = job.read(time.monotonic() + 30)
+        finally:
+            job.finish()
+        facts = message.get("facts", {}) if isinstance(message, dict) else {}
+        return facts | {"zygote": self.zygote(framework).info}
+
+    @staticmethod
+    def _drive(job: Job, pending: list[CaseRequest], outcomes: dict[str, CaseOutcome],
+               import_timeout: float) -> None:
+        def fail_all(reason: str) -> None:
+            for c in pending:
+                outcomes.setdefault(c.name, CaseOutcome(c.name, False, error=reason))
+
+        start = time.monotonic()
+        try:
+            message = job.read(start + import_timeout)
+        except Timeout:
+            job.kill()
+            return fail_all(f"importing the submission timed out after {import_timeout:g} s")
+        except Closed:
+            return fail_all(f"the submission died while being imported: {describe_exit(job.wait_exit())}")
+        except codec.CodecError:
+            job.kill()
+            return fail_all("the submission's process sent malformed data while being imported")
+        kind = message.get("kind") if isinstance(message, dict) else None
+        if kind == "import_error":
+            return fail_all(f"could not import the submission: {_text(message.get('error'))}")
+        if kind != "imported":
+            job.kill()
+            return fail_all("the submission's process sent malformed data while being imported")
+
+        for case in pending:
+            began = time.monotonic()
+            try:
+                message = job.read(began + case.timeout)
+            except Timeout:
+                job.kill()
+                return _fatal(case, pending, outcomes, f"timed out after {case.timeout:g} s",
+                              time.monotonic() - began)
+            except Closed:
+                reason = describe_exit(job.wait_exit())
+                return _fatal(case, pending, outcomes, reason, time.monotonic() - began)
+            except codec.TooLarge as exc:
+                job.kill()
+                outcomes[case.name] = CaseOutcome(case.name, False, error=str(exc),
+                                                  seconds=time.monotonic() - began)
+                return None  # the other cases get a fresh child
+            except codec.CodecError as exc:
+                job.kill()
+                outcomes[case.name] = CaseOutcome(case.name, False, seconds=time.monotonic() - began,
+                                                  error=f"sent back something that is not plain data: {exc}")
+                return None
+            outcomes[case.name] = _outcome(case, message, time.monotonic() - began)
+            if outcomes[case.name].error.startswith("malformed"):
+                job.kill()
+                return None
+        return None
+
+
+def _text(value: Any, limit: int = 2000) -> str:
+    text = value if isinstance(value, str) else repr(value)
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
+def _outcome(case: CaseRequest, message: Any, waited: float) -> CaseOutcome:
+    if (not isinstance(message, dict) or message.get("kind") != "result"
+            or message.get("case") != case.name or not isinstance(message.get("ok"), bool)):
+        return CaseOutcome(case.name, False, error="malformed result from the submission's process",
+                           seconds=waited)
+    reported = message.get("seconds")
+    seconds = float(reported) if isinstance(reported, (int, float)) else waited
+    seconds = min(max(seconds, 0.0), case.timeout)
+    if not message["ok"]:
+        return CaseOutcome(case.name, False, error=_text(message.get("error")), seconds=seconds)
+    try:
+        value = codec.from_jsonable(message.get("value"))
+    except codec.CodecError as exc:
+        return CaseOutcome(case.name, False, seconds=seconds,
+                           error=f"returned something that is not plain data: {exc}")
+    return CaseOutcome(case.name, True, value=value, seconds=seconds)
+
+
+def _fatal(case: CaseRequest, pending: list[CaseRequest], outcomes: dict[str, CaseOutcome],
+           reason: str, seconds: float) -> None:
+    """`case` timed out or crashed: it fails, and so does the rest of its target, unrun."""
+    outcomes[case.name] = CaseOutcome(case.name, False, error=reason, seconds=seconds)
+    for other in pending:
+        if other.target == case.target and other.name not in outcomes:
+            outcomes[other.name] = CaseOutcome(
+                other.name, False, error=f"not run: {case.target} {reason} in case {case.name}")

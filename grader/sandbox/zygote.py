@@ -1,0 +1,279 @@
+"""The zygote: a warm process that forks one sandboxed child per submission.
+
+Started by the trusted process (`python -m grader.sandbox.zygote`, inside bwrap where it
+works), one per framework: it imports numpy (and torch), the spec modules and the
+sandbox's own code once, so a child costs a fork, not a 1.5 s import. It never imports
+`reference` (a child would inherit it), and it never runs student code itself.
+
+Control channel: a Unix socket to the trusted process (fd given by --control-fd).
+  trusted -> zygote  {"op": "run", "job": id, "nfds": 1, ...}  + the result pipe's write end
+                     {"op": "kill", "job": id}
+  zygote -> trusted  {"op": "ready", ...facts}  and  {"op": "exit", "job": id, ...status}
+When the socket closes, the zygote kills every child and exits.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import secrets
+import selectors
+import shutil
+import signal
+import socket
+import struct
+import sys
+import tempfile
+from dataclasses import dataclass
+from typing import Any
+
+UID_POOL = 256
+
+
+@dataclass
+class Running:
+    job: int
+    pid: int
+    uid: int | None
+    workdir: str
+
+
+class Reaper:
+    """A small helper forked before numpy/torch are imported: it kills every process of a uid.
+
+    Forking it is cheap because it is small; a big zygote would pay ~10 ms per fork. A
+    grandchild takes the uid and sends kill(-1, SIGKILL): that reaches exactly the
+    processes of that uid (a fork bomb included, wherever it moved to), and nothing else.
+    """
+
+    def __init__(self) -> None:
+        self.requests_r, self.requests_w = os.pipe()
+        self.acks_r, self.acks_w = os.pipe()
+        self.pid = os.fork()
+        if self.pid == 0:
+            self._serve()
+        os.close(self.requests_r)
+        os.close(self.acks_w)
+
+    def _serve(self) -> None:
+        os.close(self.requests_w)
+        os.close(self.acks_r)
+        signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+        try:
+            while True:
+                data = os.read(self.requests_r, 4)
+                if len(data) < 4:
+                    break
+                (uid,) = struct.unpack(">I", data)
+                helper = os.fork()
+                if helper == 0:
+                    try:
+                        os.setgroups([])
+                        os.setresgid(uid, uid, uid)
+                        os.setresuid(uid, uid, uid)
+                        for _ in range(100):  # a fork bomb may outrun one sweep
+                            os.kill(-1, signal.SIGKILL)
+                    except ProcessLookupError:
+                        os._exit(0)
+                    except BaseException:  # noqa: BLE001
+                        os._exit(1)
+                    os._exit(2)
+                os.waitpid(helper, 0)
+                os.write(self.acks_w, b"k")
+        finally:
+            os._exit(0)
+
+    def reap(self, uid: int) -> None:
+        os.write(self.requests_w, struct.pack(">I", uid))
+        os.read(self.acks_r, 1)
+
+
+class Zygote:
+    def __init__(self, ctl: socket.socket, ctx: Any, uids: list[int] | None,
+                 reaper: Reaper | None) -> None:
+        from grader.sandbox.protocol import SocketReceiver
+
+        self.ctl = ctl
+        self.receiver = SocketReceiver(ctl)
+        self.ctx = ctx
+        self.free_uids = uids
+        self.reaper = reaper
+        self.running: dict[int, Running] = {}  # pid -> job
+
+    def send(self, body: dict[str, Any]) -> None:
+        from grader.sandbox.protocol import send_message
+
+        send_message(self.ctl, body)
+
+    def start(self, job: dict[str, Any], fds: list[int]) -> None:
+        from grader.sandbox.child import run_child
+
+        if len(fds) != 1:
+            for fd in fds:
+                os.close(fd)
+            self.send({"op": "exit", "job": job.get("job"), "error": "malformed job"})
+            return
+        if self.free_uids is not None and not self.free_uids:
+            os.close(fds[0])
+            self.send({"op": "exit", "job": job.get("job"), "error": "too many submissions at once"})
+            return
+        uid = self.free_uids.pop(0) if self.free_uids is not None else None
+        self.ctx.uid = uid
+        self.ctx.workdir = tempfile.mkdtemp(prefix="run-", dir=self.ctx.tmp_root)
+        pid = os.fork()
+        if pid == 0:
+            run_child(job, fds[0], self.ctx)  # never returns
+        os.close(fds[0])
+        self.running[pid] = Running(job["job"], pid, uid, self.ctx.workdir)
+
+    def kill(self, job_id: int) -> None:
+        for run in self.running.values():
+            if run.job == job_id:
+                for kill in (os.killpg, os.kill):
+                    try:
+                        kill(run.pid, signal.SIGKILL)
+                    except (ProcessLookupError, PermissionError):
+                        pass
+                if run.uid is not None and self.reaper:
+                    self.reaper.reap(run.uid)
+
+    def reap_children(self) -> None:
+        while True:
+            try:
+                pid, status, usage = os.wait4(-1, os.WNOHANG)
+            except ChildProcessError:
+                return
+            if pid == 0:
+                return
+            run = self.running.pop(pid, None)
+            if run is None:
+                continue  # an orphan re-parented to us (we are a subreaper): just reaped
+            try:  # whatever it left behind in its process group, then under its uid
+                os.killpg(pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+            if run.uid is not None and self.reaper:
+                self.reaper.reap(run.uid)
+            shutil.rmtree(run.workdir, ignore_errors=True)
+            if run.uid is not None and self.free_uids is not None:
+                self.free_uids.append(run.uid)
+            report: dict[str, Any] = {"op": "exit", "job": run.job, "max_rss_kb": usage.ru_maxrss,
+                                      "cpu_seconds": usage.ru_utime + usage.ru_stime}
+            if os.WIFSIGNALED(status):
+                report["signal"] = os.WTERMSIG(status)
+            else:
+                report["code"] = os.waitstatus_to_exitcode(status)
+            self.send(report)
+
+    def shutdown(self) -> None:
+        for pid in list(self.running):
+            for kill in (os.killpg, os.kill):
+                try:
+                    kill(pid, signal.SIGKILL)
+                except (ProcessLookupError, PermissionError):
+                    pass
+        for run in self.running.values():
+            if run.uid is not None and self.reaper:
+                self.reaper.reap(run.uid)
+        shutil.rmtree(self.ctx.tmp_root, ignore_errors=True)
+
+    def serve(self) -> None:
+        from grader.sandbox.protocol import Closed
+
+        wake_r, wake_w = os.pipe()
+        os.set_blocking(wake_r, False)
+        os.set_blocking(wake_w, False)
+        signal.set_wakeup_fd(wake_w)
+        signal.signal(signal.SIGCHLD, lambda *_: None)
+        selector = selectors.DefaultSelector()
+        selector.register(self.ctl, selectors.EVENT_READ)
+        selector.register(wake_r, selectors.EVENT_READ)
+        try:
+            while True:
+                for key, _ in selector.select():
+                    if key.fileobj is self.ctl:
+                        try:
+                            messages = self.receiver.receive()
+                        except (Closed, ConnectionError):
+                            return
+                        for body, fds in messages:
+                            if body.get("op") == "run":
+                                self.start(body, fds)
+                            elif body.get("op") == "kill":
+                                self.kill(body.get("job"))
+                    else:
+                        try:
+                            while os.read(wake_r, 512):
+                                pass
+                        except BlockingIOError:
+                            pass
+                self.reap_children()
+        finally:
+            self.shutdown()
+
+
+def library_dirs() -> list[str]:
+    """Where ctypes may load libraries from: the Python installation and environment."""
+    dirs = {sys.prefix, sys.base_prefix, sys.exec_prefix}
+    dirs.update(p for p in sys.path if "site-packages" in p or "dist-packages" in p)
+    return sorted(os.path.realpath(d) for d in dirs if d and os.path.isdir(d))
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m grader.sandbox.zygote")
+    parser.add_argument("--control-fd", type=int, required=True)
+    parser.add_argument("--framework", choices=("numpy", "torch"), required=True)
+    parser.add_argument("--specs", default="grader.specs:load_spec",
+                        help="module:function that loads an assignment's spec by name")
+    parser.add_argument("--preload", default="", help="comma-separated assignments to load now")
+    parser.add_argument("--tmp", default=None, help="where the children's folders go")
+    args = parser.parse_args(argv)
+
+    ctl = socket.socket(fileno=args.control_fd)
+    is_root = os.geteuid() == 0
+    reaper = Reaper() if is_root else None  # before the big imports: its forks stay cheap
+
+    import numpy  # noqa: F401  the warm start: children inherit these imports
+
+    if args.framework == "torch":
+        import torch  # noqa: F401
+        import torch.nn  # noqa: F401
+        import torch.optim  # noqa: F401
+        import torch.utils.data  # noqa: F401
+
+    from grader import codec  # noqa: F401
+    from grader.sandbox import child, limits
+
+    module_name, _, function = args.specs.partition(":")
+    load_spec = getattr(importlib.import_module(module_name), function or "load_spec")
+    specs: dict[str, Any] = {}
+
+    def find_run(assignment: str, case: str) -> Any:
+        if assignment not in specs:
+            specs[assignment] = load_spec(assignment)
+        return specs[assignment].case(case).run
+
+    for name in filter(None, args.preload.split(",")):
+        specs[name] = load_spec(name)
+    if any(m == "reference" or m.startswith("reference.") for m in sys.modules):
+        raise SystemExit("zygote: a spec imported reference/; refusing to serve")
+
+    subreaper = limits.become_subreaper()
+    tmp_root = tempfile.mkdtemp(prefix="dlgrade-sandbox-", dir=args.tmp)
+    os.chmod(tmp_root, 0o711)  # children reach their own folder, cannot list the others
+    uids = None
+    if is_root:
+        base = 200_000 + secrets.randbelow(1 << 20) * UID_POOL  # no real user has these
+        uids = list(range(base, base + UID_POOL))
+    ctx = child.ChildContext(tmp_root=tmp_root, framework=args.framework, find_run=find_run,
+                             library_dirs=library_dirs())
+    zygote = Zygote(ctl, ctx, uids, reaper)
+    zygote.send({"op": "ready", "pid": os.getpid(), "uid_drop": uids is not None,
+                 "subreaper": subreaper, "preloaded": sorted(specs),
+                 "python": sys.version.split()[0], "numpy": numpy.__version__})
+    zygote.serve()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,497 @@
+"""Grading spec of assignment 2, reverse-mode autodiff.
+
+A case describes its graphs as plain data, which `run` builds with the student's
+`module.Value`:
+
+    {"leaves": [x0, x1, ...], "steps": [[op, [operand, ...]], ...], "grad0": [...] or None}
+
+An operand is ["v", k], node k (the leaves first, then one node per step, in order),
+or ["c", number], a plain number on that side of the operator. The last node is the
+root: run calls root.backward() and returns every node's .data and .grad.
+
+Each operation is its own target and its cases use that operation alone, so a wrong
+`*` fails Value.mul and nothing else (the Value.backward cases use + and *).
+"""
+
+from __future__ import annotations
+
+import math
+import operator
+from collections.abc import Callable
+from types import ModuleType
+from typing import Any
+
+import numpy as np
+
+from grader.compare import close, grad_close
+from grader.spec import AssignmentSpec, Case, Check, Data, Verdict
+
+VALUE = close(rtol=1e-7, atol=1e-10)
+GRAD = grad_close(1e-6)
+DEPTH = 100_000
+
+Rng = np.random.Generator
+Graph = dict[str, Any]
+
+# --------------------------------------------------------------- building a described graph
+
+_BINARY = {"add": operator.add, "sub": operator.sub, "mul": operator.mul, "truediv": operator.truediv}
+_SYMBOL = {"add": "+", "sub": "-", "mul": "*", "truediv": "/", "pow": "**"}
+
+
+def _apply(op: str, args: list[Any]) -> Any:
+    """The operation on Values and numbers, through the operators a student writes (a + 2, 2 * a)."""
+    if op in _BINARY:
+        return _BINARY[op](args[0], args[1])
+    if op == "neg":
+        return -args[0]
+    if op == "pow":
+        return args[0] ** args[1]
+    return getattr(args[0], op)()
+
+
+def _build(module: ModuleType, graph: Graph) -> list[Any]:
+    nodes = [module.Value(float(x)) for x in graph["leaves"]]
+    for op, operands in graph["steps"]:
+        args = [nodes[int(v)] if kind == "v" else float(v) for kind, v in operands]
+        nodes.append(_apply(op, args))
+    for k, g in enumerate(graph.get("grad0") or []):  # gradients already there before backward()
+        nodes[k].grad = float(g)
+    return nodes
+
+
+def _describe(graph: Graph) -> str:
+    """The graph as the code a student would write: 'v2 = v0 * v1; v3 = exp(v2)'."""
+    def name(operand: list[Any]) -> str:
+        kind, v = operand
+        return f"v{v}" if kind == "v" else f"{v:.4g}"
+
+    parts = [f"v{k} = {x:.4g}" for k, x in enumerate(graph["leaves"])]
+    for k, (op, operands) in enumerate(graph["steps"], start=len(graph["leaves"])):
+        args = [name(o) for o in operands]
+        if op in _SYMBOL:
+            parts.append(f"v{k} = {args[0]} {_SYMBOL[op]} {args[1]}")
+        elif op == "neg":
+            parts.append(f"v{k} = -{args[0]}")
+        else:
+            parts.append(f"v{k} = {args[0]}.{op}()")
+    if graph.get("grad0"):
+        parts.append("grads set before backward(): " + ", ".join(
+            f"v{k}.grad = {g:.4g}" for k, g in enumerate(graph["grad0"])))
+    return "; ".join(parts) + f"; v{len(graph['leaves']) + len(graph['steps']) - 1}.backward()"
+
+
+def _run_graphs(module: ModuleType, inputs: Data) -> Data:
+    results = []
+    for graph in inputs["graphs"]:
+        nodes = _build(module, graph)
+        nodes[-1].backward()
+        results.append({"data": np.asarray([float(n.data) for n in nodes]),
+                        "grad": np.asarray([float(n.grad) for n in nodes]),
+                        "expr": _describe(graph)})
+    return {"graphs": results}
+
+
+def _graphs_check(show_graph: bool) -> Check:
+    """Node by node: .data (the forward pass), then .grad after backward(). Hidden cases hide the graph."""
+
+    def judged(actual: Data, expected: Data) -> Verdict:
+        graphs = expected["graphs"]
+        for k, (a, e) in enumerate(zip(actual["graphs"], graphs, strict=True)):
+            where = f"graph {k + 1} of {len(graphs)}" + (f" [{e['expr']}]" if show_graph else "")
+            verdict = VALUE(a["data"], e["data"])
+            if not verdict.passed:
+                return Verdict(False, f"{where}: forward values (.data of v0, v1, ...): {verdict.message}")
+            verdict = GRAD(a["grad"], e["grad"])
+            if not verdict.passed:
+                return Verdict(False, f"{where}: gradients (.grad of v0, v1, ... after backward()): "
+                                      f"{verdict.message}")
+        return Verdict(True)
+
+    return judged
+
+
+# --------------------------------------------------------------- making graphs that stay in their domain
+
+
+def _sigmoid(a: float) -> float:
+    return 1.0 / (1.0 + math.exp(-a)) if a >= 0 else math.exp(a) / (1.0 + math.exp(a))
+
+
+_ON_FLOATS: dict[str, Callable[..., float]] = {
+    "add": operator.add, "sub": operator.sub, "mul": operator.mul, "truediv": operator.truediv,
+    "neg": operator.neg, "pow": operator.pow, "exp": math.exp, "log": math.log, "tanh": math.tanh,
+    "relu": lambda a: max(a, 0.0), "sigmoid": _sigmoid,
+}
+
+
+def _simulate(op: str, args: list[float]) -> float | None:
+    """The step's value on plain floats, or None when it leaves the op's domain or a moderate range."""
+    a = args[0]
+    if (op == "truediv" and abs(args[1]) < 0.2) or (op == "log" and a < 1e-4) or (op == "exp" and a > 8):
+        return None
+    if op == "pow" and ((args[1] != round(args[1]) and a < 0.05) or (args[1] < 0 and abs(a) < 0.2)):
+        return None
+    result = _ON_FLOATS[op](*args)
+    return result if isinstance(result, float) and abs(result) <= 1e6 else None
+
+
+def _signed(rng: Rng, lo: float, hi: float) -> float:
+    return float(rng.choice([-1.0, 1.0]) * rng.uniform(lo, hi))
+
+
+_BINARY_LEAF: dict[str, Callable[[Rng], float]] = {
+    "add": lambda rng: float(rng.normal(0, 2)),
+    "sub": lambda rng: float(rng.normal(0, 2)),
+    "mul": lambda rng: _signed(rng, 0.5, 1.5),
+    "truediv": lambda rng: _signed(rng, 0.5, 2.0),
+}
+
+
+def _random_graph(rng: Rng, ops: list[str], leaf: Callable[[Rng], float], n_leaves: int,
+                  n_steps: int, reuse: float = 0.5) -> Graph:
+    """A DAG of binary steps: each step extends the chain to the root with a leaf (first), an
+    earlier node (reuse), the chain node itself (x op x), or a number, on either side."""
+    leaves = [leaf(rng) for _ in range(n_leaves)]
+    values = list(leaves)
+    steps: list[list[Any]] = []
+    for t in range(n_steps):
+        chain = len(values) - 1 if t else 0
+        op = str(rng.choice(ops))
+        for _ in range(100):
+            r = rng.random()
+            if t < n_leaves - 1:
+                other: list[Any] = ["v", t + 1]
+            elif r < 0.1:
+                other = ["v", chain]
+            elif r < 0.1 + reuse:
+                other = ["v", int(rng.integers(len(values)))]
+            else:
+                other = ["c", round(leaf(rng), 3)]
+            operands = [["v", chain], other]
+            if rng.random() < 0.5:
+                operands.reverse()
+            result = _simulate(op, [values[v] if kind == "v" else v for kind, v in operands])
+            if result is not None:
+                break
+        else:  # every draw left the domain: a safe step
+            operands, result = [["v", chain], ["c", 1.0]], _ON_FLOATS[op](values[chain], 1.0)
+        steps.append([op, operands])
+        values.append(result)
+    return {"leaves": leaves, "steps": steps, "grad0": None}
+
+
+def _binary_visible(op: str) -> Callable[[Rng], Data]:
+    """a op b;  c1 op (a op c0): numbers on both sides;  (a op a) op b: one node on both sides."""
+
+    def make(rng: Rng) -> Data:
+        leaf = _BINARY_LEAF[op]
+        a, b = leaf(rng), leaf(rng)
+        c0, c1 = round(leaf(rng), 2), round(leaf(rng), 2)
+        return {"graphs": [
+            {"leaves": [a, b], "steps": [[op, [["v", 0], ["v", 1]]]], "grad0": None},
+            {"leaves": [a], "steps": [[op, [["v", 0], ["c", c0]]], [op, [["c", c1], ["v", 1]]]],
+             "grad0": None},
+            {"leaves": [a, b], "steps": [[op, [["v", 0], ["v", 0]]], [op, [["v", 2], ["v", 1]]]],
+             "grad0": None},
+        ]}
+
+    return make
+
+
+def _binary_hidden(op: str) -> Callable[[Rng], Data]:
+    def make(rng: Rng) -> Data:
+        return {"graphs": [_random_graph(rng, [op], _BINARY_LEAF[op], 3, 8) for _ in range(2)]}
+
+    return make
+
+
+_UNARY_LEAF: dict[str, Callable[[Rng], float]] = {
+    "neg": lambda rng: float(rng.normal(0, 3)),
+    "pow": lambda rng: float(rng.uniform(0.3, 2.5)),
+    "exp": lambda rng: float(rng.uniform(-3, 1.5)),
+    "log": lambda rng: float(rng.uniform(0.2, 12)),
+    "tanh": lambda rng: float(rng.uniform(-3, 3)),
+    "relu": lambda rng: float(rng.normal(0, 2)),
+    "sigmoid": lambda rng: float(rng.uniform(-6, 6)),
+}
+
+# Leaves at the edges of each operation's range (hidden cases).
+_UNARY_EDGE: dict[str, Callable[[Rng], float]] = {
+    "neg": lambda rng: float(rng.normal(0, 100)),
+    "pow": lambda rng: -float(rng.uniform(0.5, 2.0)),  # a negative base: integer exponents only
+    "exp": lambda rng: -float(rng.uniform(10, 30)),
+    "log": lambda rng: float(rng.uniform(1e-3, 1e-2)),
+    "tanh": lambda rng: _signed(rng, 4, 8),
+    "relu": lambda rng: -float(rng.uniform(0.1, 3)),  # relu(relu(x)) meets relu at exactly 0
+    "sigmoid": lambda rng: _signed(rng, 15, 30),
+}
+_VISIBLE_EXPONENTS = [2.0, 3.0, 0.5, -1.0]
+_HIDDEN_EXPONENTS = [2.0, 3.0, 0.5, -1.0, -2.0, 1.5, 2.5, 0.0, 1.0, -0.5]
+
+
+def _chain(op: str, x: float, exponents: list[float]) -> Graph | None:
+    """x → op → op → ...: one step per exponent (pow) or per entry (other ops); None if x is out of domain."""
+    values, steps = [x], []
+    for k in exponents:
+        operands: list[Any] = [["v", len(values) - 1]] + ([["c", k]] if op == "pow" else [])
+        result = _simulate(op, [values[-1]] + ([k] if op == "pow" else []))
+        if result is None:
+            break
+        steps.append([op, operands])
+        values.append(result)
+    return {"leaves": [x], "steps": steps, "grad0": None} if steps else None
+
+
+def _unary_graph(rng: Rng, op: str, leaf: Callable[[Rng], float], depth: int,
+                 exponents: list[float]) -> Graph:
+    for _ in range(100):
+        ks = [float(rng.choice(exponents)) for _ in range(depth)]
+        x = leaf(rng)
+        if op == "pow" and x < 0:
+            ks = [float(rng.choice([2.0, 3.0, -1.0])) for _ in range(depth)]
+        graph = _chain(op, x, ks)
+        if graph is not None:
+            return graph
+    raise RuntimeError(f"no {op} chain in its domain")  # unreachable with the samplers above
+
+
+def _unary_visible(op: str) -> Callable[[Rng], Data]:
+    """op(x) at three points (pow: four exponents), and op(op(x))."""
+
+    def make(rng: Rng) -> Data:
+        leaf = _UNARY_LEAF[op]
+        if op == "pow":
+            singles = [_chain(op, leaf(rng), [k]) for k in _VISIBLE_EXPONENTS]
+        else:
+            singles = [_unary_graph(rng, op, leaf, 1, [0.0]) for _ in range(3)]
+        return {"graphs": singles + [_unary_graph(rng, op, leaf, 2, _VISIBLE_EXPONENTS)]}
+
+    return make
+
+
+def _unary_hidden(op: str) -> Callable[[Rng], Data]:
+    """Chains of one to three applications, at ordinary points and at the op's edges."""
+
+    def make(rng: Rng) -> Data:
+        graphs = [_unary_graph(rng, op, _UNARY_LEAF[op], int(rng.integers(1, 4)), _HIDDEN_EXPONENTS)
+                  for _ in range(3)]
+        graphs += [_unary_graph(rng, op, _UNARY_EDGE[op], depth, _HIDDEN_EXPONENTS) for depth in (1, 2)]
+        return {"graphs": graphs}
+
+    return make
+
+
+# --------------------------------------------------------------- Value.backward
+
+
+def _backward_visible(rng: Rng) -> Data:
+    """The lesson's c = a * b + a, and a graph where intermediate nodes are reused too."""
+    a, b, c = (float(rng.normal(0, 1.5)) for _ in range(3))
+    lesson = {"leaves": [a, b], "steps": [["mul", [["v", 0], ["v", 1]]], ["add", [["v", 2], ["v", 0]]]],
+              "grad0": None}
+    shared = {"leaves": [a, b, c], "grad0": None, "steps": [
+        ["mul", [["v", 0], ["v", 1]]],   # v3 = a * b
+        ["add", [["v", 3], ["v", 0]]],   # v4 = v3 + a
+        ["mul", [["v", 4], ["v", 2]]],   # v5 = v4 * c
+        ["add", [["v", 5], ["v", 3]]],   # v6 = v5 + v3
+        ["mul", [["v", 6], ["v", 6]]],   # v7 = v6 * v6
+    ]}
+    return {"graphs": [lesson, shared]}
+
+
+def _mixed_leaf(rng: Rng) -> float:
+    return _signed(rng, 0.3, 1.5)
+
+
+def _backward_random(rng: Rng) -> Data:
+    return {"graphs": [_random_graph(rng, ["add", "mul"], _mixed_leaf, 4, 16, reuse=0.7)
+                       for _ in range(2)]}
+
+
+def _backward_accumulates(rng: Rng) -> Data:
+    graph = _random_graph(rng, ["add", "mul"], _mixed_leaf, 3, 8, reuse=0.7)
+    graph["grad0"] = [round(float(rng.normal()), 3) for _ in graph["leaves"]]
+    return {"graphs": [graph]}
+
+
+def _deep_chain_inputs(rng: Rng) -> Data:
+    return {"x": float(rng.uniform(0.5, 1.5)),
+            "factors": 1.0 + rng.uniform(-1e-4, 1e-4, DEPTH // 2),
+            "shifts": rng.uniform(-0.01, 0.01, DEPTH // 2)}
+
+
+def _run_deep_chain(module: ModuleType, inputs: Data) -> Data:
+    """y = ((x·f1 + s1)·f2 + s2)...: DEPTH operations; dy/dx = Π f, computed here on plain floats."""
+    factors, shifts = np.asarray(inputs["factors"]).tolist(), np.asarray(inputs["shifts"]).tolist()
+    x = module.Value(inputs["x"])
+    y = x
+    for f, s in zip(factors, shifts, strict=True):
+        y = y * f
+        y = y + s
+    try:
+        y.backward()
+    except RecursionError as exc:
+        raise RecursionError(f"backward() recursed too deep on a {DEPTH}-deep chain: visit the "
+                             "nodes with a loop and your own stack, not recursion") from exc
+    expected_data, expected_grad = inputs["x"], 1.0
+    for f, s in zip(factors, shifts, strict=True):
+        expected_data = expected_data * f + s
+        expected_grad *= f
+    return {"data": float(y.data), "grad": float(x.grad),
+            "expected_data": expected_data, "expected_grad": expected_grad}
+
+
+def _deep_chain_check(actual: Data, expected: Data) -> Verdict:
+    for key, what in (("data", "the root's .data"), ("grad", "x.grad")):
+        got, want = actual[key], actual[f"expected_{key}"]
+        if not abs(got - want) <= 1e-8 * abs(want):
+            return Verdict(False, f"after backward() of a {DEPTH}-deep chain, {what} is {got!r}, "
+                                  f"expected {want!r}")
+    return Verdict(True)
+
+
+# --------------------------------------------------------------- topological_order
+
+
+def _dag(rng: Rng, n: int, max_inputs: int, repeats: bool) -> Data:
+    """Node k's inputs are earlier nodes; some nodes are shared, some do not reach the root."""
+    inputs: list[list[int]] = [[]]
+    for k in range(1, n):
+        arity = int(rng.integers(0, max_inputs + 1)) if k > 2 else int(rng.integers(1, 3))
+        chosen = rng.integers(0, k, arity).tolist()
+        if not repeats:
+            chosen = sorted(set(chosen))
+        inputs.append([int(i) for i in chosen])
+    inputs[-1] = sorted(set(inputs[-1]) | {n - 2, int(rng.integers(0, n - 1))})  # a root with inputs
+    return {"inputs": inputs}
+
+
+def _run_topological_order(module: ModuleType, inputs: Data) -> Data:
+    nodes: list[Any] = []
+    for k, ins in enumerate(inputs["inputs"]):
+        nodes.append(module.Value(float(k), tuple(nodes[int(i)] for i in ins), "node"))
+    order = module.topological_order(nodes[-1])
+    index = {id(node): k for k, node in enumerate(nodes)}
+    return {"order": np.asarray([index.get(id(v), -1) for v in order], dtype=np.int64),
+            "graph": [list(ins) for ins in inputs["inputs"]]}
+
+
+def _valid_order(actual: Data, expected: Data) -> Verdict:
+    """Checked against the graph as the trusted side built it (expected["graph"])."""
+    graph = expected["graph"]
+    root = len(graph) - 1
+    reachable, stack = set(), [root]
+    while stack:
+        k = stack.pop()
+        if k not in reachable:
+            reachable.add(k)
+            stack.extend(graph[k])
+    order = [int(k) for k in np.asarray(actual["order"]).ravel()]
+    if -1 in order:
+        return Verdict(False, "the list holds an object that is not one of the graph's Value nodes")
+    seen: set[int] = set()
+    for k in order:
+        if k in seen:
+            return Verdict(False, "a node appears more than once: keep a set of the nodes already visited")
+        seen.add(k)
+    if seen - reachable:
+        return Verdict(False, "the list holds nodes the root does not depend on")
+    if missing := reachable - seen:
+        return Verdict(False, f"{len(missing)} of the graph's {len(reachable)} nodes are missing")
+    if order[-1] != root:
+        return Verdict(False, "the root must come last")
+    position = {k: p for p, k in enumerate(order)}
+    for k in order:
+        if any(position[i] > position[k] for i in graph[k]):
+            return Verdict(False, "a node comes before one of its inputs: a node may only be added "
+                                  "after all of its inputs")
+    return Verdict(True)
+
+
+def _run_topological_deep(module: ModuleType, inputs: Data) -> Data:
+    nodes = [module.Value(0.0)]
+    for _ in range(DEPTH):
+        nodes.append(module.Value(0.0, (nodes[-1],), "link"))
+    try:
+        order = list(module.topological_order(nodes[-1]))
+    except RecursionError as exc:
+        raise RecursionError(f"topological_order recursed too deep on a {DEPTH}-deep chain: use a "
+                             "loop and your own stack, not recursion") from exc
+    misplaced = sum(1 for got, want in zip(order, nodes, strict=False) if got is not want)
+    return {"count": len(order), "misplaced": misplaced}
+
+
+def _topological_deep_check(actual: Data, expected: Data) -> Verdict:
+    if actual["count"] != DEPTH + 1:
+        return Verdict(False, f"a chain of {DEPTH + 1} nodes gave a list of {actual['count']}")
+    if actual["misplaced"]:
+        return Verdict(False, f"{actual['misplaced']} nodes of a chain are out of order")
+    return Verdict(True)
+
+
+# --------------------------------------------------------------- the cases
+
+_OPS: list[tuple[str, str, str]] = [  # (op, target, what it computes, for the description)
+    ("add", "Value.add", "a + b"), ("sub", "Value.sub", "a - b"), ("mul", "Value.mul", "a * b"),
+    ("truediv", "Value.truediv", "a / b"), ("neg", "Value.neg", "-a"), ("pow", "Value.pow", "a ** k"),
+    ("exp", "Value.exp", "a.exp()"), ("log", "Value.log", "a.log()"), ("tanh", "Value.tanh", "a.tanh()"),
+    ("relu", "Value.relu", "a.relu()"), ("sigmoid", "Value.sigmoid", "a.sigmoid()"),
+]
+
+
+def _op_cases() -> tuple[list[Case], list[Case]]:
+    public, hidden = [], []
+    for op, target, expr in _OPS:
+        binary = op in _BINARY
+        public.append(Case(
+            name=f"{op}_small_graphs", target=target, points=3, run=_run_graphs,
+            check=_graphs_check(show_graph=True),
+            make_inputs=_binary_visible(op) if binary else _unary_visible(op),
+            visibility="visible", timeout=5.0,
+            description=(f"{expr} with Values and numbers on either side, and with one node on both "
+                         "sides: forward values and gradients." if binary else
+                         f"{expr} at a few points and applied twice: forward values and gradients.")))
+        hidden.append(Case(
+            name=f"{op}_random_graphs", target=target, points=4, run=_run_graphs,
+            check=_graphs_check(show_graph=False),
+            make_inputs=_binary_hidden(op) if binary else _unary_hidden(op),
+            timeout=5.0,
+            description=(f"Random graphs of {expr} with reused nodes and numbers on either side."
+                         if binary else f"Chains of {expr} at ordinary points and at the edges of its range.")))
+    return public, hidden
+
+
+_OP_PUBLIC, _OP_HIDDEN = _op_cases()
+
+PUBLIC_CASES: tuple[Case, ...] = (
+    *_OP_PUBLIC,
+    Case(name="backward_reused_nodes", target="Value.backward", points=4, run=_run_graphs,
+         check=_graphs_check(show_graph=True), make_inputs=_backward_visible, visibility="visible",
+         timeout=5.0, description="backward() on graphs of + and * where nodes are used more than once."),
+    Case(name="topological_order_small", target="topological_order", points=3,
+         run=_run_topological_order, check=_valid_order, make_inputs=lambda rng: _dag(rng, 8, 2, False),
+         visibility="visible", timeout=5.0,
+         description="topological_order of a small graph with shared nodes: each node once, after its inputs, root last."),
+)
+
+HIDDEN_CASES: tuple[Case, ...] = (
+    *_OP_HIDDEN,
+    Case(name="backward_random_graphs", target="Value.backward", points=4, run=_run_graphs,
+         check=_graphs_check(show_graph=False), make_inputs=_backward_random, timeout=5.0,
+         description="backward() on random graphs of + and * with many reused nodes."),
+    Case(name="backward_accumulates", target="Value.backward", points=3, run=_run_graphs,
+         check=_graphs_check(show_graph=False), make_inputs=_backward_accumulates, timeout=5.0,
+         description="backward() adds to the gradients the leaves already hold."),
+    Case(name="backward_deep_chain", target="Value.backward", points=4, run=_run_deep_chain,
+         check=_deep_chain_check, make_inputs=_deep_chain_inputs, timeout=20.0, uses_reference=False,
+         description=f"backward() of a {DEPTH}-deep chain works (no recursion) and gives the right gradient."),
+    Case(name="topological_order_shared", target="topological_order", points=3,
+         run=_run_topological_order, check=_valid_order, make_inputs=lambda rng: _dag(rng, 40, 3, True),
+         timeout=5.0, description="topological_order of a larger graph with shared and repeated inputs."),
+    Case(name="topological_order_deep_chain", target="topological_order", points=2,
+         run=_run_topological_deep, check=_topological_deep_check, timeout=20.0, uses_reference=False,
+         description=f"topological_order of a {DEPTH + 1}-node chain works without recursion."),
+)
+
+SPEC = AssignmentSpec(name="autodiff", framework="numpy", cases=PUBLIC_CASES + HIDDEN_CASES)

@@ -1,0 +1,478 @@
+"""Grading spec of assignment 5, multi-layer perceptrons in torch.
+
+Structure and single-step cases compare with the reference (cheap: milliseconds).
+Training cases are property cases — the trained model must reach a threshold, checked
+by the case itself on the returned model — so no reference training runs per student.
+Each `run` receives numpy inputs, seeds torch itself, and builds every model it needs
+with plain torch, so a case exercises its own target only.
+"""
+
+from __future__ import annotations
+
+from types import ModuleType
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from grader.compare import close
+from grader.spec import AssignmentSpec, Case, Check, Data, Verdict
+
+STEP = close(rtol=1e-5, atol=1e-6)  # float32 training steps: same ops, maybe other threads
+ACCURACY = close(rtol=1e-6, atol=1e-9)
+FAST = 10.0  # torch cases: a few milliseconds of work, generous for a loaded machine
+TRAINING = 60.0  # training cases: the reference takes about a second on a 2-core CPU
+
+MSE_LIMIT = 1e-3
+ACCURACY_LIMIT = 0.95
+
+
+# --------------------------------------------------------------- helpers
+
+
+def _layout(model: Any) -> list[list[Data]]:
+    """A model as plain data: its class, then one row per layer."""
+    rows: list[list[Data]] = [["model", type(model).__name__]]
+    for layer in model.children():
+        if isinstance(layer, nn.Linear):
+            rows.append(["Linear", int(layer.in_features), int(layer.out_features),
+                         layer.bias is not None])
+        elif isinstance(layer, nn.Dropout):
+            rows.append(["Dropout", float(layer.p)])
+        else:
+            rows.append([type(layer).__name__])
+    return rows
+
+
+def _layout_check(actual: Data, expected: Data) -> Verdict:
+    actual_rows = [list(r) for r in actual]
+    expected_rows = [list(r) for r in expected]
+    if actual_rows == expected_rows:
+        return Verdict(True)
+    if actual_rows[:1] != expected_rows[:1]:
+        return Verdict(False, f"make_mlp must return an nn.Sequential, got {actual_rows[0][1]}")
+    for i, (a, e) in enumerate(zip(actual_rows[1:], expected_rows[1:], strict=False)):
+        if a != e:
+            return Verdict(False, f"layer {i}: expected {_row(e)}, got {_row(a)} "
+                                  f"(expected layers: {', '.join(_row(r) for r in expected_rows[1:])})")
+    return Verdict(False, f"expected {len(expected_rows) - 1} layers, got {len(actual_rows) - 1}: "
+                          f"{', '.join(_row(r) for r in actual_rows[1:])}")
+
+
+def _row(row: list[Data]) -> str:
+    if row[0] == "Linear":
+        return f"Linear({row[1]}, {row[2]}{'' if row[3] else ', bias=False'})"
+    if row[0] == "Dropout":
+        return f"Dropout({row[1]:g})"
+    return str(row[0])
+
+
+def _record_modes(model: nn.Module) -> tuple[list[list[bool]], list[Any]]:
+    """Forward hooks on every module: (module.training, grad enabled) at each call."""
+    seen: list[list[bool]] = []
+    handles = [module.register_forward_hook(
+        lambda m, i, o: seen.append([bool(m.training), torch.is_grad_enabled()]))
+        for module in model.modules()]
+    return seen, handles
+
+
+def _flat_params(model: nn.Module) -> np.ndarray:
+    return np.concatenate([p.detach().cpu().numpy().ravel() for p in model.parameters()]).astype(
+        np.float64)
+
+
+def _seeded_classifier(seed: int, d: int, h: int, c: int, dropout: float = 0.0) -> nn.Sequential:
+    torch.manual_seed(seed)
+    layers: list[nn.Module] = [nn.Linear(d, h), nn.ReLU()]
+    if dropout:
+        layers.append(nn.Dropout(dropout))
+    return nn.Sequential(*layers, nn.Linear(h, c))
+
+
+def _labels(rng: np.random.Generator, n: int, c: int) -> np.ndarray:
+    """n labels in [0, c) that include both ends, 0 and c − 1."""
+    labels = rng.integers(0, c, n)
+    labels[:2] = [0, c - 1]
+    return rng.permutation(labels).astype(np.int64)
+
+
+# --------------------------------------------------------------- make_mlp
+
+
+def _mlp_relu(rng: np.random.Generator) -> Data:
+    depth = int(rng.integers(1, 4))
+    return {"in_dim": int(rng.integers(1, 20)), "hidden": [int(v) for v in rng.integers(2, 64, depth)],
+            "out_dim": int(rng.integers(1, 12)), "activation": None, "dropout": None}
+
+
+def _mlp_activation_dropout(rng: np.random.Generator) -> Data:
+    return _mlp_relu(rng) | {"activation": str(rng.choice(["sigmoid", "tanh"])),
+                             "dropout": float(rng.choice([0.1, 0.25, 0.5]))}
+
+
+def _mlp_no_hidden(rng: np.random.Generator) -> Data:
+    return {"in_dim": int(rng.integers(1, 20)), "hidden": [], "out_dim": int(rng.integers(1, 12)),
+            "activation": str(rng.choice(["relu", "sigmoid", "tanh"])), "dropout": float(rng.choice([0.0, 0.3]))}
+
+
+def _run_make_mlp(module: ModuleType, inputs: Data) -> Data:
+    kwargs = {k: inputs[k] for k in ("activation", "dropout") if inputs[k] is not None}
+    return _layout(module.make_mlp(inputs["in_dim"], list(inputs["hidden"]), inputs["out_dim"], **kwargs))
+
+
+def _bad_activations(rng: np.random.Generator) -> Data:
+    return {"names": [str(v) for v in rng.choice(["gelu", "softplus", "swish", "elu", "linear"], 2,
+                                                  replace=False)] + [""]}
+
+
+def _run_bad_activation(module: ModuleType, inputs: Data) -> Data:
+    outcomes = []
+    for name in inputs["names"]:
+        try:
+            module.make_mlp(3, [4], 2, activation=name)
+            outcomes.append([name, "no error"])
+        except ValueError:
+            outcomes.append([name, "ValueError"])
+        except Exception as exc:  # a wrong exception type is a wrong answer, not a crash
+            outcomes.append([name, type(exc).__name__])
+    return outcomes
+
+
+def _bad_activation_check(actual: Data, expected: Data) -> Verdict:
+    for name, outcome in actual:
+        if outcome != "ValueError":
+            return Verdict(False, f"make_mlp(..., activation={name!r}) gave {outcome}; "
+                                  "an unknown activation must raise ValueError")
+    return Verdict(True)
+
+
+# --------------------------------------------------------------- count_parameters
+
+
+def _count_plain(rng: np.random.Generator) -> Data:
+    return {"widths": [int(v) for v in rng.integers(1, 40, int(rng.integers(2, 5)))], "tricky": False}
+
+
+def _count_tricky(rng: np.random.Generator) -> Data:
+    return {"widths": [int(v) for v in rng.integers(2, 40, 4)], "tricky": True}
+
+
+def _run_count(module: ModuleType, inputs: Data) -> Data:
+    """Plain: Linear layers. Tricky: the first layer frozen, a bias-free layer, and a BatchNorm
+    (its running statistics are buffers, not parameters)."""
+    w = inputs["widths"]
+    layers: list[nn.Module] = [nn.Linear(w[i], w[i + 1]) for i in range(len(w) - 1)]
+    if inputs["tricky"]:
+        layers[0].requires_grad_(False)
+        layers = [layers[0], nn.BatchNorm1d(w[1]), nn.Linear(w[1], w[2], bias=False), *layers[2:]]
+    return int(module.count_parameters(nn.Sequential(*layers)))
+
+
+def _count_check(actual: Data, expected: Data) -> Verdict:
+    if actual == expected:
+        return Verdict(True)
+    return Verdict(False, f"expected {expected} trainable parameters, got {actual} (count "
+                          "p.numel() of parameters with requires_grad; buffers and frozen "
+                          "parameters do not count)")
+
+
+# --------------------------------------------------------------- train_step
+
+
+def _step_regression(rng: np.random.Generator) -> Data:
+    n, d = int(rng.integers(8, 33)), int(rng.integers(1, 6))
+    return {"seed": int(rng.integers(0, 2**31)), "kind": "regression",
+            "x": rng.normal(size=(n, d)).astype(np.float32),
+            "y": rng.normal(size=(n, 1)).astype(np.float32), "hidden": int(rng.integers(4, 17)),
+            "lr": float(rng.uniform(0.01, 0.1))}
+
+
+def _step_classifier(rng: np.random.Generator) -> Data:
+    n, d, c = int(rng.integers(8, 33)), int(rng.integers(2, 6)), int(rng.integers(2, 6))
+    return {"seed": int(rng.integers(0, 2**31)), "kind": "classifier",
+            "x": rng.normal(size=(n, d)).astype(np.float32), "y": _labels(rng, n, c),
+            "hidden": int(rng.integers(4, 17)), "lr": float(rng.uniform(0.001, 0.01))}
+
+
+def _run_train_step(module: ModuleType, inputs: Data) -> Data:
+    """Three steps. The classifier starts with stale gradients, which must be zeroed."""
+    x, y = torch.from_numpy(inputs["x"]), torch.from_numpy(inputs["y"])
+    if inputs["kind"] == "regression":
+        model = _seeded_classifier(inputs["seed"], x.shape[1], inputs["hidden"], 1)
+        loss_fn: nn.Module = nn.MSELoss()
+        optimizer: torch.optim.Optimizer = torch.optim.SGD(model.parameters(), lr=inputs["lr"])
+    else:
+        c = int(inputs["y"].max()) + 1
+        model = _seeded_classifier(inputs["seed"], x.shape[1], inputs["hidden"], c)
+        loss_fn = nn.CrossEntropyLoss()
+        optimizer = torch.optim.Adam(model.parameters(), lr=inputs["lr"])
+        for p in model.parameters():
+            p.grad = torch.full_like(p, 0.5)
+    losses, types = [], []
+    for _ in range(3):
+        loss = module.train_step(model, x, y, loss_fn, optimizer)
+        types.append(type(loss).__name__)
+        losses.append(float(loss))
+    return {"types": types, "losses": np.array(losses), "params": _flat_params(model)}
+
+
+def _train_step_check(actual: Data, expected: Data) -> Verdict:
+    if any(t != "float" for t in actual["types"]):
+        return Verdict(False, f"train_step returned {actual['types'][0]}: return loss.item(), a "
+                              "Python float (a tensor keeps the whole graph alive)")
+    verdict = STEP(actual["losses"], expected["losses"])
+    if not verdict.passed:
+        return Verdict(False, f"the returned losses of three steps: {verdict.message} (the loss "
+                              "before each step; are old gradients zeroed first?)")
+    verdict = STEP(actual["params"], expected["params"])
+    if not verdict.passed:
+        return Verdict(False, f"the parameters after three steps: {verdict.message} (zero the "
+                              "gradients, forward, backward, optimizer.step — once each)")
+    return Verdict(True)
+
+
+# --------------------------------------------------------------- fit_function
+
+
+def _fit_sin(rng: np.random.Generator) -> Data:
+    return {"a": 1.0, "b": 1.0, "c": 0.0, "hidden": 64, "steps": 1500,
+            "seed": int(rng.integers(0, 1000))}
+
+
+def _fit_variant(rng: np.random.Generator) -> Data:
+    return {"a": float(rng.uniform(0.5, 1.5)), "b": float(rng.uniform(0.5, 1.5)),
+            "c": float(rng.uniform(-0.5, 0.5)), "hidden": 64, "steps": 2000,
+            "seed": int(rng.integers(0, 1000))}
+
+
+def _target(inputs: Data):
+    a, b, c = inputs["a"], inputs["b"], inputs["c"]
+    return lambda x: a * np.sin(b * np.asarray(x)) + c * np.asarray(x) / np.pi
+
+
+def _run_fit(module: ModuleType, inputs: Data) -> Data:
+    fn = _target(inputs)
+    model, mse = module.fit_function(fn, hidden=inputs["hidden"], steps=inputs["steps"],
+                                     seed=inputs["seed"])
+    grid = np.linspace(-np.pi, np.pi, 777, dtype=np.float32).reshape(-1, 1)  # not the 1000-point grid
+    model.eval()
+    with torch.no_grad():
+        pred = model(torch.from_numpy(grid)).detach().cpu().numpy().astype(np.float64)
+    own = float(np.mean((pred - fn(grid.astype(np.float64))) ** 2))
+    linears = [[int(m.in_features), int(m.out_features)] for m in model.modules()
+               if isinstance(m, nn.Linear)]
+    return {"mse": float(mse), "own_mse": own, "linears": linears}
+
+
+def _fit_check(actual: Data, expected: Data) -> Verdict:
+    own, reported = actual["own_mse"], actual["mse"]
+    if not np.isfinite(own) or own >= MSE_LIMIT:
+        return Verdict(False, f"the fitted network's mean squared error on [-π, π] is {own:.3g}, "
+                              f"not below {MSE_LIMIT:g}: check the training loop (Adam, full batch, "
+                              "every step) and the tanh hidden layer")
+    if not np.isfinite(reported) or abs(reported - own) > own + 1e-5:
+        return Verdict(False, f"the returned mse {reported:.3g} does not match the network's error "
+                              f"on a dense grid ({own:.3g}): compute it on the grid after training")
+    return Verdict(True)
+
+
+# --------------------------------------------------------------- train_classifier
+
+
+def _spirals(rng: np.random.Generator) -> Data:
+    from assignments.datasets import make_spirals
+
+    x, y = make_spirals(200, 3, noise=0.15, seed=int(rng.integers(0, 1000)))
+    perm = rng.permutation(len(x))
+    val, train = perm[:150], perm[150:]
+    return {"x_train": x[train], "y_train": y[train], "x_val": x[val], "y_val": y[val],
+            "settings": {"hidden": [64, 64], "epochs": 60, "lr": 1e-2, "batch_size": 32,
+                         "seed": int(rng.integers(0, 1000))}}
+
+
+def _digits(rng: np.random.Generator) -> Data:
+    return {"split": int(rng.integers(0, 1000)),
+            "settings": {"hidden": [128], "epochs": 30, "lr": 3e-3, "batch_size": 64,
+                         "seed": int(rng.integers(0, 1000))}}
+
+
+def _eval_accuracy(model: nn.Module, x: np.ndarray, y: np.ndarray) -> float:
+    model.eval()
+    device = next(model.parameters()).device
+    with torch.no_grad():
+        predicted = model(torch.as_tensor(x, device=device)).argmax(dim=1).cpu().numpy()
+    return float(np.mean(predicted == y))
+
+
+def _run_classifier(module: ModuleType, inputs: Data) -> Data:
+    if "split" in inputs:
+        from assignments.datasets import load_digits
+
+        x_train, y_train, x_val, y_val = load_digits(seed=inputs["split"])
+    else:
+        x_train, y_train = inputs["x_train"], inputs["y_train"]
+        x_val, y_val = inputs["x_val"], inputs["y_val"]
+    settings = dict(inputs["settings"])
+    settings["hidden"] = tuple(settings["hidden"])
+    model, history = module.train_classifier(x_train, y_train, x_val, y_val, **settings)
+    return {"accuracy": _eval_accuracy(model, x_val, y_val), "epochs": settings["epochs"],
+            "keys": sorted(str(k) for k in history),
+            "lengths": [len(history[k]) for k in sorted(history)]}
+
+
+def _classifier_check(actual: Data, expected: Data) -> Verdict:
+    if actual["keys"] != ["train_loss", "val_acc"]:
+        return Verdict(False, f"history keys are {actual['keys']}, expected ['train_loss', 'val_acc']")
+    if any(n != actual["epochs"] for n in actual["lengths"]):
+        return Verdict(False, f"history lists have lengths {actual['lengths']}; expected one value "
+                              f"per epoch ({actual['epochs']})")
+    if not actual["accuracy"] >= ACCURACY_LIMIT:
+        return Verdict(False, f"held-out accuracy of the trained model is {actual['accuracy']:.1%}, "
+                              f"below {ACCURACY_LIMIT:.0%}: check shuffling, mini-batches, Adam and "
+                              "cross-entropy on logits (no softmax before the loss)")
+    return Verdict(True)
+
+
+def _small_spirals(rng: np.random.Generator) -> Data:
+    from assignments.datasets import make_spirals
+
+    x, y = make_spirals(40, 3, noise=0.2, seed=int(rng.integers(0, 1000)))
+    perm = rng.permutation(len(x))
+    return {"x_train": x[perm[30:]], "y_train": y[perm[30:]], "x_val": x[perm[:30]],
+            "y_val": y[perm[:30]], "seed": int(rng.integers(0, 1000))}
+
+
+def _run_history(module: ModuleType, inputs: Data) -> Data:
+    """Three short runs: the same seed twice, then another seed."""
+    data = (inputs["x_train"], inputs["y_train"], inputs["x_val"], inputs["y_val"])
+    runs = []
+    for seed in (inputs["seed"], inputs["seed"], inputs["seed"] + 1):
+        _, history = module.train_classifier(*data, hidden=(16,), epochs=4, lr=1e-2,
+                                             batch_size=16, seed=seed)
+        runs.append({str(k): [float(v) for v in history[k]] for k in history})
+    return runs
+
+
+def _history_check(actual: Data, expected: Data) -> Verdict:
+    first, again, other = actual
+    if sorted(first) != ["train_loss", "val_acc"]:
+        return Verdict(False, f"history keys are {sorted(first)}, expected ['train_loss', 'val_acc']")
+    if any(len(v) != 4 for v in first.values()):
+        return Verdict(False, "4 epochs must give 4 values in each history list")
+    if not all(np.isfinite(first["train_loss"])) or not all(0 <= a <= 1 for a in first["val_acc"]):
+        return Verdict(False, "train_loss must be finite and val_acc a fraction in [0, 1]")
+    if first != again:
+        return Verdict(False, "two runs with the same seed gave different histories: call "
+                              "torch.manual_seed(seed) first and shuffle with a generator seeded by seed")
+    if first == other:
+        return Verdict(False, "runs with different seeds gave identical histories: is seed used?")
+    if not first["train_loss"][-1] < first["train_loss"][0]:
+        return Verdict(False, f"the training loss did not go down: {first['train_loss']}")
+    return Verdict(True)
+
+
+# --------------------------------------------------------------- accuracy
+
+
+def _accuracy_inputs(rng: np.random.Generator) -> Data:
+    n, d, c = int(rng.integers(20, 60)), int(rng.integers(2, 8)), int(rng.integers(2, 6))
+    return {"seed": int(rng.integers(0, 2**31)), "x": rng.normal(size=(n, d)).astype(np.float32),
+            "y": _labels(rng, n, c), "hidden": int(rng.integers(4, 17)), "c": c}
+
+
+def _run_accuracy(module: ModuleType, inputs: Data) -> Data:
+    model = _seeded_classifier(inputs["seed"], inputs["x"].shape[1], inputs["hidden"], inputs["c"])
+    return float(module.accuracy(model, inputs["x"], inputs["y"]))
+
+
+def _run_accuracy_modes(module: ModuleType, inputs: Data) -> Data:
+    """A dropout model: the right value needs eval mode; hooks see the mode and grad state."""
+    x, y = inputs["x"], inputs["y"]
+    model = _seeded_classifier(inputs["seed"], x.shape[1], inputs["hidden"], inputs["c"], dropout=0.5)
+    model.eval()
+    with torch.no_grad():
+        predicted = model(torch.from_numpy(x)).argmax(dim=1).numpy()
+    y = predicted.copy()
+    y[: len(y) // 4] = (y[: len(y) // 4] + 1) % inputs["c"]  # a quarter wrong: a known answer
+    results = []
+    for start_in_train_mode in (True, False):
+        model.train(start_in_train_mode)
+        seen, handles = _record_modes(model)
+        value = float(module.accuracy(model, torch.from_numpy(x), torch.from_numpy(y)))
+        results.append({"start_train": start_in_train_mode, "calls": seen, "value": value,
+                        "after_train": [bool(m.training) for m in model.modules()]})
+        for handle in handles:
+            handle.remove()
+    return {"runs": results, "expected": float(np.mean(predicted == y))}
+
+
+def _modes_check(actual: Data, expected: Data) -> Verdict:
+    for run in actual["runs"]:
+        start = "train" if run["start_train"] else "eval"
+        if not run["calls"]:
+            return Verdict(False, "accuracy never called the model")
+        if any(training for training, _ in run["calls"]):
+            return Verdict(False, "the model ran in train mode (dropout on): call model.eval() first")
+        if any(grad for _, grad in run["calls"]):
+            return Verdict(False, "gradient tracking was on: run the model under torch.no_grad()")
+        if any(m != run["start_train"] for m in run["after_train"]):
+            return Verdict(False, f"the model started in {start} mode but was not left in it: "
+                                  "restore the previous mode (model.train(was_training))")
+        if abs(run["value"] - actual["expected"]) > 1e-6:
+            return Verdict(False, f"accuracy {run['value']:.4f}, expected {actual['expected']:.4f}")
+    return Verdict(True)
+
+
+# --------------------------------------------------------------- the cases
+
+
+def _case(name: str, target: str, points: float, run, check: Check, make_inputs, visible: bool,
+          description: str, *, timeout: float = FAST, uses_reference: bool = True) -> Case:
+    return Case(name=name, target=target, points=points, run=run, check=check,
+                make_inputs=make_inputs, visibility="visible" if visible else "hidden",
+                timeout=timeout, uses_reference=uses_reference, description=description)
+
+
+CASES: tuple[Case, ...] = (
+    _case("make_mlp_relu", "make_mlp", 8, _run_make_mlp, _layout_check, _mlp_relu, True,
+          "Layers of make_mlp with ReLU and no dropout: Linear, ReLU, …, Linear."),
+    _case("make_mlp_activation_dropout", "make_mlp", 6, _run_make_mlp, _layout_check,
+          _mlp_activation_dropout, False, "Sigmoid or tanh, with Dropout after each activation."),
+    _case("make_mlp_no_hidden", "make_mlp", 3, _run_make_mlp, _layout_check, _mlp_no_hidden, False,
+          "No hidden layers: a single Linear, whatever the activation and dropout."),
+    _case("make_mlp_unknown_activation", "make_mlp", 3, _run_bad_activation, _bad_activation_check,
+          _bad_activations, False, "An unknown activation name raises ValueError.",
+          uses_reference=False),
+    _case("count_parameters_linear", "count_parameters", 5, _run_count, _count_check, _count_plain,
+          True, "Trainable parameters of a stack of Linear layers."),
+    _case("count_parameters_frozen_buffers", "count_parameters", 7, _run_count, _count_check,
+          _count_tricky, False, "Frozen layers and BatchNorm buffers do not count; bias-free layers."),
+    _case("train_step_regression", "train_step", 6, _run_train_step, _train_step_check,
+          _step_regression, True, "Three SGD steps on a small regression net: losses and parameters."),
+    _case("train_step_stale_grads", "train_step", 8, _run_train_step, _train_step_check,
+          _step_classifier, False, "Three Adam steps on a classifier whose gradients start non-zero."),
+    _case("fit_function_sin", "fit_function", 8, _run_fit, _fit_check, _fit_sin, True,
+          "fit_function(np.sin, steps=1500) reaches a mean squared error below 1e-3 on [-π, π].",
+          timeout=TRAINING, uses_reference=False),
+    _case("fit_function_other", "fit_function", 10, _run_fit, _fit_check, _fit_variant, False,
+          "Another smooth function, fitted to a mean squared error below 1e-3.",
+          timeout=TRAINING, uses_reference=False),
+    _case("train_classifier_spirals", "train_classifier", 8, _run_classifier, _classifier_check,
+          _spirals, True, "Three spirals (600 points): at least 95 % accuracy on 150 held-out points.",
+          timeout=TRAINING, uses_reference=False),
+    _case("train_classifier_digits", "train_classifier", 8, _run_classifier, _classifier_check,
+          _digits, False, "The 8×8 digits: at least 95 % test accuracy.",
+          timeout=TRAINING, uses_reference=False),
+    _case("train_classifier_history_seed", "train_classifier", 6, _run_history, _history_check,
+          _small_spirals, False, "History has one value per epoch; the same seed gives the same run.",
+          timeout=TRAINING, uses_reference=False),
+    _case("accuracy_value", "accuracy", 5, _run_accuracy, ACCURACY, _accuracy_inputs, True,
+          "Accuracy of a small classifier on numpy inputs."),
+    _case("accuracy_eval_mode_no_grad", "accuracy", 9, _run_accuracy_modes, _modes_check,
+          _accuracy_inputs, False,
+          "A dropout model: eval mode and no gradients while measuring, previous mode restored.",
+          uses_reference=False),
+)
+
+SPEC = AssignmentSpec(name="mlp", framework="torch", cases=CASES)

@@ -1,0 +1,294 @@
+"""Grading spec of assignment 4, optimizers from scratch (numpy).
+
+Each optimizer case runs the student's class for a few dozen steps on a per-student
+random quadratic over two parameters of different shapes and compares the parameters
+after *every* step with the reference's, so the message names the first step that
+differs. The minimum of the quadratic lies far from the start: no gradient component
+hovers around zero, where sign-like updates (RMSprop, Adam) would turn rounding
+differences into real ones. Every case also reports whether the step modified the
+gradients it was given and whether the parameters changed in place at all.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from types import ModuleType
+
+import numpy as np
+
+from grader.compare import close
+from grader.spec import AssignmentSpec, Case, Check, Data, Verdict
+
+TRAJECTORY = close(rtol=1e-8, atol=1e-10)  # the same rule gives the same numbers to ~1e-15
+VALUE = close(rtol=1e-12, atol=1e-15)
+FAST = 5.0  # seconds: every case here is milliseconds of numpy
+
+
+# --------------------------------------------------------------- per-student quadratics
+
+
+def _spd(rng: np.random.Generator, n: int) -> np.ndarray:
+    """A symmetric positive definite matrix with eigenvalues in about [0.3, 4]."""
+    q = rng.normal(size=(n, n))
+    return q @ q.T / n + 0.3 * np.eye(n)
+
+
+def _problem(rng: np.random.Generator) -> Data:
+    """Two parameters, a (rows, cols) matrix and a (cols,) vector, each with its own quadratic."""
+    rows, cols = (int(v) for v in rng.integers(2, 5, 2))
+    shapes = [(rows, cols), (cols,)]
+    x0, mats, vecs = [], [], []
+    for shape in shapes:
+        n = int(np.prod(shape))
+        x0.append(rng.normal(size=shape))
+        mats.append(_spd(rng, n))
+        vecs.append(rng.normal(0, 20, n))  # a far-away minimum: gradients stay large
+    return {"x0": x0, "A": mats, "b": vecs, "steps": int(rng.integers(20, 31))}
+
+
+def _grads(inputs: Data, params: list[np.ndarray]) -> list[np.ndarray]:
+    return [(a @ p.ravel() + b).reshape(p.shape)
+            for p, a, b in zip(params, inputs["A"], inputs["b"], strict=True)]
+
+
+def _hyper(rng: np.random.Generator, name: str, weight_decay: bool) -> dict[str, Data]:
+    """Non-default hyperparameters for the class called name (+ weight decay when asked)."""
+    u = rng.uniform
+    table: dict[str, dict[str, Data]] = {
+        "SGD": {"lr": u(0.01, 0.05)},
+        "Momentum": {"lr": u(0.005, 0.02), "momentum": u(0.5, 0.95)},
+        "NAG": {"lr": u(0.005, 0.02), "momentum": u(0.5, 0.95)},
+        "Adagrad": {"lr": u(0.05, 0.3), "eps": float(rng.choice([1e-10, 1e-6, 1e-3]))},
+        "Adadelta": {"lr": u(0.5, 2.0), "rho": u(0.8, 0.95), "eps": float(rng.choice([1e-6, 1e-4]))},
+        "RMSprop": {"lr": u(0.005, 0.03), "alpha": u(0.9, 0.999), "eps": float(rng.choice([1e-8, 1e-4]))},
+        "Adam": {"lr": u(0.01, 0.1), "betas": [u(0.8, 0.95), u(0.99, 0.9999)],
+                 "eps": float(rng.choice([1e-8, 1e-4]))},
+        "AdamW": {"lr": u(0.01, 0.1), "betas": [u(0.8, 0.95), u(0.99, 0.9999)],
+                  "eps": float(rng.choice([1e-8, 1e-4]))},
+    }
+    hyper = {k: (float(v) if isinstance(v, float) else v) for k, v in table[name].items()}
+    if weight_decay:
+        hyper["weight_decay"] = float(u(0.01, 0.2))
+    return hyper
+
+
+# lr for the default-hyperparameter cases of classes whose lr has no default
+_REQUIRED_LR = {"SGD": 0.02, "Momentum": 0.01, "NAG": 0.01}
+
+
+def _default_inputs(name: str) -> Callable[[np.random.Generator], Data]:
+    def make(rng: np.random.Generator) -> Data:
+        hyper = {"lr": _REQUIRED_LR[name]} if name in _REQUIRED_LR else {}
+        if name == "AdamW":
+            hyper["lr"] = 0.05  # default weight decay 0.01 stays on: AdamW's default
+        return _problem(rng) | {"hyper": hyper}
+
+    return make
+
+
+def _custom_inputs(name: str) -> Callable[[np.random.Generator], Data]:
+    def make(rng: np.random.Generator) -> Data:
+        return _problem(rng) | {"hyper": _hyper(rng, name, weight_decay=True)}
+
+    return make
+
+
+def _runner(name: str) -> Callable[[ModuleType, Data], Data]:
+    """Build the student's optimizer on fresh float64 copies and step it on the quadratic."""
+
+    def run(module: ModuleType, inputs: Data) -> Data:
+        params = [np.array(p, dtype=np.float64) for p in inputs["x0"]]
+        hyper = dict(inputs["hyper"])
+        if "betas" in hyper:
+            hyper["betas"] = tuple(hyper["betas"])
+        optimizer = getattr(module, name)(params, **hyper)
+        trajectory, grads_modified = [], False
+        for _ in range(inputs["steps"]):
+            grads = _grads(inputs, params)
+            given = [g.copy() for g in grads]
+            optimizer.step(grads)
+            grads_modified |= any(not np.array_equal(g, c) for g, c in zip(grads, given, strict=True))
+            trajectory.append(np.concatenate([p.ravel() for p in params]).astype(np.float64))
+        return {"trajectory": np.array(trajectory), "grads_modified": grads_modified,
+                "start": np.concatenate([np.ravel(p) for p in inputs["x0"]])}
+
+    return run
+
+
+def _trajectory_check(actual: Data, expected: Data) -> Verdict:
+    if actual["grads_modified"]:
+        return Verdict(False, "step() modified the gradient arrays it was given: build new arrays "
+                              "(g = g + wd * p), do not write into grads")
+    traj, start = np.asarray(actual["trajectory"], dtype=float), np.asarray(actual["start"], dtype=float)
+    exp = np.asarray(expected["trajectory"], dtype=float)
+    if traj.shape == exp.shape and np.array_equal(traj, np.broadcast_to(start, traj.shape)):
+        return Verdict(False, "the parameters never changed: update the arrays in place "
+                              "(p -= ..., not self.params[i] = ... or p = p - ...)")
+    if traj.shape != exp.shape:
+        return TRAJECTORY(traj, exp)
+    for t in range(len(exp)):
+        verdict = TRAJECTORY(traj[t], exp[t])
+        if not verdict.passed:
+            return Verdict(False, f"parameters after step {t + 1} (flattened, matrix first): "
+                                  f"{verdict.message}")
+    return Verdict(True)
+
+
+# --------------------------------------------------------------- step_decay
+
+
+def _decay_defaults(rng: np.random.Generator) -> Data:
+    return {"base_lr": float(rng.uniform(0.01, 1.0)), "total_epochs": 4 * int(rng.integers(3, 26)),
+            "milestones": None, "gamma": None}
+
+
+def _decay_custom(rng: np.random.Generator) -> Data:
+    """Milestones at multiples of 1/8 and totals that are multiples of 8: every milestone falls
+    exactly on an epoch, so epoch >= m·total has one answer whatever the float rounding."""
+    k = int(rng.integers(2, 5))
+    milestones = sorted(int(v) for v in rng.choice(np.arange(1, 8), size=k, replace=False))
+    return {"base_lr": float(rng.uniform(0.01, 1.0)), "total_epochs": 8 * int(rng.integers(1, 6)),
+            "milestones": [m / 8 for m in milestones], "gamma": float(rng.uniform(0.2, 0.6))}
+
+
+def _run_decay(module: ModuleType, inputs: Data) -> Data:
+    kwargs = {}
+    if inputs["milestones"] is not None:
+        kwargs = {"milestones": tuple(inputs["milestones"]), "gamma": inputs["gamma"]}
+    total = inputs["total_epochs"]
+    return np.array([float(module.step_decay(inputs["base_lr"], epoch, total, **kwargs))
+                     for epoch in range(total)])
+
+
+def _decay_check(actual: Data, expected: Data) -> Verdict:
+    verdict = VALUE(actual, expected)
+    if verdict.passed:
+        return verdict
+    a, e = np.asarray(actual, dtype=float), np.asarray(expected, dtype=float)
+    if a.shape == e.shape:
+        epoch = int(np.argmax(~np.isclose(a, e, rtol=1e-12, atol=1e-15)))
+        return Verdict(False, f"epoch {epoch} of {len(e)}: got lr {a[epoch]:.6g}, expected "
+                              f"{e[epoch]:.6g} (the lr drops when epoch >= milestone·total_epochs)")
+    return verdict
+
+
+# --------------------------------------------------------------- minimize
+
+
+class _Probe:
+    """The case's own optimizer (heavy-ball momentum), so minimize is graded on its own.
+
+    It remembers what minimize handed it: the params list and the arrays' dtypes.
+    """
+
+    def __init__(self, params: list[np.ndarray], lr: float, momentum: float) -> None:
+        self.params = params
+        self.lr, self.momentum = lr, momentum
+        self.velocity = [np.zeros_like(p, dtype=np.float64) for p in params]
+
+    def step(self, grads: list[np.ndarray]) -> None:
+        for p, g, v in zip(self.params, grads, self.velocity, strict=True):
+            if not (isinstance(p, np.ndarray) and p.dtype == np.float64):
+                continue  # not a float64 array: _minimize_check says so
+            v *= self.momentum
+            v += np.asarray(g, dtype=np.float64)
+            p -= self.lr * v
+
+
+def _minimize_quadratic(rng: np.random.Generator) -> Data:
+    dim = int(rng.integers(2, 6))
+    return {"kind": "quadratic", "A": _spd(rng, dim), "b": rng.normal(size=dim),
+            "x0": rng.normal(0, 2, dim), "steps": int(rng.integers(10, 21)),
+            "lr": float(rng.uniform(0.05, 0.2)), "momentum": 0.0}
+
+
+def _minimize_rosenbrock(rng: np.random.Generator) -> Data:
+    """Rosenbrock with momentum, from an integer start: x0 must be copied as float64."""
+    x0 = np.array([int(rng.integers(-2, 0)), int(rng.integers(1, 3))], dtype=np.int64)
+    return {"kind": "rosenbrock", "A": None, "b": None, "x0": x0,
+            "steps": int(rng.integers(40, 81)), "lr": float(rng.uniform(1e-4, 3e-4)),
+            "momentum": float(rng.uniform(0.5, 0.9))}
+
+
+def _f_and_grad(inputs: Data) -> Callable[[np.ndarray], tuple[float, np.ndarray]]:
+    if inputs["kind"] == "quadratic":
+        a, b = inputs["A"], inputs["b"]
+        return lambda x: (float(0.5 * x @ a @ x + b @ x), a @ x + b)
+
+    def rosenbrock(v: np.ndarray) -> tuple[float, np.ndarray]:
+        x, y = float(v[0]), float(v[1])
+        return ((1 - x) ** 2 + 100 * (y - x * x) ** 2,
+                np.array([-2 * (1 - x) - 400 * x * (y - x * x), 200 * (y - x * x)]))
+
+    return rosenbrock
+
+
+def _run_minimize(module: ModuleType, inputs: Data) -> Data:
+    x0 = inputs["x0"]
+    before = x0.copy()
+    given: list[Data] = []
+
+    def make_optimizer(params):
+        given.append([(type(p).__name__, str(getattr(p, "dtype", "")), np.shape(p)) for p in params])
+        return _Probe(params, inputs["lr"], inputs["momentum"])
+
+    trajectory = np.asarray(module.minimize(make_optimizer, _f_and_grad(inputs), x0, inputs["steps"]),
+                            dtype=np.float64)
+    return {"trajectory": trajectory, "x0_modified": not np.array_equal(x0, before),
+            "optimizers_made": len(given),
+            "params_ok": bool(given) and given[0] == [("ndarray", "float64", np.shape(x0))]}
+
+
+def _minimize_check(actual: Data, expected: Data) -> Verdict:
+    if actual["x0_modified"]:
+        return Verdict(False, "minimize modified x0: work on a float64 copy")
+    if actual["optimizers_made"] != 1:
+        return Verdict(False, f"make_optimizer was called {actual['optimizers_made']} times; "
+                              "call it once, with [x]")
+    if not actual["params_ok"]:
+        return Verdict(False, "make_optimizer must receive [x], a list holding one float64 array "
+                              "of x0's shape (np.array(x0, dtype=np.float64))")
+    return TRAJECTORY(actual["trajectory"], expected["trajectory"])
+
+
+# --------------------------------------------------------------- the cases
+
+OPTIMIZERS = ("SGD", "Momentum", "NAG", "Adagrad", "Adadelta", "RMSprop", "Adam", "AdamW")
+
+
+def _case(name: str, target: str, points: float, run, check: Check, make_inputs, visible: bool,
+          description: str) -> Case:
+    return Case(name=name, target=target, points=points, run=run, check=check,
+                make_inputs=make_inputs, visibility="visible" if visible else "hidden",
+                timeout=FAST, description=description)
+
+
+def _optimizer_cases(name: str) -> tuple[Case, Case]:
+    default_note = ("its default hyperparameters" if name not in _REQUIRED_LR
+                    else f"lr = {_REQUIRED_LR[name]} and its other defaults")
+    if name == "AdamW":
+        default_note = "lr = 0.05 and its defaults (weight_decay 0.01, decoupled)"
+    return (
+        _case(f"{name}_defaults", name, 4, _runner(name), _trajectory_check, _default_inputs(name),
+              True, f"{name} with {default_note}: parameters after every step on a quadratic, "
+                    "compared with torch.optim's rule."),
+        _case(f"{name}_hyperparameters_weight_decay", name, 6, _runner(name), _trajectory_check,
+              _custom_inputs(name), False,
+              f"{name} with other hyperparameters and weight decay on, step after step."),
+    )
+
+
+CASES: tuple[Case, ...] = (
+    *(case for name in OPTIMIZERS for case in _optimizer_cases(name)),
+    _case("step_decay_lecture", "step_decay", 4, _run_decay, _decay_check, _decay_defaults, True,
+          "The lecture's schedule: lr / 10 from 50 % of the epochs, / 100 from 75 %, every epoch."),
+    _case("step_decay_custom", "step_decay", 4, _run_decay, _decay_check, _decay_custom, False,
+          "Other milestones and gamma, every epoch."),
+    _case("minimize_quadratic", "minimize", 4, _run_minimize, _minimize_check, _minimize_quadratic,
+          True, "The trajectory (steps + 1, dim) of plain gradient steps on a quadratic, row 0 = x0."),
+    _case("minimize_rosenbrock_int_start", "minimize", 8, _run_minimize, _minimize_check,
+          _minimize_rosenbrock, False,
+          "The trajectory of a momentum optimizer on Rosenbrock from an integer x0, left unchanged."),
+)
+
+SPEC = AssignmentSpec(name="optimizers", framework="numpy", cases=CASES)
