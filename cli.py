@@ -93,6 +93,88 @@ def list_assignments() -> None:
 
 # ---------------------------------------------------------------- grading (issue 4)
 
+from pathlib import Path as FilePath  # noqa: E402  (grading options take paths)
+
+
+@app.command("check")
+@user_errors
+def check_cmd(
+    assignment: Annotated[str, typer.Argument(help="Assignment name, e.g. losses.")],
+    file: Annotated[FilePath | None, typer.Option(
+        "--file", "-f", help="The file to check (default: assignments/<A>.py).")] = None,
+) -> None:
+    """Run the public cases of an assignment on your file (exit 1 when a case fails)."""
+    from grader.catalog import get_assignment
+    from grader.grading import Grader
+    from grader.report import render
+
+    spec = get_assignment(assignment)
+    with Grader(visibility="public") as grader:
+        report = grader.grade_file(file or spec.stub_path, spec.name)
+    render(report, console)
+    if any(t.status == "failed" for t in report.tests):
+        raise typer.Exit(1)
+
+
+@app.command("grade")
+@user_errors
+def grade_cmd(
+    path: Annotated[FilePath, typer.Argument(help="A submission file, or a folder of them.")],
+    assignment: Annotated[str | None, typer.Option(
+        "--assignment", "-a", help="Assignment (default: from the file name).")] = None,
+    student: Annotated[str | None, typer.Option(
+        "--student", help="Student id (default: the file's folder for <student>/<A>.py).")] = None,
+    as_json: Annotated[bool, typer.Option(
+        "--json", help="Print only Gradescope results.json (a list for a folder).")] = False,
+    require_cuda: Annotated[bool, typer.Option(
+        "--require-cuda", help="Fail instead of skipping the GPU cases without CUDA.")] = False,
+) -> None:
+    """Grade submissions on every case, public and hidden (instructors)."""
+    from grader.grading import grade_path
+    from grader.report import render, to_json
+
+    reports = grade_path(path, assignment, student, require_cuda=require_cuda)
+    if as_json:
+        typer.echo(to_json(reports[0] if path.is_file() else reports))
+        return
+    for report in reports:
+        render(report, console)
+
+
+@app.command("release")
+@user_errors
+def release_cmd(
+    out: Annotated[FilePath, typer.Argument(help="The folder to create (must not exist, or be empty).")],
+) -> None:
+    """Build the student bundle: no reference/, no hidden specs, public expected outputs."""
+    from grader.release import make_release
+
+    summary = make_release(out)
+    console.print(f"release written to [bold]{summary.out}[/]: {summary.files} files, public "
+                  f"expected outputs for {', '.join(summary.expected) or 'no assignment'}")
+    for note in summary.notes:
+        console.print(f"[yellow]note:[/] {note}", highlight=False)
+
+
+@app.command("build-expected")
+@user_errors
+def build_expected_cmd() -> None:
+    """Rebuild grader/expected/*.json (public expected outputs) from reference/."""
+    from grader.release import build_expected
+
+    for path in build_expected():
+        console.print(f"wrote {path}")
+
+
+@app.command("doctor")
+@user_errors
+def doctor_cmd() -> None:
+    """Versions, CUDA, bwrap, and which sandbox layers are active here."""
+    from grader.doctor import diagnose, render
+
+    render(diagnose(), console)
+
+
 # ---------------------------------------------------------------- class scale (issue 5)
 
 import pathlib  # noqa: E402
@@ -292,9 +374,18 @@ DbOpt = Annotated[Path | None, typer.Option("--db", help="Progress database (def
 BankOpt = Annotated[Path | None, typer.Option("--bank", help="Question bank folder or file (default: the bundled bank).")]
 
 
+def _skip_pydantic_plugin_scan() -> None:
+    """The bank schema uses no pydantic plugins; scanning every installed package's entry
+    points for them costs ~20 ms of the quiz's start-up. Only this process is affected."""
+    import os
+
+    os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
+
+
 def _quiz_session(topic: list[str] | None, tag: list[str] | None, n: int, lang: str,
                   mistakes: bool, exam: bool, seed: int | None, db: Path | None,
                   bank: Path | None) -> None:
+    _skip_pydantic_plugin_scan()
     from grader.quiz.session import QuizOptions, run_quiz
 
     if console.is_terminal:  # line editing for input(), where the platform has it
@@ -343,6 +434,7 @@ def quiz_validate(
     path: Annotated[Path | None, typer.Argument(help="A bank file or folder (default: the bundled bank).")] = None,
 ) -> None:
     """Check a question bank: OK with the count per topic, or every problem as file:line: id: message."""
+    _skip_pydantic_plugin_scan()
     from grader.quiz.bank import check_bank
 
     bank, problems = check_bank(path)

@@ -144,7 +144,7 @@ class Value:
     def sigmoid(self) -> Value:
         """1 / (1 + e**−self). Local gradient: σ(a)·(1 − σ(a)).
 
-        Must not overflow for large |self.data| (e.g. −1000): for a < 0 use e**a / (1 + e**a).
+        Tip: math.exp(1000) overflows; for a < 0, e**a / (1 + e**a) is the same number, safely.
         """
         raise NotImplementedError
 

@@ -51,7 +51,7 @@ def _ratio_hint(actual: np.ndarray, expected: np.ndarray) -> str:
         return ""
     ratios = actual[mask] / expected[mask]
     ratio = float(np.median(ratios))
-    if not np.allclose(ratios, ratio, rtol=1e-6, atol=0) or abs(ratio - 1) < 1e-9:
+    if not np.allclose(ratios, ratio, rtol=1e-6, atol=0) or abs(ratio - 1) < 1e-9 or ratio == 0:
         return ""
     if abs(ratio + 1) < 1e-9:
         return "every value has the wrong sign: check the direction of the gradient (y - ŷ vs ŷ - y)"
@@ -100,6 +100,12 @@ def _compare_values(a: np.ndarray, e: np.ndarray, where: str, rtol: float, atol:
                               f"first at index {_fmt_index(idx)}: got {float(a[idx])}, expected {e[idx]:.6g} "
                               "— look for overflow (exp of a large number, log of 0)")
     same_special = ~np.isfinite(e) & ((a == e) | (np.isnan(a) & np.isnan(e)))
+    other_special = ~np.isfinite(e) & ~same_special  # expected inf or NaN, got something else
+    if other_special.any():
+        idx = tuple(int(i) for i in np.argwhere(other_special)[0])
+        return Verdict(False, f"{where}{int(other_special.sum())} value(s) differ where the expected "
+                              f"value is not finite, first at index {_fmt_index(idx)}: got "
+                              f"{float(a[idx])}, expected {float(e[idx])}")
     diff = np.array(np.abs(a - e))  # np.array: 0-d stays an array, assignable
     diff[same_special] = 0.0
     if gradient:

@@ -16,13 +16,13 @@ messages when none did (zero), and otherwise the points earned as the cell's val
 This runs in-process, next to the student's code, as every nbgrader test does: code
 that patches the comparison can fool it. dlgrade's own grading runs the student in a
 sandboxed child and compares in the trusted process (see benchmarks/vs_nbgrader.py).
-Inputs come from the public seed owner: nbgrader does not tell the kernel the student.
+Inputs and expected outputs are those of `dlgrade check` (grader.expected, seed owner
+grader.spec.PUBLIC_STUDENT): nbgrader does not tell the kernel who the student is.
 """
 
 from __future__ import annotations
 
 import contextlib
-import importlib
 import io
 import signal
 import threading
@@ -32,7 +32,9 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from grader.spec import PUBLIC_STUDENT, Case, Data, Verdict, case_rng
+from grader import codec
+from grader.expected import ExpectedStore
+from grader.spec import PUBLIC_STUDENT, Case, Verdict
 from grader.specs import load_spec
 
 SEED_OWNER = PUBLIC_STUDENT
@@ -71,12 +73,12 @@ def check_target(assignment: str, target: str, namespace: Mapping[str, Any],
     module.__dict__.update(namespace)
     module.__name__ = f"{assignment}_notebook"
     result = TargetResult(target)
-    stop_reason = ""  # fail fast per target after a timeout, as dlgrade does
     for case in target_cases(assignment, target, hidden):
         result.possible += case.points
         if case.needs_cuda and not _cuda_available():
             result.failures.append(f"{case.name}: skipped (no CUDA), 0 of {case.points:g} points")
             continue
+        stop_reason = _TIMED_OUT.get((assignment, target))
         verdict = Verdict(False, stop_reason) if stop_reason else _run_case(case, assignment, module)
         if verdict.passed:
             result.earned += case.points
@@ -84,8 +86,13 @@ def check_target(assignment: str, target: str, namespace: Mapping[str, Any],
         else:
             result.failures.append(f"{case.name} ({case.points:g} points): {verdict.message}")
             if verdict.message.startswith("timed out"):
-                stop_reason = f"not run: an earlier case of {target} {verdict.message}"
+                _TIMED_OUT[(assignment, target)] = f"not run: an earlier case of {target} {verdict.message}"
     return result
+
+
+# Fail fast per target, as dlgrade does: after a timeout, the target's remaining cases (in
+# this kernel, public or hidden) fail with that reason instead of each waiting out a timeout.
+_TIMED_OUT: dict[tuple[str, str], str] = {}
 
 
 def award(result: TargetResult) -> float | None:
@@ -101,10 +108,14 @@ def award(result: TargetResult) -> float | None:
 
 
 def _run_case(case: Case, assignment: str, module: types.ModuleType) -> Verdict:
-    expected = _expected(case, assignment) if case.uses_reference else None
+    """One case as dlgrade's engine runs it: the same inputs, expected output and encoding."""
+    inputs_json = _STORE.inputs(case, SEED_OWNER, assignment)
+    with _quiet():  # a reference or spec failure propagates: it is not the student's
+        expected = _STORE.expected(case, SEED_OWNER, assignment, inputs_json)
     try:
         with _quiet(), _time_limit(case.timeout):
-            actual = case.run(module, case.make_inputs(case_rng(SEED_OWNER, assignment, case.name)))
+            value = case.run(module, codec.from_jsonable(inputs_json))
+            actual = codec.from_jsonable(codec.to_jsonable(value))  # plain data, as from a child
             return case.check(actual, expected)
     except CaseTimeout:
         return Verdict(False, f"timed out after {case.timeout:g} s")
@@ -112,18 +123,9 @@ def _run_case(case: Case, assignment: str, module: types.ModuleType) -> Verdict:
         return Verdict(False, f"{type(exc).__name__}: {exc}")
 
 
-_EXPECTED: dict[tuple[str, str], Data] = {}
-
-
-def _expected(case: Case, assignment: str) -> Data:
-    """The reference's output on the case's inputs (computed once per kernel)."""
-    key = (assignment, case.name)
-    if key not in _EXPECTED:
-        reference = importlib.import_module(f"reference.{assignment}")
-        inputs = case.make_inputs(case_rng(SEED_OWNER, assignment, case.name))
-        with _quiet():
-            _EXPECTED[key] = case.run(reference, inputs)
-    return _EXPECTED[key]
+# The reference where reference/ exists (the instructor's autograder), else the public
+# expected outputs shipped in the student release (a student running the public cells).
+_STORE = ExpectedStore()
 
 
 @contextlib.contextmanager

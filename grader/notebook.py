@@ -64,6 +64,7 @@ def notebook_to_source(text: str) -> tuple[str, list[str]]:
     if language.lower() != "python":
         notes.append(f"notebook: kernel language is {language!r}; its code cells are read as Python")
     parts: list[str] = []
+    futures: list[str] = []
     dropped_tests = 0
     for number, cell in enumerate(notebook.cells, start=1):
         if cell.cell_type != "code":
@@ -73,12 +74,34 @@ def notebook_to_source(text: str) -> tuple[str, list[str]]:
             continue
         code, cell_notes = _cell_to_python(cell.source, number)
         notes.extend(cell_notes)
+        code = _hoist_future_imports(code, futures)
         if code.strip():
             parts.append(f"# ---- notebook cell {number}\n{code.rstrip()}\n")
     if dropped_tests:
         notes.append(f"notebook: {dropped_tests} nbgrader test cell(s) not run: "
                      "dlgrade grades with its own cases")
+    if futures:  # IPython allows them atop any cell; a module, only atop the file
+        parts.insert(0, f"from __future__ import {', '.join(dict.fromkeys(futures))}\n")
     return "\n\n".join(parts), notes
+
+
+def _hoist_future_imports(code: str, futures: list[str]) -> str:
+    """Take `from __future__ import ...` off the top of a cell (into futures), keeping line numbers."""
+    try:
+        body = ast.parse(code).body
+    except SyntaxError:
+        return code  # the import reports it
+    lines = code.split("\n")
+    docstring = bool(body) and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant) \
+        and isinstance(body[0].value.value, str)
+    for node in body[1:] if docstring else body:
+        if not (isinstance(node, ast.ImportFrom) and node.module == "__future__"):
+            break
+        futures.extend(alias.name for alias in node.names)
+        for row in range(node.lineno - 1, node.end_lineno):
+            lines[row] = ""
+        lines[node.lineno - 1] = "# (its __future__ import moved to the top of the module)"
+    return "\n".join(lines)
 
 
 def notebook_file_to_source(path: Path) -> tuple[str, list[str]]:

@@ -28,7 +28,7 @@ from grader import __version__
 from grader.catalog import get_assignment
 from grader.errors import UserError
 
-SUBMISSION_SUFFIXES: tuple[str, ...] = (".py",)  # what grade-batch picks up, in order of preference
+SUBMISSION_SUFFIXES: tuple[str, ...] = (".py", ".ipynb")  # what grade-batch picks up, in order of preference
 MANIFEST = "manifest.json"
 HISTORY = "history"
 STUDENT_ID = re.compile(r"[A-Za-z0-9_-][A-Za-z0-9._-]{0,63}")
@@ -66,6 +66,14 @@ def check_parses(path: Path) -> None:
         source = path.read_bytes()
     except IsADirectoryError:
         raise UserError(f"{path} is a folder, not a Python file") from None
+    if path.suffix == ".ipynb":  # a notebook: it must be one nbformat reads (its code compiles at grading)
+        from grader.notebook import NotebookError, read_notebook
+
+        try:
+            read_notebook(source.decode("utf-8"))
+        except (UnicodeDecodeError, NotebookError) as exc:
+            raise UserError(f"{path}: {exc}") from None
+        return
     try:
         compile(source, str(path), "exec", dont_inherit=True)
     except SyntaxError as exc:

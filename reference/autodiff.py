@@ -135,7 +135,8 @@ class Value:
         out = Value(self.data**exponent, (self,), f"**{exponent}")
 
         def _backward() -> None:
-            self.grad += exponent * self.data ** (exponent - 1) * out.grad
+            if exponent != 0:  # a**0 is the constant 1 (and 0.0**-1 would raise)
+                self.grad += exponent * self.data ** (exponent - 1) * out.grad
 
         out._backward = _backward
         return out
@@ -183,7 +184,7 @@ class Value:
     def sigmoid(self) -> Value:
         """1 / (1 + e**−self). Local gradient: σ(a)·(1 − σ(a)).
 
-        Must not overflow for large |self.data| (e.g. −1000): for a < 0 use e**a / (1 + e**a).
+        Tip: math.exp(1000) overflows; for a < 0, e**a / (1 + e**a) is the same number, safely.
         """
         if self.data >= 0:
             s = 1.0 / (1.0 + math.exp(-self.data))

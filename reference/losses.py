@@ -73,9 +73,9 @@ def softmax(logits: np.ndarray) -> np.ndarray:
     Returns a float64 array of logits' shape. Must be finite for |logits| up to
     1e4: subtract the row's max before exp (softmax(z) == softmax(z − c)).
     """
-    shifted = logits - logits.max(axis=-1, keepdims=True)
-    e = np.exp(shifted)
-    return e / e.sum(axis=-1, keepdims=True)
+    e = np.exp(logits - logits.max(axis=-1, keepdims=True))
+    e /= e.sum(axis=-1, keepdims=True)  # e is ours: divide in place
+    return e
 
 
 def log_softmax(logits: np.ndarray) -> np.ndarray:
@@ -85,7 +85,8 @@ def log_softmax(logits: np.ndarray) -> np.ndarray:
     Returns a float64 array of logits' shape, finite for |logits| up to 1e4.
     """
     shifted = logits - logits.max(axis=-1, keepdims=True)
-    return shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
+    shifted -= np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
+    return shifted
 
 
 def cross_entropy(logits: np.ndarray, labels: np.ndarray) -> float:
@@ -104,7 +105,8 @@ def cross_entropy_grad(logits: np.ndarray, labels: np.ndarray) -> np.ndarray:
     n = logits.shape[0]
     grad = softmax(logits)
     grad[np.arange(n), labels] -= 1.0
-    return grad / n
+    grad /= n
+    return grad
 
 
 def binary_cross_entropy_with_logits(logits: np.ndarray, targets: np.ndarray) -> float:

@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
+import ast
 import json
 import types
+from pathlib import Path
 
 import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_raw_cell
+from typer.testing import CliRunner
 
+from cli import app
+from grader.batch import discover
+from grader.grading import grade_path
+from grader.nbgrader_export import build_notebook, without_markers
 from grader.notebook import NotebookError, notebook_file_to_source, notebook_to_source
+from grader.specs import load_spec
+from grader.submission import load_source
 
 
 def _text(*cells: nbformat.NotebookNode) -> str:
@@ -107,6 +116,16 @@ def test_nbgrader_test_cells_are_not_part_of_the_module() -> None:
     assert notes == ["notebook: 1 nbgrader test cell(s) not run: dlgrade grades with its own cases"]
 
 
+def test_future_imports_of_any_cell_move_to_the_top() -> None:
+    """IPython takes `from __future__ import ...` atop any cell; a module only atop the file."""
+    source, _ = notebook_to_source(_text(
+        new_code_cell("SCRATCH = 1"),
+        new_code_cell("from __future__ import annotations\n\ndef f(x: Undefined) -> int:\n    return 3"),
+    ))
+    assert source.startswith("from __future__ import annotations\n")
+    assert _module(source).f(0) == 3  # the annotation is never evaluated
+
+
 def test_an_old_format_notebook_is_read() -> None:
     v3 = {"nbformat": 3, "nbformat_minor": 0, "metadata": {}, "worksheets": [{"cells": [
         {"cell_type": "code", "input": "ANSWER = 42", "outputs": [], "language": "python"}]}]}
@@ -135,3 +154,67 @@ def test_a_binary_file_is_not_a_notebook(tmp_path) -> None:
     path.write_bytes(b"\x89PNG\r\n\x1a\n\xff\xfe")
     with pytest.raises(NotebookError, match="not UTF-8"):
         notebook_file_to_source(path)
+
+
+# ---------------------------------------------------------------- graded like a .py file
+
+
+def _solution_notebook(path: Path, **replace: str) -> Path:
+    """The exported losses notebook with the reference solution (nbgrader's markers removed)."""
+    notebook, _ = build_notebook("losses")
+    for cell in notebook.cells:
+        meta = cell.metadata.get("nbgrader", {})
+        if meta.get("solution"):
+            cell.source = replace.get(meta["grade_id"], without_markers(cell.source))
+    notebook.cells.insert(3, new_code_cell("%matplotlib inline\n!pip list"))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    nbformat.write(notebook, str(path))
+    return path
+
+
+def test_load_source_reads_a_notebook_and_reports_a_broken_one_as_an_import_failure(tmp_path) -> None:
+    good = _solution_notebook(tmp_path / "alice" / "losses.ipynb")
+    source, notes = load_source(good)
+    assert "def softmax" in source and "check_target" not in source
+    assert any("%matplotlib inline" in n for n in notes)
+
+    bad = tmp_path / "bob" / "losses.ipynb"
+    bad.parent.mkdir()
+    bad.write_text("{not json")
+    source, notes = load_source(bad)
+    assert notes == [f"losses.ipynb: {_problem(source)}"]
+    with pytest.raises(ImportError, match="not a Jupyter notebook: invalid JSON"):
+        _module(source)
+
+
+def _problem(source: str) -> str:
+    return ast.literal_eval(source.removeprefix("raise ImportError(").rstrip().removesuffix(")"))
+
+
+def test_a_notebook_is_graded_like_a_python_file(tmp_path) -> None:
+    wrong_sign = "def mse_grad(pred, target):\n    return 2.0 / pred.shape[0] * (target - pred)\n"
+    _solution_notebook(tmp_path / "class" / "alice" / "losses.ipynb")
+    _solution_notebook(tmp_path / "class" / "carol" / "losses.ipynb", losses_mse_grad=wrong_sign)
+    (tmp_path / "class" / "bob").mkdir()
+    (tmp_path / "class" / "bob" / "losses.ipynb").write_text('{"cells": []}')
+    found = discover(tmp_path / "class", ["losses"])  # grade-batch's discovery
+    assert [(s.student, s.path.name) for s in found] == [
+        ("alice", "losses.ipynb"), ("bob", "losses.ipynb"), ("carol", "losses.ipynb")]
+
+    reports = {r.student: r for r in grade_path(tmp_path / "class", assignment="losses")}
+    assert reports["alice"].score == 100
+    assert any("IPython magic dropped: %matplotlib inline" in n for n in reports["alice"].notes)
+    spec = load_spec("losses")
+    assert reports["carol"].score == 100 - sum(c.points for c in spec.cases if c.target == "mse_grad")
+    bob = reports["bob"]
+    assert bob.score == 0 and len(bob.tests) == len(spec.cases)
+    assert all("not a Jupyter notebook: the JSON has no 'nbformat' version" in t.message for t in bob.tests)
+
+
+def test_dlgrade_grade_prints_the_report_of_a_broken_notebook(tmp_path) -> None:
+    bad = tmp_path / "losses.ipynb"
+    bad.write_text("{not json")
+    done = CliRunner().invoke(app, ["grade", str(bad), "--json"])
+    report = json.loads(done.stdout)
+    assert report["score"] == 0 and report["max_score"] == 100
+    assert all("invalid JSON" in t["output"] for t in report["tests"])

@@ -15,6 +15,12 @@ from grader.quiz.schema import TOPICS
 
 FIXTURE = Path(__file__).parent / "data" / "quiz_bank"
 
+
+@pytest.fixture(autouse=True)
+def _own_home(tmp_path, monkeypatch):
+    """Progress and the bank cache of every test live in its own folder, never in ~."""
+    monkeypatch.setenv("DLGRADE_HOME", str(tmp_path / "dlgrade-home"))
+
 GOOD = """\
 questions:
   - id: ok-one
@@ -175,6 +181,18 @@ def test_a_good_file_has_no_problems(tmp_path):
        answer: [0]
      """, 15, "dup-option", "repeats"),
     ("""\
+     - id: positional
+       topic: activations
+       tags: [relu]
+       type: choice
+       prompt: {ko: "q", en: "q"}
+       explanation:
+         ko: "정답은 ReLU입니다."
+         en: "The second option is ReLU itself."
+       options: [ReLU, tanh]
+       answer: [0]
+     """, 16, "positional", "shown shuffled"),
+    ("""\
      - id: twice-key
        topic: losses
        tags: [x]
@@ -204,7 +222,8 @@ def test_each_problem_names_file_line_and_id(tmp_path, body, line, qid, fragment
 def _rel(path: Path) -> str:
     import os
 
-    return os.path.relpath(path)
+    rel = os.path.relpath(path)  # paths outside the working folder are shown absolute
+    return str(path) if rel.startswith("..") else rel
 
 
 def test_duplicate_ids_across_files_name_both_places(tmp_path):
@@ -288,3 +307,56 @@ def test_bundled_bank_validates_has_150_questions_and_every_key_scores_one():
                 result = grade(view, key_answer(view), lang)
                 assert result.score == 1.0 and result.correct, (q.id, lang)
     assert set(bank.topics()) == set(TOPICS), set(TOPICS) - set(bank.topics())
+
+
+# ------------------------------------------------------------------ the validated-bank cache
+
+
+def test_a_cached_bank_equals_the_validated_one_and_skips_the_yaml(tmp_path, monkeypatch):
+    import grader.quiz.bank as bank_module
+
+    monkeypatch.setenv("DLGRADE_HOME", str(tmp_path / "home"))
+    fresh = load_bank(FIXTURE)
+    assert len(list((tmp_path / "home" / "cache").glob("bank-*.json"))) == 1
+
+    def no_yaml(*_a, **_k):
+        raise AssertionError("the cache should have answered")
+
+    monkeypatch.setattr(bank_module, "check_bank", no_yaml)
+    cached = load_bank(FIXTURE)
+    assert cached.questions == fresh.questions
+    assert [type(q) for q in cached.questions] == [type(q) for q in fresh.questions]
+    assert cached.where == fresh.where and cached.files == tuple(f.resolve() for f in fresh.files)
+    for q in cached.questions:
+        view = present(q, 3)
+        assert grade(view, key_answer(view), "both").score == 1.0
+
+
+def test_an_edited_bank_misses_the_cache_and_an_invalid_one_is_never_cached(tmp_path, monkeypatch):
+    monkeypatch.setenv("DLGRADE_HOME", str(tmp_path / "home"))
+    path = write(tmp_path, GOOD)
+    assert [q.answer for q in load_bank(path).questions] == [True]
+    write(tmp_path, GOOD.replace("answer: true", "answer: false"))
+    assert [q.answer for q in load_bank(path).questions] == [False]
+    write(tmp_path, GOOD.replace("answer: true", "answer: maybe"))
+    with pytest.raises(BankError):
+        load_bank(path)
+    assert len(list((tmp_path / "home" / "cache").glob("bank-*.json"))) == 2
+
+
+def test_a_damaged_cache_is_ignored_and_rewritten(tmp_path, monkeypatch):
+    monkeypatch.setenv("DLGRADE_HOME", str(tmp_path / "home"))
+    fresh = load_bank(FIXTURE)
+    (cache_file,) = (tmp_path / "home" / "cache").glob("bank-*.json")
+    for damage in ("{not json", '{"files": [], "questions": [{"type": "essay"}]}', "[]"):
+        cache_file.write_text(damage)
+        assert load_bank(FIXTURE).questions == fresh.questions
+        assert cache_file.read_text() != damage
+
+
+def test_an_unwritable_cache_only_costs_time(tmp_path, monkeypatch):
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / "cache").write_text("a file where the cache folder should be")
+    monkeypatch.setenv("DLGRADE_HOME", str(home))
+    assert len(load_bank(FIXTURE).questions) == 10

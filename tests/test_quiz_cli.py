@@ -22,12 +22,18 @@ from cli import app
 from grader.quiz.bank import load_bank
 from grader.quiz.engine import LETTERS, grade, key_answer, plan_review, present
 from grader.quiz.export import gift_escape
-from grader.quiz.schema import ChoiceQuestion, NumericQuestion, OrderQuestion, TrueFalseQuestion
+from grader.quiz.model import ChoiceQuestion, NumericQuestion, OrderQuestion, TrueFalseQuestion
 from grader.quiz.session import QuizOptions, run_quiz
 
 FIXTURE = Path(__file__).parent / "data" / "quiz_bank"
 DLGRADE = Path(sys.executable).with_name("dlgrade")
 runner = CliRunner()
+
+
+@pytest.fixture(autouse=True)
+def _own_home(tmp_path, monkeypatch):
+    """Progress and the bank cache of every test live in its own folder, never in ~."""
+    monkeypatch.setenv("DLGRADE_HOME", str(tmp_path / "dlgrade-home"))
 
 
 def flat(text: str) -> str:
@@ -261,7 +267,7 @@ def test_a_corrupt_db_is_exit_2_one_line_and_left_untouched(tmp_path, content):
         assert result.exit_code == 2, result.output
         assert result.output.strip().count("\n") == 0 and str(db) in result.output
         assert db.read_bytes() == content
-        assert sorted(p.name for p in tmp_path.iterdir()) == ["quiz.db"]
+        assert [p.name for p in tmp_path.iterdir() if p.name.startswith("quiz")] == ["quiz.db"]
     explicit = runner.invoke(app, ["quiz", "stats", "--db", str(db)])
     assert explicit.exit_code == 2 and db.read_bytes() == content
 
@@ -290,7 +296,7 @@ def test_validate_lists_every_problem_and_exits_1(tmp_path):
     result = runner.invoke(app, ["quiz", "validate", str(bad)])
     assert result.exit_code == 1
     lines = [line for line in result.stdout.splitlines() if line.strip()]
-    rel = os.path.relpath(bad)
+    rel = str(bad) if os.path.relpath(bad).startswith("..") else os.path.relpath(bad)
     assert lines[0].startswith(f"{rel}:5: fx-relu-range: unknown type 'yes_no'")
     assert lines[1].startswith(f"{rel}:25: fx-bounded-activations: answer index 9 is out of range")
     assert len(lines) == 2
@@ -400,3 +406,49 @@ def test_when_everything_is_seen_and_nothing_due_it_says_when_to_come_back(tmp_p
     again = invoke(args, tmp_path)
     assert again.exit_code == 0
     assert "Nothing is due and every question has been seen. Next review: in 10 min." in flat(again.output)
+
+
+def test_a_malformed_answer_is_asked_again_and_never_stored(tmp_path):
+    view = present(load_bank(FIXTURE).by_id["fx-resnet-idea"], 1)
+    args = ["quiz", "--bank", str(FIXTURE), "--tag", "resnet", "--lang", "en", "--seed", "1"]
+    result = invoke(args, tmp_path, f"z\n\n9\n{key_answer(view)}\n")
+    out = flat(result.output)
+    assert result.exit_code == 0
+    assert out.count("Type a letter a–d") == 3 and out.count("›") == 4
+    assert "Score: 1 / 1 (100%)" in out
+    assert db_rows(tmp_path, "SELECT given, correct FROM answers") == [(key_answer(view), 1)]
+
+
+def test_db_option_wins_over_dlgrade_home(tmp_path):
+    view = present(load_bank(FIXTURE).by_id["fx-relu-range"], 0)
+    db = tmp_path / "mine.db"
+    args = ["quiz", "--bank", str(FIXTURE), "--tag", "relu", "--db", str(db)]
+    result = invoke(args, tmp_path / "home", key_answer(view) + "\n")
+    assert result.exit_code == 0 and db.exists() and not (tmp_path / "home" / "quiz.db").exists()
+    stats = invoke(["quiz", "stats", "--db", str(db)], tmp_path / "home")
+    assert stats.exit_code == 0 and "total answers 1" in flat(stats.output)
+    missing_dir = invoke(["quiz", "--bank", str(FIXTURE), "--db", str(tmp_path / "no" / "x.db")],
+                         tmp_path / "home")
+    assert missing_dir.exit_code == 2 and "does not exist" in missing_dir.output
+
+
+def test_partial_credit_for_an_order_question_in_a_session(tmp_path):
+    view = present(load_bank(FIXTURE).by_id["fx-timeline"], 1)
+    key = key_answer(view)
+    one_swap = key[1] + key[0] + key[2:]  # 5 of 6 pairs in the right order
+    args = ["quiz", "--bank", str(FIXTURE), "--tag", "timeline", "--lang", "en", "--seed", "1"]
+    result = invoke(args, tmp_path, one_swap + "\n")
+    out = flat(result.output)
+    assert result.exit_code == 0
+    assert "Partly right 83% · 5 of 6 pairs in the right order" in out
+    assert f"answer: {key}: AlexNet → ResNet → Transformer → GPT-3" in out
+    assert "Score: 0.83 / 1 (83%)" in out
+    assert db_rows(tmp_path, "SELECT round(score, 4), correct FROM answers") == [(0.8333, 0)]
+
+
+def test_skip_and_quit_work_with_the_korean_input_method_on(tmp_path):
+    args = ["quiz", "--bank", str(FIXTURE), "--n", "3", "--lang", "ko", "--seed", "1"]
+    result = invoke(args, tmp_path, "ㄴ\nㅂ\n")  # the s and q keys
+    out = flat(result.output)
+    assert result.exit_code == 0 and "건너뜀" in out and "그만둠" in out and "2/3" in out
+    assert "3/3" not in out

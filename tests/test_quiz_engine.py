@@ -329,3 +329,16 @@ def test_plan_exam_is_fixed_by_the_seed_and_independent_of_input_order():
     assert len(set(paper)) == 10
     assert paper != [q.id for q, _ in plan_exam(qs, n=10, seed=43)]
     assert len(plan_exam(qs, n=100, seed=1)) == 30
+
+
+def test_letters_typed_with_the_korean_input_method_still_count():
+    """With the Korean IME on, the a/b/c/d keys give ㅁ/ㅠ/ㅊ/ㅇ and t/f give ㅅ/ㄹ."""
+    view = view_with(make(**SEVERAL), order=(4, 1, 3, 0, 2))  # tanh=b, sigmoid=d
+    assert grade(view, "ㅠㅇ").correct and grade(view, "ㅠ, ㅇ").correct
+    order = view_with(make(**ITEMS), order=(0, 1, 2, 3))
+    assert grade(order, "ㅁㅠㅊㅇ").correct
+    tf = present(make(type="true_false", answer=True), 0)
+    assert grade(tf, "ㅅ").correct and not grade(tf, "ㄹ").correct
+    assert grade(present(make(**SHORT), 0), "역전파").correct  # real Korean words are untouched
+    with pytest.raises(MalformedAnswer):
+        grade(view, "ㅎ")  # the g key: past the options

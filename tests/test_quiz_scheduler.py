@@ -206,12 +206,19 @@ def test_streak_survives_until_the_end_of_the_next_day(tmp_path):
         assert stats.collect(store, now + timedelta(days=1), timezone.utc).streak == 0
 
 
-def test_fsrs_is_imported_lazily_enough(tmp_path: Path):
-    """The store module works with only fsrs, sqlite and platformdirs: no numpy, no torch."""
+def test_a_quiz_imports_no_torch_and_from_a_warm_cache_no_pydantic_or_yaml(tmp_path: Path):
+    """Start-up cost: torch and numpy are never imported; validation only when the bank changed."""
+    import os
     import subprocess
     import sys
 
-    code = ("import sys, grader.quiz.session, grader.quiz.bank, grader.quiz.store, grader.quiz.stats;"
-            "bad = [m for m in ('torch', 'numpy') if m in sys.modules]; print(bad); sys.exit(bool(bad))")
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
-    assert done.returncode == 0, done.stdout + done.stderr
+    fixture = Path(__file__).parent / "data" / "quiz_bank"
+    code = ("import sys, cli, grader.quiz.session, grader.quiz.store, grader.quiz.stats;"
+            "from grader.quiz.bank import load_bank;"
+            f"bank = load_bank(__import__('pathlib').Path({str(fixture)!r}));"
+            "print(len(bank.questions), sorted(m for m in ('torch', 'numpy', 'pydantic', 'yaml')"
+            " if m in sys.modules))")
+    env = {**os.environ, "DLGRADE_HOME": str(tmp_path)}
+    runs = [subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60,
+                           env=env) for _ in range(2)]
+    assert [r.stdout.strip() for r in runs] == ["10 ['pydantic', 'yaml']", "10 []"], runs

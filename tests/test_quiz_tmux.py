@@ -23,6 +23,12 @@ pytestmark = [
 ]
 
 
+@pytest.fixture(autouse=True)
+def _own_home(tmp_path, monkeypatch):
+    """Progress and the bank cache of every test live in its own folder, never in ~."""
+    monkeypatch.setenv("DLGRADE_HOME", str(tmp_path / "dlgrade-home"))
+
+
 class Tmux:
     """A private tmux server (its own socket), so no one else's sessions are touched."""
 

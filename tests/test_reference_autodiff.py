@@ -8,7 +8,7 @@ import sys
 
 import pytest
 import torch
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from reference.autodiff import Value, topological_order
@@ -102,7 +102,15 @@ def torch_leaf(x: float) -> torch.Tensor:
     return torch.tensor(x, dtype=torch.float64, requires_grad=True)
 
 
+EVERY_OPERATION = (  # each operation once, on leaves inside its domain, plus x * x and a chain
+    [0.7, -1.3, 2.1],
+    [(op, 2 if op in ("log", "pow") else 0, 1, 1.5) for op in sorted(OPS)]
+    + [("mul", 0, 0, 0.0), ("tanh", 21, 21, 0.0), ("mul", 22, 1, 0.0)],
+)
+
+
 @FAST
+@example(graph=EVERY_OPERATION)
 @given(graph=graphs())
 def test_random_graphs_match_torch_autograd(graph):
     leaves, steps = graph
@@ -124,7 +132,7 @@ def test_random_graphs_match_torch_autograd(graph):
 def test_every_operation_appears_in_the_random_graphs():
     seen = set()
 
-    @settings(max_examples=40, deadline=None, database=None)
+    @settings(max_examples=60, deadline=None, database=None, derandomize=True)
     @given(graph=graphs())
     def collect(graph):
         seen.update(op for op, *_ in graph[1])
@@ -150,6 +158,13 @@ def test_numbers_on_either_side():
                 "v ** 0.5": lambda x: x**0.5, "-v": lambda x: -x}[label](leaf)
         node.backward()
         assert leaf.grad == pytest.approx(expected), label
+
+
+def test_power_zero_has_gradient_zero_even_at_zero():
+    x = Value(0.0)
+    y = x**0
+    y.backward()
+    assert (y.data, x.grad) == (1.0, 0.0)
 
 
 def test_power_takes_numbers_only():

@@ -211,3 +211,14 @@ def test_a_buggy_copy_fails_exactly_the_cases_of_its_target(bug):
     assert failed == must_fail
     for name in must_fail:
         assert phrase in verdicts[name].message, verdicts[name].message
+
+
+def test_parameters_are_passed_by_position():
+    """A right answer whose parameters carry other names (z, y instead of logits, labels) passes."""
+
+    def positional(fn):
+        return lambda *args: fn(*args)
+
+    module = copy_with(**{name: positional(getattr(ref, name)) for name in public_functions(ref)})
+    failed = {name: v.message for name, case in CASES.items() if not (v := judge(case, module)).passed}
+    assert not failed

@@ -1,24 +1,23 @@
-"""Load and check the question bank: every problem as `file:line: id: message`.
+"""The question bank: load it (through a cache of the validated bank) or check it.
 
-The YAML is composed to nodes first, so each problem can name the line of the key it is
-about; then each question is validated on its own, so one bad question hides no other.
+Checking (`check.py`: YAML with line numbers, pydantic) runs when the bank's files changed;
+a quiz that starts from the cache imports neither yaml nor pydantic.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 from collections import Counter
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from grader.errors import UserError
-from grader.quiz.schema import Question, parse_question
-
-_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+from grader.quiz.model import BY_TYPE, Question
+from grader.quiz.text import Bilingual
 
 
 @dataclass(frozen=True)
@@ -78,139 +77,139 @@ def bank_files(path: Path) -> list[Path]:
 
 def check_bank(path: Path | None = None) -> tuple[Bank, list[BankProblem]]:
     """Every valid question and every problem of the bank at `path` (default: the bundled one)."""
+    from grader.quiz.check import check_file
+
     path = default_bank_dir() if path is None else path
     files = bank_files(path)
     problems: list[BankProblem] = []
     if not files:
-        problems.append(BankProblem(_show(path), 0, "-", "no quiz files (*.yaml) here"))
+        problems.append(BankProblem(show_path(path), 0, "-", "no quiz files (*.yaml) here"))
     questions: list[Question] = []
     where: dict[str, tuple[str, int]] = {}
     for file in files:
-        for question, line, file_problems in _check_file(file):
+        for question, line, file_problems in check_file(file):
             problems.extend(file_problems)
             if question is None:
                 continue
             if question.id in where:
                 first_file, first_line = where[question.id]
-                problems.append(BankProblem(_show(file), line, question.id,
+                problems.append(BankProblem(show_path(file), line, question.id,
                                             f"duplicate id (first at {first_file}:{first_line})"))
                 continue
-            where[question.id] = (_show(file), line)
+            where[question.id] = (show_path(file), line)
             questions.append(question)
     problems.sort(key=lambda p: (p.file, p.line))
     return Bank(tuple(questions), tuple(files), where), problems
 
 
-def load_bank(path: Path | None = None) -> Bank:
-    """The bank, or a BankError (a UserError) if anything in it is wrong."""
+def load_bank(path: Path | None = None, *, cache: bool = True) -> Bank:
+    """The bank, or a BankError (a UserError) if anything in it is wrong.
+
+    A bank that validated once is cached (keyed by the files' contents and the checking code),
+    so a quiz starts without importing yaml or building pydantic validators again.
+    """
+    path = default_bank_dir() if path is None else path
+    files = bank_files(path)
+    key = _cache_key(files) if cache and files else None
+    if key is not None:
+        cached = _read_cache(key)
+        if cached is not None:
+            return cached
     bank, problems = check_bank(path)
     if problems:
         raise BankError(problems)
+    if key is not None:
+        _write_cache(key, bank)
     return bank
 
 
-def _show(path: Path) -> str:
+# ------------------------------------------------------------------ the validated-bank cache
+
+_CACHE_FORMAT = 2
+
+
+def cache_dir() -> Path:
+    """$DLGRADE_HOME/cache, else dlgrade's folder in the user cache directory."""
+    home = os.environ.get("DLGRADE_HOME")
+    if home:
+        return Path(home).expanduser() / "cache"
+    from platformdirs import user_cache_dir
+
+    return Path(user_cache_dir("dlgrade", appauthor=False))
+
+
+def _cache_key(files: Sequence[Path]) -> str | None:
+    from grader import __version__
+
+    digest = hashlib.sha256(f"{_CACHE_FORMAT}:{__version__}\0".encode())
+    here = Path(__file__).parent
+    try:
+        for source in ("schema.py", "model.py", "check.py", "text.py"):  # what decides validity
+            digest.update((here / source).read_bytes())
+        for file in files:
+            digest.update(f"\0{file.resolve()}\0".encode())
+            digest.update(file.read_bytes())
+    except OSError:
+        return None
+    return digest.hexdigest()[:40]
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Bilingual):
+        return {"ko": value.ko, "en": value.en}
+    if isinstance(value, tuple):
+        return [_plain(v) for v in value]
+    return value
+
+
+def _rich(value: Any) -> Any:
+    # in a validated question every mapping is a bilingual text
+    if isinstance(value, dict):
+        return Bilingual(ko=value["ko"], en=value["en"])
+    if isinstance(value, list):
+        return tuple(_rich(v) for v in value)
+    return value
+
+
+def _write_cache(key: str, bank: Bank) -> None:
+    """Best effort: a cache that cannot be written only costs the next start some time."""
+    data = {
+        "files": [str(f.resolve()) for f in bank.files],
+        "questions": [
+            {"type": q.type, **{f.name: _plain(getattr(q, f.name)) for f in fields(q)},
+             "_where": [str(Path(bank.where[q.id][0]).resolve()), bank.where[q.id][1]]}
+            for q in bank.questions
+        ],
+    }
+    target = cache_dir() / f"bank-{key}.json"
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = target.with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+        os.replace(tmp, target)  # readers see the old file or the new one, never half of one
+    except OSError:
+        pass
+
+
+def _read_cache(key: str) -> Bank | None:
+    try:
+        data = json.loads((cache_dir() / f"bank-{key}.json").read_text(encoding="utf-8"))
+        questions, where = [], {}
+        for item in data["questions"]:
+            file, line = item.pop("_where")
+            cls = BY_TYPE[item.pop("type")]
+            values = {name: _rich(value) for name, value in item.items()}
+            questions.append(cls(**values))
+            where[values["id"]] = (show_path(Path(file)), line)
+        return Bank(tuple(questions), tuple(Path(f) for f in data["files"]), where)
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return None  # missing or damaged: validate the YAML again
+
+
+def show_path(path: Path) -> str:
     """A path as the user would type it: relative to the working folder when inside it."""
     try:
-        return os.path.relpath(path)
-    except ValueError:
+        rel = os.path.relpath(path)
+    except ValueError:  # another drive on Windows
         return str(path)
-
-
-def _check_file(file: Path) -> Iterable[tuple[Question | None, int, list[BankProblem]]]:
-    name = _show(file)
-    try:
-        text = file.read_text(encoding="utf-8")
-    except UnicodeDecodeError as exc:
-        yield None, 1, [BankProblem(name, 1, "-", f"not UTF-8 text ({exc.reason})")]
-        return
-    except OSError as exc:
-        yield None, 1, [BankProblem(name, 1, "-", f"cannot read: {exc.strerror}")]
-        return
-    try:
-        root, data = _compose(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
-        line = mark.line + 1 if mark else 1
-        reason = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        yield None, line, [BankProblem(name, line, "-", f"invalid YAML: {reason}")]
-        return
-    if root is None or not isinstance(data, dict) or set(data) != {"questions"}:
-        line = root.start_mark.line + 1 if root is not None else 1
-        yield None, line, [BankProblem(name, line, "-",
-                                       "the file must be a mapping with the one key 'questions'")]
-        return
-    keys = [k for k, _ in root.value if isinstance(k, yaml.ScalarNode) and k.value == "questions"]
-    if len(keys) > 1:
-        line = keys[1].start_mark.line + 1
-        yield None, line, [BankProblem(name, line, "-", "the key 'questions' appears twice")]
-        return
-    items_node = _value_node(root, "questions")
-    if not isinstance(data["questions"], list) or not isinstance(items_node, yaml.SequenceNode):
-        line = items_node.start_mark.line + 1 if items_node is not None else 1
-        yield None, line, [BankProblem(name, line, "-", "'questions' must be a list")]
-        return
-    dup_keys = list(_duplicate_keys(items_node))
-    for index, (item, node) in enumerate(zip(data["questions"], items_node.value, strict=True)):
-        line = node.start_mark.line + 1
-        qid = item.get("id") if isinstance(item, dict) and isinstance(item.get("id"), str) else None
-        label = qid or f"question {index + 1}"
-        problems = [BankProblem(name, key_line, label, msg)
-                    for key_node, key_line, msg in dup_keys if _inside(key_node, node)]
-        question, found = parse_question(item)
-        problems += [BankProblem(name, _line_of(node, loc), label, msg) for loc, msg in found]
-        yield (None if problems else question), line, problems
-
-
-def _compose(text: str) -> tuple[yaml.Node | None, Any]:
-    loader = _Loader(text)
-    try:
-        root = loader.get_single_node()
-        data = loader.construct_document(root) if root is not None else None
-    finally:
-        loader.dispose()
-    return root, data
-
-
-def _value_node(mapping: yaml.Node, key: str) -> yaml.Node | None:
-    if isinstance(mapping, yaml.MappingNode):
-        for k, v in mapping.value:
-            if isinstance(k, yaml.ScalarNode) and k.value == key:
-                return v
-    return None
-
-
-def _line_of(node: yaml.Node, loc: tuple[str | int, ...]) -> int:
-    """The line of the deepest node that `loc` reaches (a key's own line for mapping keys)."""
-    line = node.start_mark.line + 1
-    for part in loc:
-        if isinstance(node, yaml.MappingNode):
-            for k, v in node.value:
-                if isinstance(k, yaml.ScalarNode) and k.value == str(part):
-                    line, node = k.start_mark.line + 1, v
-                    break
-            else:
-                continue  # a pydantic-only step (e.g. the union member's name)
-        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
-            node = node.value[part]
-            line = node.start_mark.line + 1
-    return line
-
-
-def _duplicate_keys(node: yaml.Node) -> Iterable[tuple[yaml.Node, int, str]]:
-    """Keys written twice in one mapping: YAML keeps the last silently, we report it."""
-    if isinstance(node, yaml.MappingNode):
-        seen: set[str] = set()
-        for k, v in node.value:
-            if isinstance(k, yaml.ScalarNode):
-                if k.value in seen:
-                    yield k, k.start_mark.line + 1, f"key {k.value!r} appears twice"
-                seen.add(k.value)
-            yield from _duplicate_keys(v)
-    elif isinstance(node, yaml.SequenceNode):
-        for v in node.value:
-            yield from _duplicate_keys(v)
-
-
-def _inside(inner: yaml.Node, outer: yaml.Node) -> bool:
-    return outer.start_mark.index <= inner.start_mark.index < outer.end_mark.index
+    return str(path) if rel.startswith("..") else rel

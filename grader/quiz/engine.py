@@ -16,7 +16,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
-from grader.quiz.schema import (
+from grader.quiz.model import (
     ChoiceQuestion,
     NumericQuestion,
     OrderQuestion,
@@ -24,7 +24,7 @@ from grader.quiz.schema import (
     ShortQuestion,
     TrueFalseQuestion,
 )
-from grader.quiz.text import Lang, Msg, fold, squash, tr, tr_block, variants
+from grader.quiz.text import Lang, Msg, fold, latin_keys, squash, tr, tr_block, variants
 
 LETTERS = "abcdefgh"
 _SEPARATORS = re.compile(r"[\s,;/|+]+")
@@ -94,10 +94,10 @@ def shown(view: Presented, lang: Lang) -> list[tuple[str, str]]:
 def _positions(view: Presented, raw: str, what: Msg) -> list[int]:
     """Display positions from letters (`cab`, `c,a,b`) or 1-based numbers (`3 1 2`)."""
     n = len(view.order)
-    tokens = [t for t in _SEPARATORS.split(squash(raw)) if t]
+    tokens = [t for t in _SEPARATORS.split(squash(latin_keys(raw))) if t]
     out: list[int] = []
     for token in tokens:
-        if token.isdigit():
+        if token.isascii() and token.isdigit():
             if 1 <= int(token) <= n:
                 out.append(int(token) - 1)
             elif n <= 9 and all(1 <= int(c) <= n for c in token):
@@ -137,7 +137,7 @@ def parse_choice(view: Presented, raw: str) -> frozenset[int]:
 
 
 def parse_true_false(raw: str) -> bool:
-    word = squash(raw).rstrip(".!")
+    word = squash(latin_keys(raw.strip().rstrip(".!")))
     if word in _TRUE:
         return True
     if word in _FALSE:
@@ -239,7 +239,7 @@ def grade(view: Presented, raw: str, lang: Lang = "both") -> Result:
     if isinstance(q, ShortQuestion):
         said = parse_short(raw)
         right = fold(said) in {fold(a) for a in q.answer}
-        return Result(float(right), right, _aliases(q), explanation, said)
+        return Result(float(right), right, _aliases(q, lang), explanation, said)
     raise TypeError(f"unknown question type {type(q).__name__}")
 
 
@@ -303,9 +303,13 @@ def _bool(value: bool, lang: Lang) -> str:
     return Msg("참 (t)" if value else "거짓 (f)", "true (t)" if value else "false (f)").inline(lang)
 
 
-def _aliases(q: ShortQuestion) -> str:
+def _aliases(q: ShortQuestion, lang: Lang, shown: int = 4) -> str:
+    """The first alias, then a few others: enough to see what else counts, not a wall."""
     first, *rest = q.answer
-    return first + (f"  (also: {', '.join(rest)})" if rest else "")
+    if not rest:
+        return first
+    more = ", ".join(rest[:shown]) + (", …" if len(rest) > shown else "")
+    return f"{first}  ({Msg('다른 정답', 'also').inline(lang)}: {more})"
 
 
 def help_text(view: Presented, lang: Lang) -> str:

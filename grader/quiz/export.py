@@ -19,7 +19,7 @@ import html
 from collections.abc import Iterable
 from pathlib import Path
 
-from grader.quiz.schema import (
+from grader.quiz.model import (
     ChoiceQuestion,
     NumericQuestion,
     OrderQuestion,
@@ -48,7 +48,8 @@ def _html(text: Text, lang: Lang) -> str:
 
 
 def _g(text: Text, lang: Lang) -> str:
-    return gift_escape(tr(text, lang))
+    """An option or item: HTML like the question text it belongs to, then GIFT-escaped."""
+    return gift_escape(html.escape(tr(text, lang), quote=False))
 
 
 def _weight(p: float) -> str:

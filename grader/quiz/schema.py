@@ -1,8 +1,9 @@
 """The quiz bank's format as pydantic models: strict, unknown keys are errors.
 
-Pydantic checks the shape of one question; `Question.problems()` checks what a shape cannot say
-(an answer index past the options, duplicate options). Both report a path inside the question
-(`("options", 2)`), which `bank.py` turns into a line of the YAML file.
+Pydantic checks the shape of one question; each spec's `problems()` checks what a shape cannot
+say (an answer index past the options, duplicate options). Both report a path inside the
+question (`("options", 2)`), which `bank.py` turns into a line of the YAML file. A valid spec
+becomes a plain `model.py` question: only validation needs pydantic.
 """
 
 from __future__ import annotations
@@ -13,25 +14,11 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PlainValidator
 
+from grader.quiz import model
+from grader.quiz.model import TOPICS
 from grader.quiz.text import Bilingual, fold, variants
 
-TOPICS: dict[str, str] = {
-    "components": "the four key components: data, model, loss, algorithm",
-    "good-deep-learner": "what makes a good deep learner",
-    "milestones": "milestones 2012-2020, AlexNet to SimCLR",
-    "neural-networks": "stacked affine + nonlinear maps, linear networks, MLPs",
-    "linear-collapse": "why stacked linear layers collapse to one linear map",
-    "activations": "ReLU, sigmoid, tanh and their ranges",
-    "universal-approximation": "the theorem and its caution",
-    "losses": "MSE, cross-entropy, MLE",
-    "l1-l2": "L1 vs L2 and outliers",
-    "optimizers": "SGD, momentum, NAG, Adagrad, Adadelta, RMSprop, Adam, schedules",
-    "regularization": "dropout, weight decay, early stopping, augmentation, batch norm",
-    "learning-paradigms": "supervised, unsupervised, reinforcement learning",
-    "gradient-descent": "GD, SGD, learning rate, conditioning, normalization",
-    "backprop-autodiff": "chain rule, backprop, automatic differentiation",
-    "gpus": "why GPUs made 2012-2013 happen, GPU training",
-}
+__all__ = ["TOPICS", "QUESTION_TYPES", "parse_question"]
 QUESTION_TYPES = ("choice", "true_false", "numeric", "order", "short")
 
 ID_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
@@ -86,7 +73,7 @@ NonEmpty = Annotated[str, Field(pattern=r"\S")]
 Number = Annotated[int | float, PlainValidator(_number)]
 
 
-class _QuestionBase(BaseModel):
+class _Spec(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True, arbitrary_types_allowed=True)
 
     id: Annotated[str, Field(pattern=ID_PATTERN, max_length=80)]
@@ -104,6 +91,13 @@ class _QuestionBase(BaseModel):
             seen.add(tag)
         return out
 
+    def to_question(self) -> model.Question:
+        """The plain question, with lists frozen into tuples."""
+        cls = model.BY_TYPE[self.type]  # type: ignore[attr-defined]
+        fields = {name: tuple(v) if isinstance(v, list) else v
+                  for name, v in self if name != "type"}
+        return cls(**fields)
+
 
 def _distinct(texts: list[str | Bilingual], field: str) -> list[Problem]:
     out: list[Problem] = []
@@ -117,7 +111,14 @@ def _distinct(texts: list[str | Bilingual], field: str) -> list[Problem]:
     return out
 
 
-class ChoiceQuestion(_QuestionBase):
+# Options are shown shuffled, so "the second option" in an explanation points at a random one.
+_POSITIONAL = re.compile(
+    r"(첫|두|세|네|다섯|여섯|마지막)\s?번째\s?보기|마지막\s?보기|보기\s?\(?[a-f1-6]\)?(?![\w])"
+    r"|\b(first|second|third|fourth|fifth|sixth|last)\s+(option|choice|answer)\b"
+    r"|\b(option|choice)\s+\(?[a-f1-6]\)?(?!\w)", re.IGNORECASE)
+
+
+class ChoiceSpec(_Spec):
     type: Literal["choice"]
     options: Annotated[list[Text], Field(min_length=2, max_length=6)]
     answer: Annotated[list[int], Field(min_length=1)]
@@ -132,15 +133,21 @@ class ChoiceQuestion(_QuestionBase):
                 )
         if len(set(self.answer)) != len(self.answer):
             out.append((("answer",), "answer lists the same index twice"))
+        for lang, text in zip(("ko", "en"), variants(self.explanation), strict=False):
+            found = _POSITIONAL.search(text)
+            if found:
+                where = ("explanation", lang) if not isinstance(self.explanation, str) else ("explanation",)
+                out.append((where, f"explanation names an option by its position ({found[0]!r}), "
+                                   "but options are shown shuffled: name the option instead"))
         return out + _distinct(list(self.options), "options")
 
 
-class TrueFalseQuestion(_QuestionBase):
+class TrueFalseSpec(_Spec):
     type: Literal["true_false"]
     answer: bool
 
 
-class NumericQuestion(_QuestionBase):
+class NumericSpec(_Spec):
     type: Literal["numeric"]
     answer: Number
     tolerance: Number = 0
@@ -156,7 +163,7 @@ class NumericQuestion(_QuestionBase):
         return out
 
 
-class OrderQuestion(_QuestionBase):
+class OrderSpec(_Spec):
     type: Literal["order"]
     items: Annotated[list[Text], Field(min_length=3, max_length=8)]
 
@@ -164,7 +171,7 @@ class OrderQuestion(_QuestionBase):
         return super().problems() + _distinct(list(self.items), "items")
 
 
-class ShortQuestion(_QuestionBase):
+class ShortSpec(_Spec):
     type: Literal["short"]
     answer: Annotated[list[NonEmpty], Field(min_length=1)]
 
@@ -176,22 +183,19 @@ class ShortQuestion(_QuestionBase):
         return out
 
 
-Question = ChoiceQuestion | TrueFalseQuestion | NumericQuestion | OrderQuestion | ShortQuestion
-QuestionField = Annotated[Question, Field(discriminator="type")]
-
-MODELS: dict[str, type[_QuestionBase]] = {
-    "choice": ChoiceQuestion,
-    "true_false": TrueFalseQuestion,
-    "numeric": NumericQuestion,
-    "order": OrderQuestion,
-    "short": ShortQuestion,
+SPECS: dict[str, type[_Spec]] = {
+    "choice": ChoiceSpec,
+    "true_false": TrueFalseSpec,
+    "numeric": NumericSpec,
+    "order": OrderSpec,
+    "short": ShortSpec,
 }
 
 _VALUE_ERROR = re.compile(r"^(Value error|Assertion failed), ")
 
 
-def parse_question(data: Any) -> tuple[Question | None, list[Problem]]:
-    """Validate one question: the model, or None and every problem with its path."""
+def parse_question(data: Any) -> tuple[model.Question | None, list[Problem]]:
+    """Validate one question: the question, or None and every problem with its path."""
     from pydantic import ValidationError
 
     if not isinstance(data, dict):
@@ -199,15 +203,14 @@ def parse_question(data: Any) -> tuple[Question | None, list[Problem]]:
     qtype = data.get("type")
     if qtype is None:
         return None, [((), f"missing 'type' (one of: {', '.join(QUESTION_TYPES)})")]
-    if qtype not in MODELS:
+    if qtype not in SPECS:
         return None, [(("type",), f"unknown type {qtype!r} (one of: {', '.join(QUESTION_TYPES)})")]
-    model = MODELS[qtype]
     try:
-        question = model.model_validate(data)
+        spec = SPECS[qtype].model_validate(data)
     except ValidationError as exc:
         return None, [_describe(err) for err in exc.errors(include_url=False)]
-    problems = question.problems()
-    return (None if problems else question), problems  # type: ignore[return-value]
+    problems = spec.problems()
+    return (None if problems else spec.to_question()), problems
 
 
 def _describe(err: Any) -> Problem:

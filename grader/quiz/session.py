@@ -36,9 +36,9 @@ from grader.quiz.engine import (
     select,
     shown,
 )
+from grader.quiz.model import TOPICS, ChoiceQuestion, NumericQuestion, OrderQuestion
 from grader.quiz.scheduler import Clock, QuizScheduler, utc_now
-from grader.quiz.schema import TOPICS, ChoiceQuestion, NumericQuestion, OrderQuestion
-from grader.quiz.text import LANGS, Lang, Msg, tr, tr_block
+from grader.quiz.text import LANGS, Lang, Msg, latin_keys, tr, tr_block
 
 Ask = Callable[[str], str]
 
@@ -121,7 +121,7 @@ def run_loop(items: Sequence[Item], *, console: Console, ask: Ask, lang: Lang,
             _show_question(console, item, number, len(items), lang)
             while True:
                 raw = ask("[bold cyan]›[/] ")
-                command = raw.strip().casefold()
+                command = latin_keys(raw.strip().casefold())  # ㄴ is s, ㅂ is q
                 if command == "?":
                     console.print(escape(help_text(item.view, lang)), style="cyan")
                     continue
@@ -139,7 +139,8 @@ def run_loop(items: Sequence[Item], *, console: Console, ask: Ask, lang: Lang,
                     continue
                 on_answer(item, raw.strip(), result)
                 summary.outcomes.append(Outcome(item, result))
-                _show_feedback(console, result, lang)
+                _show_feedback(console, result, lang,
+                               echo=item.view.question.type == "true_false")
                 break
     except (KeyboardInterrupt, EOFError):
         console.print()
@@ -173,8 +174,7 @@ def _hint(view: Presented, lang: Lang) -> str:
     elif isinstance(q, NumericQuestion):
         msg = UI["number"]
         if q.unit is not None:
-            unit = q.unit if isinstance(q.unit, str) else None
-            ko, en = (unit, unit) if unit else (q.unit.ko, q.unit.en)  # type: ignore[union-attr]
+            ko, en = (q.unit, q.unit) if isinstance(q.unit, str) else (q.unit.ko, q.unit.en)
             msg = Msg(f"{msg.ko} (단위: {ko})", f"{msg.en} (in {en})")
     else:
         msg = UI["tf" if q.type == "true_false" else "short"]
@@ -182,9 +182,15 @@ def _hint(view: Presented, lang: Lang) -> str:
     return escape(text)
 
 
-def _show_feedback(console: Console, result: Result, lang: Lang) -> None:
+def _show_feedback(console: Console, result: Result, lang: Lang, *, echo: bool = False) -> None:
+    """Right or wrong, the key when wrong, then the explanation.
+
+    `echo` repeats a right true/false answer typed as `x` or `o`, so an
+    explanation that opens with "False: ..." cannot be misread.
+    """
     if result.correct:
-        console.print(f"[bold green]✔ {UI['right'].inline(lang)}[/]")
+        said = f" [green]· {escape(result.expected)}[/]" if echo else ""
+        console.print(f"[bold green]✔ {UI['right'].inline(lang)}[/]{said}")
     elif result.score > 0:
         console.print(f"[bold yellow]◐ {UI['partly'].inline(lang)} {result.score:.0%}[/]"
                       f"[yellow] · {escape(result.detail)}[/]")
@@ -202,11 +208,11 @@ def _rows(console: Console, rows: list[tuple[str, str]], label_style: str, inden
     grid.add_column()
     for label, text in rows:
         grid.add_row(label, Text(text))
-    console.print(Padding(grid, (0, 0, 0, indent)))
+    console.print(Padding(grid, (0, 0, 0, indent), expand=False))
 
 
 def _block(console: Console, text: str, *, indent: int, style: str = "") -> None:
-    console.print(Padding(Text(text, style=style), (0, 0, 0, indent)))
+    console.print(Padding(Text(text, style=style), (0, 0, 0, indent), expand=False))
 
 
 # ------------------------------------------------------------------ the summary
@@ -223,7 +229,8 @@ def show_summary(console: Console, summary: Summary, lang: Lang, *, seed: int | 
     skipped = len(summary.outcomes) - len(answered)
     pct = f" ({summary.score / out_of:.0%})" if out_of else ""
     label = f"{UI['exam'].inline(lang)} (seed {seed})" if exam else UI["score"].inline(lang)
-    console.print(f"[bold]{label}: {summary.score:g} / {out_of}{pct}[/]"
+    score = f"{summary.score:.2f}".rstrip("0").rstrip(".")  # partial credit: 2.83, not 2.8333
+    console.print(f"[bold]{label}: {score} / {out_of}{pct}[/]"
                   + (f"   [dim]{UI['skipped'].inline(lang)}: {skipped}[/]" if skipped else ""))
     if not answered:
         return
@@ -342,6 +349,7 @@ def run_quiz(opts: QuizOptions, *, console: Console, ask: Ask, clock: Clock = ut
             store.finish_session(session_id, scheduler.now())
         show_summary(console, summary, lang, seed=seed)
         if not opts.exam and summary.answered:
+            console.print()
             _next_review(console, store.next_due(), scheduler.now(), lang)
 
 

@@ -56,6 +56,23 @@ def squash(s: str) -> str:
     return unicodedata.normalize("NFKC", s).casefold().strip()
 
 
+# The Korean (dubeolsik) keyboard puts these jamo on the keys of the Latin letters that
+# answers and commands use: typing `a` with the Korean input method on gives `ㅁ`.
+_DUBEOLSIK = str.maketrans("ㅁㅠㅊㅇㄷㄹㅎㅗㅅㅐㅌㄴㅂㅛㅜ", "abcdefghtoxsqyn")
+_JAMO_KEYS = set("ㅁㅠㅊㅇㄷㄹㅎㅗㅅㅐㅌㄴㅂㅛㅜ")
+
+
+def latin_keys(s: str) -> str:
+    """`s` as typed with the Latin layout, when it is made only of keyboard jamo (and spacing).
+
+    Call it before NFKC, which turns these compatibility jamo into conjoining ones.
+    """
+    letters = [c for c in s if not c.isspace() and c not in ",;/|+"]
+    if letters and all(c in _JAMO_KEYS for c in letters):
+        return s.translate(_DUBEOLSIK)
+    return s
+
+
 @dataclass(frozen=True)
 class Msg:
     """A message for the learner in both languages."""

@@ -108,6 +108,8 @@ def command(*, root: Path, hide: Iterable[Path], tmp_size: int = TMP_SIZE) -> tu
         args += ["--tmpfs", str(home)]
         for path in needed:  # bind back what grading needs, outermost first
             if _contains(home, path) and path != home and not any(_contains(b, path) for b in bound):
+                for parent in reversed(path.relative_to(home).parents[:-1]):
+                    args += ["--perms", "0755", "--dir", str(home / parent)]  # traversable
                 args += ["--ro-bind", str(path), str(path)]
                 bound.append(path)
     for path in _unique(hide):

@@ -10,6 +10,7 @@ which the trusted process treats as untrusted data.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import os
 import signal
@@ -85,7 +86,7 @@ def _clip(text: str) -> str:
 
 
 def _where(exc: BaseException, filename: str) -> str:
-    """' (losses.py line 42, in mse)': the last frame in the student's own file."""
+    """' — losses.py line 42, in mse': the last frame in the student's own file."""
     try:
         frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename == filename]
     except Exception:  # a traceback built to break extract_tb
@@ -93,7 +94,7 @@ def _where(exc: BaseException, filename: str) -> str:
     if not frames:
         return ""
     last = frames[-1]
-    return f" ({os.path.basename(filename)} line {last.lineno}, in {last.name})"
+    return f" — {os.path.basename(filename)} line {last.lineno}, in {last.name}"
 
 
 def describe(exc: BaseException, filename: str) -> str:
@@ -106,7 +107,7 @@ def describe(exc: BaseException, filename: str) -> str:
             return "ran out of memory (MemoryError)" + _where(exc, filename)
         if isinstance(exc, NotImplementedError):
             detail = f": {exc}" if str(exc) else ""
-            return f"not implemented (raised NotImplementedError{detail}){_where(exc, filename)}"
+            return f"not implemented (NotImplementedError{detail}){_where(exc, filename)}"
         if isinstance(exc, policy.SandboxViolation):
             return f"refused by the sandbox: {exc}{_where(exc, filename)}"
         text = str(exc)
@@ -191,7 +192,8 @@ def run_child(job: dict[str, Any], result_fd: int, ctx: ChildContext) -> NoRetur
         workdir, path = _set_up(job, ctx)
         cases = [(c["name"], codec.from_jsonable(c["inputs"])) for c in job["cases"]]
         cuda = bool(job.get("cuda"))
-        applied = limits_mod.apply_limits(ctx.limits, cpu_seconds=float(job["cpu_seconds"]),
+        limits = limits_mod.Limits(**job["limits"]) if job.get("limits") else ctx.limits
+        applied = limits_mod.apply_limits(limits, cpu_seconds=float(job["cpu_seconds"]),
                                           cuda=cuda, own_uid=ctx.uid is not None)
         if ctx.uid is not None:
             limits_mod.drop_to_uid(ctx.uid)
@@ -239,10 +241,8 @@ def run_child(job: dict[str, Any], result_fd: int, ctx: ChildContext) -> NoRetur
         _send({"kind": "done"})
     except BaseException:  # noqa: BLE001  a failure of the set-up itself (trusted code)
         code = 70
-        try:
+        with contextlib.suppress(BaseException):
             os.write(2, traceback.format_exc().encode())
-        except BaseException:  # noqa: BLE001
-            pass
     _exit(code)
 
 

@@ -75,7 +75,7 @@ def apply_limits(limits: Limits, *, cpu_seconds: float, cuda: bool, own_uid: boo
     """Lower this process's limits; returns what was set (for `dlgrade doctor`)."""
     budget = (limits.cuda_memory_mb if cuda else limits.memory_mb) * MB
     data = vm_kib("VmData") * 1024 + budget
-    applied = {"data_bytes": data}
+    applied = {"data_bytes": data, "memory_budget_bytes": budget}
     _set(resource.RLIMIT_DATA, data)
     if not cuda:
         address_space = vm_kib("VmSize") * 1024 + budget

@@ -18,6 +18,7 @@ import sys
 from collections.abc import Callable, Iterable
 from typing import Any
 
+MAX_FILES = 64  # each at most RLIMIT_FSIZE
 _WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_TRUNC | os.O_APPEND
 _NETWORK = frozenset({
     "socket.connect", "socket.bind", "socket.sendto", "socket.sendmsg", "socket.getaddrinfo",
@@ -68,6 +69,7 @@ def make_hook(*, workdir: str, protected: Iterable[str], allow_fork: bool,
     libraries = tuple(os.path.realpath(p) for p in library_dirs)
     getpgid, getpid = os.getpgid, os.getpid
     violation = SandboxViolation
+    created: set[str] = set()  # files opened for writing: a cap on what one child can leave
 
     def refuse_read(path: str | None, what: str) -> None:
         if path is not None and not _inside(path, (workdir,)) and _inside(path, hidden):
@@ -84,6 +86,10 @@ def make_hook(*, workdir: str, protected: Iterable[str], allow_fork: bool,
             if writing and not _inside(path, writable):
                 raise violation(f"dlgrade sandbox: writing {path} is not allowed "
                                 "(only the current folder is writable)")
+            if writing and path not in created:
+                if len(created) >= MAX_FILES:
+                    raise violation(f"dlgrade sandbox: writing more than {MAX_FILES} files is not allowed")
+                created.add(path)
             refuse_read(path, "reading")
         elif event in _MODIFY_ARGS:
             for i in _MODIFY_ARGS[event]:

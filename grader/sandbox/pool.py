@@ -11,6 +11,7 @@ targets' remaining cases.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -20,7 +21,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -137,7 +138,7 @@ class ZygoteProcess:
         self._next = 0
         self._lock = threading.Lock()
         self._ready = threading.Event()
-        self._stderr = tempfile.TemporaryFile()
+        self._stderr = tempfile.TemporaryFile()  # noqa: SIM115  (closed in close())
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
         command = [sys.executable, "-m", "grader.sandbox.zygote", "--control-fd", str(theirs.fileno()),
                    "--framework", framework, "--specs", config.specs,
@@ -145,6 +146,8 @@ class ZygoteProcess:
         env = {k: v for k, v in os.environ.items() if k in _ENV_KEEP or k.startswith(_ENV_PREFIXES)}
         env["PYTHONPATH"] = os.pathsep.join([str(config.root), *_extra_paths(config.specs)])
         env["PYTHONDONTWRITEBYTECODE"] = "1"
+        for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+            env.setdefault(var, "1")  # one thread per child: children run side by side
         env.setdefault("PATH", "/usr/bin:/bin")
         try:
             self.proc = subprocess.Popen([*(bwrap_prefix or []), *command], pass_fds=[theirs.fileno()],
@@ -227,10 +230,8 @@ class ZygoteProcess:
 
     def close(self) -> None:
         self.dead = True
-        try:
+        with contextlib.suppress(OSError):
             self.sock.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass
         self.sock.close()
         try:
             self.proc.wait(timeout=EXIT_WAIT)
@@ -308,6 +309,7 @@ class Sandbox:
         while pending:
             body = {"assignment": assignment, "module": Path(filename).stem, "filename": filename,
                     "source": source, "protect": protect_all, "cuda": cuda,
+                    "limits": asdict(self.config.limits),
                     "cpu_seconds": import_timeout + sum(c.timeout for c in pending),
                     "cases": [{"name": c.name, "inputs": c.inputs} for c in pending]}
             job = self._start(framework, body)
@@ -332,6 +334,7 @@ class Sandbox:
         """Facts a child reports about its own confinement (for `dlgrade doctor`)."""
         body = {"assignment": "", "module": "probe", "filename": "probe.py", "source": "",
                 "protect": [str(p) for p in self.hidden_paths()], "cuda": False,
+                "limits": asdict(self.config.limits),
                 "cpu_seconds": 10, "cases": [], "probe": True, "probe_paths": list(paths)}
         job = self._start(framework, body)
         try:

@@ -8,6 +8,7 @@ body is only ever parsed as strict JSON (grader.codec), never unpickled.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import select
@@ -80,10 +81,8 @@ class PipeReader:
         return loads_json(body, max_bytes=self.max_bytes)
 
     def close(self) -> None:
-        try:
+        with contextlib.suppress(OSError):
             os.close(self.fd)
-        except OSError:
-            pass
 
 
 def send_message(sock: socket.socket, body: Any, fds: list[int] | tuple[int, ...] = ()) -> None:

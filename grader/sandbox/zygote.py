@@ -15,6 +15,7 @@ When the socket closes, the zygote kills every child and exits.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import os
 import secrets
@@ -29,6 +30,13 @@ from dataclasses import dataclass
 from typing import Any
 
 UID_POOL = 256
+# imported once here, so that no child pays for them (torch._dynamo: the first optimizer
+# imports it, 1-2 s; sklearn: the digits data set)
+WARM_IMPORTS = {
+    "numpy": ("numpy",),
+    "torch": ("numpy", "torch", "torch.nn", "torch.nn.functional", "torch.optim",
+              "torch.utils.data", "torch._dynamo", "sklearn.datasets", "sklearn.model_selection"),
+}
 
 
 @dataclass
@@ -118,6 +126,11 @@ class Zygote:
             os.close(fds[0])
             self.send({"op": "exit", "job": job.get("job"), "error": "too many submissions at once"})
             return
+        if not job.get("probe"):
+            # loaded here, before the fork, so every later child of this assignment inherits it;
+            # a spec that fails to load is reported by the child, with the case that needs it
+            with contextlib.suppress(Exception):
+                self.ctx.find_run(job["assignment"], None)
         uid = self.free_uids.pop(0) if self.free_uids is not None else None
         self.ctx.uid = uid
         self.ctx.workdir = tempfile.mkdtemp(prefix="run-", dir=self.ctx.tmp_root)
@@ -131,10 +144,8 @@ class Zygote:
         for run in self.running.values():
             if run.job == job_id:
                 for kill in (os.killpg, os.kill):
-                    try:
+                    with contextlib.suppress(ProcessLookupError, PermissionError):
                         kill(run.pid, signal.SIGKILL)
-                    except (ProcessLookupError, PermissionError):
-                        pass
                 if run.uid is not None and self.reaper:
                     self.reaper.reap(run.uid)
 
@@ -149,10 +160,8 @@ class Zygote:
             run = self.running.pop(pid, None)
             if run is None:
                 continue  # an orphan re-parented to us (we are a subreaper): just reaped
-            try:  # whatever it left behind in its process group, then under its uid
-                os.killpg(pid, signal.SIGKILL)
-            except (ProcessLookupError, PermissionError):
-                pass
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(pid, signal.SIGKILL)  # what it left in its process group; then its uid
             if run.uid is not None and self.reaper:
                 self.reaper.reap(run.uid)
             shutil.rmtree(run.workdir, ignore_errors=True)
@@ -169,10 +178,8 @@ class Zygote:
     def shutdown(self) -> None:
         for pid in list(self.running):
             for kill in (os.killpg, os.kill):
-                try:
+                with contextlib.suppress(ProcessLookupError, PermissionError):
                     kill(pid, signal.SIGKILL)
-                except (ProcessLookupError, PermissionError):
-                    pass
         for run in self.running.values():
             if run.uid is not None and self.reaper:
                 self.reaper.reap(run.uid)
@@ -220,6 +227,19 @@ def library_dirs() -> list[str]:
     return sorted(os.path.realpath(d) for d in dirs if d and os.path.isdir(d))
 
 
+def readable_by_anyone(paths: list[str]) -> bool:
+    """Can a uid with no privileges reach these folders (every ancestor o+x, each o+rx)?"""
+    for path in paths:
+        current = os.path.realpath(path)
+        if os.stat(current).st_mode & 5 != 5:
+            return False
+        while current != "/":
+            current = os.path.dirname(current)
+            if not os.stat(current).st_mode & 0o001:
+                return False
+    return True
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m grader.sandbox.zygote")
     parser.add_argument("--control-fd", type=int, required=True)
@@ -234,13 +254,11 @@ def main(argv: list[str] | None = None) -> None:
     is_root = os.geteuid() == 0
     reaper = Reaper() if is_root else None  # before the big imports: its forks stay cheap
 
-    import numpy  # noqa: F401  the warm start: children inherit these imports
+    import numpy  # the warm start: children inherit these imports
 
-    if args.framework == "torch":
-        import torch  # noqa: F401
-        import torch.nn  # noqa: F401
-        import torch.optim  # noqa: F401
-        import torch.utils.data  # noqa: F401
+    for name in WARM_IMPORTS[args.framework]:
+        with contextlib.suppress(ImportError):
+            importlib.import_module(name)
 
     from grader import codec  # noqa: F401
     from grader.sandbox import child, limits
@@ -249,13 +267,14 @@ def main(argv: list[str] | None = None) -> None:
     load_spec = getattr(importlib.import_module(module_name), function or "load_spec")
     specs: dict[str, Any] = {}
 
-    def find_run(assignment: str, case: str) -> Any:
+    def find_run(assignment: str, case: str | None) -> Any:
         if assignment not in specs:
             specs[assignment] = load_spec(assignment)
-        return specs[assignment].case(case).run
+        return specs[assignment].case(case).run if case is not None else None
 
     for name in filter(None, args.preload.split(",")):
-        specs[name] = load_spec(name)
+        with contextlib.suppress(ModuleNotFoundError):  # no spec yet: a job for it says so
+            specs[name] = load_spec(name)
     if any(m == "reference" or m.startswith("reference.") for m in sys.modules):
         raise SystemExit("zygote: a spec imported reference/; refusing to serve")
 
@@ -263,13 +282,17 @@ def main(argv: list[str] | None = None) -> None:
     tmp_root = tempfile.mkdtemp(prefix="dlgrade-sandbox-", dir=args.tmp)
     os.chmod(tmp_root, 0o711)  # children reach their own folder, cannot list the others
     uids = None
-    if is_root:
+    uid_drop_off = ""
+    if is_root and not readable_by_anyone([*library_dirs(), os.getcwd()]):
+        uid_drop_off = "the Python installation is not readable by other users"
+    elif is_root:
         base = 200_000 + secrets.randbelow(1 << 20) * UID_POOL  # no real user has these
         uids = list(range(base, base + UID_POOL))
     ctx = child.ChildContext(tmp_root=tmp_root, framework=args.framework, find_run=find_run,
                              library_dirs=library_dirs())
     zygote = Zygote(ctl, ctx, uids, reaper)
     zygote.send({"op": "ready", "pid": os.getpid(), "uid_drop": uids is not None,
+                 "uid_drop_off": uid_drop_off if is_root else "the grader does not run as root",
                  "subreaper": subreaper, "preloaded": sorted(specs),
                  "python": sys.version.split()[0], "numpy": numpy.__version__})
     zygote.serve()

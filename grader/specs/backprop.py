@@ -40,19 +40,25 @@ def _same(a: Any, b: Any) -> bool:
     return True
 
 
-def _call(fn: Callable[..., Any], **arrays: Any) -> tuple[Any, list[str]]:
-    """fn(**arrays), and the names of the arguments it modified."""
-    before = {name: _copy(value) for name, value in arrays.items()}
-    result = fn(**arrays)
-    return result, [name for name in arrays if not _same(arrays[name], before[name])]
+def _call(fn: Callable[..., Any], *args: tuple[str, Any]) -> tuple[Any, list[str]]:
+    """fn(*values), by position (a student may name the parameters differently), and the
+    names of the arguments it modified."""
+    before = [_copy(value) for _, value in args]
+    result = fn(*(value for _, value in args))
+    return result, [name for (name, value), old in zip(args, before, strict=True) if not _same(value, old)]
+
+
+def _named(inputs: Data, *names: str) -> tuple[tuple[str, Any], ...]:
+    """The inputs that are present, in the order of the API's parameters (optional ones last)."""
+    return tuple((name, inputs[name]) for name in names if name in inputs)
 
 
 def _forward_backward(forward: Callable[..., Any], backward: Callable[..., Any],
-                      dout: np.ndarray, **x: np.ndarray) -> tuple[Any, list[str]]:
-    """backward(dout, cache) after (out, cache) = forward(**x); the inputs modified, and by whom."""
-    (_, cache), modified = _call(forward, **x)
+                      dout: np.ndarray, *x: tuple[str, Any]) -> tuple[Any, list[str]]:
+    """backward(dout, cache) after (out, cache) = forward(*x); the inputs modified, and by whom."""
+    (_, cache), modified = _call(forward, *x)
     blame = [f"{name} (in {forward.__name__})" for name in modified]
-    grads, modified = _call(lambda dout, **_: backward(dout, cache), dout=dout, **x)
+    grads, modified = _call(lambda d, *_: backward(d, cache), ("dout", dout), *x)
     return grads, blame + [f"{name} (in {backward.__name__})" for name in modified]
 
 
@@ -112,7 +118,7 @@ def _lr_grads_large(rng: np.random.Generator) -> Data:
 
 
 def _run_lr_grads(module: ModuleType, inputs: Data) -> Data:
-    (dw, db), modified = _call(module.linear_regression_grads, **inputs)
+    (dw, db), modified = _call(module.linear_regression_grads, *_named(inputs, "x", "y", "w", "b"))
     return {"out": {"dw": float(dw), "db": float(db)}, "modified": modified}
 
 
@@ -126,7 +132,8 @@ def _fit_custom(rng: np.random.Generator) -> Data:
 
 
 def _run_fit(module: ModuleType, inputs: Data) -> Data:
-    (w, b, losses), modified = _call(module.fit_linear_regression, **inputs)
+    (w, b, losses), modified = _call(module.fit_linear_regression,
+                                    *_named(inputs, "x", "y", "lr", "steps"))
     return {"out": {"w": float(w), "b": float(b), "losses": _floats(losses)}, "modified": modified}
 
 
@@ -140,13 +147,13 @@ def _affine_inputs(rng: np.random.Generator, small: bool) -> Data:
 
 
 def _run_affine_forward(module: ModuleType, inputs: Data) -> Data:
-    (out, _), modified = _call(module.affine_forward, x=inputs["x"], W=inputs["W"], b=inputs["b"])
+    (out, _), modified = _call(module.affine_forward, *_named(inputs, "x", "W", "b"))
     return {"out": _floats(out), "modified": modified}
 
 
 def _run_affine_backward(module: ModuleType, inputs: Data) -> Data:
     (dx, dW, db), modified = _forward_backward(module.affine_forward, module.affine_backward,
-                                               inputs["dout"], x=inputs["x"], W=inputs["W"], b=inputs["b"])
+                                               inputs["dout"], *_named(inputs, "x", "W", "b"))
     return {"out": {"dx": _floats(dx), "dW": _floats(dW), "db": _floats(db)}, "modified": modified}
 
 
@@ -168,7 +175,7 @@ def _activation_edges(rng: np.random.Generator) -> Data:
 
 def _forward_runner(name: str) -> Callable[[ModuleType, Data], Data]:
     def run(module: ModuleType, inputs: Data) -> Data:
-        (out, _), modified = _call(getattr(module, f"{name}_forward"), x=inputs["x"])
+        (out, _), modified = _call(getattr(module, f"{name}_forward"), ("x", inputs["x"]))
         return {"out": _floats(out), "modified": modified}
 
     return run
@@ -177,7 +184,7 @@ def _forward_runner(name: str) -> Callable[[ModuleType, Data], Data]:
 def _backward_runner(name: str) -> Callable[[ModuleType, Data], Data]:
     def run(module: ModuleType, inputs: Data) -> Data:
         dx, modified = _forward_backward(getattr(module, f"{name}_forward"),
-                                         getattr(module, f"{name}_backward"), inputs["dout"], x=inputs["x"])
+                                         getattr(module, f"{name}_backward"), inputs["dout"], ("x", inputs["x"]))
         return {"out": _floats(dx), "modified": modified}
 
     return run
@@ -199,7 +206,7 @@ def _sce_extreme(rng: np.random.Generator) -> Data:
 
 
 def _run_sce(module: ModuleType, inputs: Data) -> Data:
-    (loss, dlogits), modified = _call(module.softmax_cross_entropy, **inputs)
+    (loss, dlogits), modified = _call(module.softmax_cross_entropy, *_named(inputs, "logits", "labels"))
     return {"out": {"loss": float(loss), "dlogits": _floats(dlogits)}, "modified": modified}
 
 
@@ -211,7 +218,7 @@ def _net_inputs(rng: np.random.Generator, small: bool) -> Data:
 
 
 def _run_net(module: ModuleType, inputs: Data) -> Data:
-    (loss, grads), modified = _call(module.two_layer_net, **inputs)
+    (loss, grads), modified = _call(module.two_layer_net, *_named(inputs, "params", "x", "labels"))
     return {"out": {"loss": float(loss), "grads": {k: _floats(grads[k]) for k in ("W1", "b1", "W2", "b2")}},
             "modified": modified}
 
@@ -246,8 +253,8 @@ def _polynomial(A: np.ndarray, c: np.ndarray, cubic: np.ndarray) -> Callable[[np
 
 def _run_numerical_gradient(module: ModuleType, inputs: Data) -> Data:
     f = _polynomial(inputs["A"], inputs["c"], inputs["cubic"])
-    h = {} if inputs["h"] is None else {"h": inputs["h"]}
-    grad, modified = _call(lambda x: module.numerical_gradient(f, x, **h), x=inputs["x"])
+    h = () if inputs["h"] is None else (inputs["h"],)
+    grad, modified = _call(lambda x: module.numerical_gradient(f, x, *h), ("x", inputs["x"]))
     return {"out": _floats(grad), "modified": modified}
 
 

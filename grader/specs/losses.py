@@ -26,12 +26,14 @@ Rng = np.random.Generator
 # --------------------------------------------------------------- helpers shared by the cases
 
 
-def _call(fn: Callable[..., Any], **kwargs: Any) -> tuple[Any, list[str]]:
-    """fn(**kwargs), and the names of the array arguments it modified."""
-    before = {k: v.copy() for k, v in kwargs.items() if isinstance(v, np.ndarray)}
-    result = fn(**kwargs)
-    modified = [k for k, v in before.items()
-                if not (kwargs[k].shape == v.shape and np.array_equal(kwargs[k], v, equal_nan=True))]
+def _call(fn: Callable[..., Any], inputs: Data, names: tuple[str, ...]) -> tuple[Any, list[str]]:
+    """fn called with the inputs that are present, by position in the API's order (a student may
+    name the parameters differently; optional ones come last), and the arrays it modified."""
+    args = [(name, inputs[name]) for name in names if name in inputs]
+    before = {name: value.copy() for name, value in args if isinstance(value, np.ndarray)}
+    result = fn(*(value for _, value in args))
+    modified = [name for name, old in before.items()
+                if not (inputs[name].shape == old.shape and np.array_equal(inputs[name], old, equal_nan=True))]
     return result, modified
 
 
@@ -63,7 +65,7 @@ def _scalar_runner(name: str, *args: str) -> Callable[[ModuleType, Data], Data]:
     """Call module.<name> with the inputs named in args (those present); return a float."""
 
     def run(module: ModuleType, inputs: Data) -> Data:
-        value, modified = _call(getattr(module, name), **{k: inputs[k] for k in args if k in inputs})
+        value, modified = _call(getattr(module, name), inputs, args)
         return {"out": float(value), "modified": modified}
 
     return run
@@ -73,15 +75,14 @@ def _array_runner(name: str, *args: str) -> Callable[[ModuleType, Data], Data]:
     """Call module.<name> with the inputs named in args (those present); return a float64 array."""
 
     def run(module: ModuleType, inputs: Data) -> Data:
-        value, modified = _call(getattr(module, name), **{k: inputs[k] for k in args if k in inputs})
+        value, modified = _call(getattr(module, name), inputs, args)
         return {"out": np.asarray(value, dtype=np.float64), "modified": modified}
 
     return run
 
 
 def _run_gaussian_grad(module: ModuleType, inputs: Data) -> Data:
-    (dmean, dvar), modified = _call(module.gaussian_nll_grad,
-                                    **{k: inputs[k] for k in ("mean", "target", "var") if k in inputs})
+    (dmean, dvar), modified = _call(module.gaussian_nll_grad, inputs, ("mean", "target", "var"))
     return {"out": {"dmean": np.asarray(dmean, dtype=np.float64), "dvar": np.asarray(dvar, dtype=np.float64)},
             "modified": modified}
 

@@ -9,6 +9,8 @@ with plain torch, so a case exercises its own target only.
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from types import ModuleType
 from typing import Any
 
@@ -25,10 +27,23 @@ FAST = 10.0  # torch cases: a few milliseconds of work, generous for a loaded ma
 TRAINING = 60.0  # training cases: the reference takes about a second on a 2-core CPU
 
 MSE_LIMIT = 1e-3
-ACCURACY_LIMIT = 0.95
+SPIRALS_LIMIT = 0.95  # the reference: 97–100 % on 150 held-out points
+DIGITS_LIMIT = 0.93  # the reference: 95.5–98.5 % on 450 test images, mean 97 %
 
 
 # --------------------------------------------------------------- helpers
+
+
+@contextlib.contextmanager
+def _one_thread() -> Iterator[None]:
+    """Train tiny models on one CPU thread: on a busy machine two torch threads spin-wait
+    for each other and a one-second run takes forty. Restored afterwards."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
 
 
 def _layout(model: Any) -> list[list[Data]]:
@@ -252,21 +267,25 @@ def _target(inputs: Data):
 
 
 def _run_fit(module: ModuleType, inputs: Data) -> Data:
-    fn = _target(inputs)
-    model, mse = module.fit_function(fn, hidden=inputs["hidden"], steps=inputs["steps"],
-                                     seed=inputs["seed"])
-    grid = np.linspace(-np.pi, np.pi, 777, dtype=np.float32).reshape(-1, 1)  # not the 1000-point grid
-    model.eval()
-    with torch.no_grad():
-        pred = model(torch.from_numpy(grid)).detach().cpu().numpy().astype(np.float64)
-    own = float(np.mean((pred - fn(grid.astype(np.float64))) ** 2))
-    linears = [[int(m.in_features), int(m.out_features)] for m in model.modules()
-               if isinstance(m, nn.Linear)]
-    return {"mse": float(mse), "own_mse": own, "linears": linears}
+    with _one_thread():
+        fn = _target(inputs)
+        model, mse = module.fit_function(fn, hidden=inputs["hidden"], steps=inputs["steps"],
+                                         seed=inputs["seed"])
+        grid = np.linspace(-np.pi, np.pi, 777, dtype=np.float32).reshape(-1, 1)  # not the 1000-point grid
+        model.eval()
+        with torch.no_grad():
+            pred = model(torch.from_numpy(grid)).detach().cpu().numpy().astype(np.float64)
+        own = float(np.mean((pred - fn(grid.astype(np.float64))) ** 2))
+        linears = [[int(m.in_features), int(m.out_features)] for m in model.modules()
+                   if isinstance(m, nn.Linear)]
+        return {"mse": float(mse), "own_mse": own, "linears": linears, "hidden": inputs["hidden"]}
 
 
 def _fit_check(actual: Data, expected: Data) -> Verdict:
-    own, reported = actual["own_mse"], actual["mse"]
+    own, reported, h = actual["own_mse"], actual["mse"], actual["hidden"]
+    if actual["linears"] != [[1, h], [h, 1]]:
+        return Verdict(False, f"the network's Linear layers are {actual['linears']}; fit_function "
+                              f"uses one hidden layer: make_mlp(1, [{h}], 1, activation='tanh')")
     if not np.isfinite(own) or own >= MSE_LIMIT:
         return Verdict(False, f"the fitted network's mean squared error on [-π, π] is {own:.3g}, "
                               f"not below {MSE_LIMIT:g}: check the training loop (Adam, full batch, "
@@ -306,32 +325,36 @@ def _eval_accuracy(model: nn.Module, x: np.ndarray, y: np.ndarray) -> float:
 
 
 def _run_classifier(module: ModuleType, inputs: Data) -> Data:
-    if "split" in inputs:
-        from assignments.datasets import load_digits
+    with _one_thread():
+        if "split" in inputs:
+            from assignments.datasets import load_digits
 
-        x_train, y_train, x_val, y_val = load_digits(seed=inputs["split"])
-    else:
-        x_train, y_train = inputs["x_train"], inputs["y_train"]
-        x_val, y_val = inputs["x_val"], inputs["y_val"]
-    settings = dict(inputs["settings"])
-    settings["hidden"] = tuple(settings["hidden"])
-    model, history = module.train_classifier(x_train, y_train, x_val, y_val, **settings)
-    return {"accuracy": _eval_accuracy(model, x_val, y_val), "epochs": settings["epochs"],
-            "keys": sorted(str(k) for k in history),
-            "lengths": [len(history[k]) for k in sorted(history)]}
+            x_train, y_train, x_val, y_val = load_digits(seed=inputs["split"])
+        else:
+            x_train, y_train = inputs["x_train"], inputs["y_train"]
+            x_val, y_val = inputs["x_val"], inputs["y_val"]
+        settings = dict(inputs["settings"])
+        settings["hidden"] = tuple(settings["hidden"])
+        model, history = module.train_classifier(x_train, y_train, x_val, y_val, **settings)
+        return {"accuracy": _eval_accuracy(model, x_val, y_val), "epochs": settings["epochs"],
+                "keys": sorted(str(k) for k in history),
+                "lengths": [len(history[k]) for k in sorted(history)]}
 
 
-def _classifier_check(actual: Data, expected: Data) -> Verdict:
-    if actual["keys"] != ["train_loss", "val_acc"]:
-        return Verdict(False, f"history keys are {actual['keys']}, expected ['train_loss', 'val_acc']")
-    if any(n != actual["epochs"] for n in actual["lengths"]):
-        return Verdict(False, f"history lists have lengths {actual['lengths']}; expected one value "
-                              f"per epoch ({actual['epochs']})")
-    if not actual["accuracy"] >= ACCURACY_LIMIT:
-        return Verdict(False, f"held-out accuracy of the trained model is {actual['accuracy']:.1%}, "
-                              f"below {ACCURACY_LIMIT:.0%}: check shuffling, mini-batches, Adam and "
-                              "cross-entropy on logits (no softmax before the loss)")
-    return Verdict(True)
+def _classifier_check(limit: float) -> Check:
+    def check(actual: Data, expected: Data) -> Verdict:
+        if actual["keys"] != ["train_loss", "val_acc"]:
+            return Verdict(False, f"history keys are {actual['keys']}, expected ['train_loss', 'val_acc']")
+        if any(n != actual["epochs"] for n in actual["lengths"]):
+            return Verdict(False, f"history lists have lengths {actual['lengths']}; expected one "
+                                  f"value per epoch ({actual['epochs']})")
+        if not actual["accuracy"] >= limit:
+            return Verdict(False, f"held-out accuracy of the trained model is {actual['accuracy']:.1%}, "
+                                  f"below {limit:.0%}: check shuffling, mini-batches, Adam and "
+                                  "cross-entropy on logits (no softmax before the loss)")
+        return Verdict(True)
+
+    return check
 
 
 def _small_spirals(rng: np.random.Generator) -> Data:
@@ -345,13 +368,14 @@ def _small_spirals(rng: np.random.Generator) -> Data:
 
 def _run_history(module: ModuleType, inputs: Data) -> Data:
     """Three short runs: the same seed twice, then another seed."""
-    data = (inputs["x_train"], inputs["y_train"], inputs["x_val"], inputs["y_val"])
-    runs = []
-    for seed in (inputs["seed"], inputs["seed"], inputs["seed"] + 1):
-        _, history = module.train_classifier(*data, hidden=(16,), epochs=4, lr=1e-2,
-                                             batch_size=16, seed=seed)
-        runs.append({str(k): [float(v) for v in history[k]] for k in history})
-    return runs
+    with _one_thread():
+        data = (inputs["x_train"], inputs["y_train"], inputs["x_val"], inputs["y_val"])
+        runs = []
+        for seed in (inputs["seed"], inputs["seed"], inputs["seed"] + 1):
+            _, history = module.train_classifier(*data, hidden=(16,), epochs=4, lr=1e-2,
+                                                 batch_size=16, seed=seed)
+            runs.append({str(k): [float(v) for v in history[k]] for k in history})
+        return runs
 
 
 def _history_check(actual: Data, expected: Data) -> Verdict:
@@ -458,11 +482,13 @@ CASES: tuple[Case, ...] = (
     _case("fit_function_other", "fit_function", 10, _run_fit, _fit_check, _fit_variant, False,
           "Another smooth function, fitted to a mean squared error below 1e-3.",
           timeout=TRAINING, uses_reference=False),
-    _case("train_classifier_spirals", "train_classifier", 8, _run_classifier, _classifier_check,
+    _case("train_classifier_spirals", "train_classifier", 8, _run_classifier,
+          _classifier_check(SPIRALS_LIMIT),
           _spirals, True, "Three spirals (600 points): at least 95 % accuracy on 150 held-out points.",
           timeout=TRAINING, uses_reference=False),
-    _case("train_classifier_digits", "train_classifier", 8, _run_classifier, _classifier_check,
-          _digits, False, "The 8×8 digits: at least 95 % test accuracy.",
+    _case("train_classifier_digits", "train_classifier", 8, _run_classifier,
+          _classifier_check(DIGITS_LIMIT), _digits, False,
+          "The 8×8 digits: at least 93 % test accuracy.",
           timeout=TRAINING, uses_reference=False),
     _case("train_classifier_history_seed", "train_classifier", 6, _run_history, _history_check,
           _small_spirals, False, "History has one value per epoch; the same seed gives the same run.",

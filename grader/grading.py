@@ -1,0 +1,215 @@
+"""Grading one submission against the hidden reference: the API the CLI and batch grading use.
+
+The trusted process (this one) loads the spec, makes each case's inputs from
+case_rng(student, assignment, case), gets the expected output from the reference (or the
+shipped public outputs), and sends source and inputs, as plain data, to a sandboxed
+child (grader.sandbox); it compares what comes back with grader.compare-based checks and
+scores. Student code never runs here, and nothing it prints is read.
+
+Student ids: `student=` when given; otherwise the name of the submission's folder when the
+path looks like `<student>/<assignment>.py`; otherwise "anonymous". The inputs of
+`visibility="public"` grading (`dlgrade check`) are always those of
+grader.spec.PUBLIC_STUDENT, the seed owner of the shipped expected outputs.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import sys
+import threading
+import time
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any, Literal
+
+from grader.catalog import ASSIGNMENTS, ROOT, get_assignment
+from grader.errors import UserError
+from grader.expected import ExpectedStore, GradingError
+from grader.results import Report, TestResult
+from grader.sandbox.limits import Limits
+from grader.sandbox.pool import CaseRequest, Sandbox, SandboxConfig
+from grader.spec import PUBLIC_STUDENT, AssignmentSpec, Case
+from grader.submission import (
+    ANONYMOUS,
+    SUFFIXES,
+    default_student,
+    detect_assignment,
+    file_sha256,
+    load_source,
+    neighbours,
+)
+
+IMPORT_TIMEOUT = 10.0  # seconds to import a submission (before timeout_scale)
+
+__all__ = ["Grader", "GradingError", "detect_assignment", "grade_path"]
+
+
+@functools.cache
+def cuda_available() -> bool:
+    """CUDA, asked in this trusted process only (a zygote must never initialise it)."""
+    try:
+        import torch
+    except ImportError:
+        return False
+    return bool(torch.cuda.is_available())
+
+
+class Grader:
+    """Context manager that owns the warm sandbox (zygote processes) and the expected-output cache.
+
+    Thread-safe: grade_file may be called from many threads at once (one child per call).
+    `protect`: more paths to hide from student code besides reference/ (the gradebook's
+    folder, the folder of submissions). `limits`: the children's resource limits
+    (grader.sandbox.limits.Limits: memory, file size, processes).
+    """
+
+    def __init__(self, *, visibility: Literal["all", "public"] = "all", require_cuda: bool = False,
+                 timeout_scale: float = 1.0, use_bwrap: bool | None = None,
+                 protect: Iterable[Path] = (), limits: Limits | None = None,
+                 _specs: str = "grader.specs:load_spec",
+                 _store: ExpectedStore | None = None) -> None:
+        if visibility not in ("all", "public"):
+            raise ValueError(f"visibility must be 'all' or 'public', not {visibility!r}")
+        if not timeout_scale > 0:
+            raise UserError(f"timeout scale must be positive, got {timeout_scale}")
+        self.visibility = visibility
+        self.require_cuda = require_cuda
+        self.timeout_scale = float(timeout_scale)
+        self.store = _store or ExpectedStore()
+        self._specs_name = _specs
+        self._specs: dict[str, AssignmentSpec] = {}
+        self._lock = threading.Lock()
+        preload: dict[str, tuple[str, ...]] = {}
+        if _specs == "grader.specs:load_spec":  # warm start: every spec of a framework, once
+            for a in ASSIGNMENTS:
+                preload[a.framework] = (*preload.get(a.framework, ()), a.name)
+        self.sandbox = Sandbox(SandboxConfig(
+            use_bwrap=use_bwrap, hide=tuple(Path(p).resolve() for p in protect), specs=_specs,
+            preload=preload, limits=limits or Limits()))
+
+    # ------------------------------------------------------------------ lifecycle
+
+    def __enter__(self) -> Grader:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self.sandbox.close()
+
+    # ------------------------------------------------------------------ grading
+
+    def spec(self, assignment: str) -> AssignmentSpec:
+        with self._lock:
+            if assignment not in self._specs:
+                module_name, _, function = self._specs_name.partition(":")
+                import importlib
+
+                loader = getattr(importlib.import_module(module_name), function or "load_spec")
+                self._specs[assignment] = loader(assignment)
+            return self._specs[assignment]
+
+    def grade_file(self, path: Path, assignment: str | None = None,
+                   student: str | None = None) -> Report:
+        path = Path(path)
+        source, notes = load_source(path)
+        name = assignment or detect_assignment(path)
+        get_assignment(name)
+        who = student or default_student(path)
+        keep = (ROOT, Path(sys.prefix).resolve(), Path(sys.base_prefix).resolve())
+        return self._grade(source, name, who, origin=str(path), sha256=file_sha256(path),
+                           notes=notes, protect=neighbours(path, keep))
+
+    def grade_source(self, source: str, assignment: str, student: str | None,
+                     origin: str = "<string>") -> Report:
+        sha = hashlib.sha256(source.encode("utf-8", "surrogatepass")).hexdigest()
+        return self._grade(source, assignment, student or ANONYMOUS, origin=origin, sha256=sha,
+                           notes=[], protect=[])
+
+    def _grade(self, source: str, assignment: str, student: str, *, origin: str, sha256: str,
+               notes: list[str], protect: Sequence[Path]) -> Report:
+        started = time.perf_counter()
+        spec = self.spec(assignment)
+        cases = spec.cases if self.visibility == "all" else spec.public_cases
+        seed_owner = PUBLIC_STUDENT if self.visibility == "public" else student
+        notes = list(notes) + self.sandbox.notes
+
+        skipped: list[Case] = []
+        if any(c.needs_cuda for c in cases) and not cuda_available():
+            skipped = [c for c in cases if c.needs_cuda]
+            if self.require_cuda:
+                raise UserError(f"{len(skipped)} case(s) of {assignment} need CUDA, and CUDA is not "
+                                "available here")
+            notes.append(f"{len(skipped)} CUDA case(s) skipped (no CUDA); left out of the maximum")
+        skipped_names = {c.name for c in skipped}
+        to_run = [c for c in cases if c.name not in skipped_names]
+
+        inputs = {c.name: self.store.inputs(c, seed_owner, assignment) for c in to_run}
+        requests = [CaseRequest(c.name, c.target, inputs[c.name], c.timeout * self.timeout_scale)
+                    for c in to_run]
+        outcomes = self.sandbox.run(
+            framework=spec.framework, assignment=assignment, source=source,
+            filename=f"{assignment}.py", cases=requests,
+            import_timeout=IMPORT_TIMEOUT * self.timeout_scale, protect=protect,
+            cuda=spec.framework == "torch" and cuda_available()) if requests else {}
+
+        results = []
+        for case in cases:
+            if case.name in skipped_names:
+                results.append(TestResult(case.name, case.target, 0.0, case.points, "skipped",
+                                          "skipped (no CUDA)", 0.0, case.visibility))
+                continue
+            outcome = outcomes[case.name]
+            if outcome.ok:
+                expected = self.store.expected(case, seed_owner, assignment, inputs[case.name])
+                passed, message = judge(case, outcome.value, expected)
+            else:
+                passed, message = False, outcome.error
+            results.append(TestResult(case.name, case.target, case.points if passed else 0.0,
+                                      case.points, "passed" if passed else "failed", message,
+                                      round(outcome.seconds, 4), case.visibility))
+        return Report(assignment=assignment, student=student, sha256=sha256, source=origin,
+                      tests=results, execution_time=time.perf_counter() - started, notes=notes)
+
+
+def judge(case: Case, actual: Any, expected: Any) -> tuple[bool, str]:
+    """The case's check, here in the trusted process, on decoded plain data."""
+    try:
+        verdict = case.check(actual, expected)
+    except Exception as exc:  # the answer's structure is not what the check reads
+        return False, f"the answer has an unexpected structure ({type(exc).__name__}: {exc})"
+    return bool(verdict.passed), str(verdict.message)
+
+
+def _submissions_in(folder: Path, assignment: str | None) -> list[Path]:
+    from grader.catalog import assignment_names
+
+    wanted = [assignment] if assignment else assignment_names()
+    names = {f"{a}{s}" for a in wanted for s in SUFFIXES}
+    found = [p for p in folder.glob("*") if p.is_file() and p.name in names]
+    found += [p for p in folder.glob("*/*") if p.is_file() and p.name in names]
+    return sorted(found)
+
+
+def grade_path(path: Path, assignment: str | None = None, student: str | None = None,
+               **grader_kwargs: Any) -> list[Report]:
+    """Grade a file, or every `<assignment>.py` in a folder (and in its student subfolders)."""
+    path = Path(path)
+    if assignment is not None:
+        get_assignment(assignment)
+    if not path.exists():
+        raise UserError(f"no such file or folder: {path}")
+    if path.is_dir():
+        if student is not None:
+            raise UserError("--student names the student of one file, not of a folder")
+        files = _submissions_in(path, assignment)
+        if not files:
+            want = f"{assignment}.py" if assignment else "<assignment>.py"
+            raise UserError(f"no submissions ({want}, or <student>/{want}) in {path}")
+        protect = [path.resolve(), *grader_kwargs.pop("protect", ())]
+        with Grader(protect=protect, **grader_kwargs) as grader:
+            return [grader.grade_file(f, assignment) for f in files]
+    with Grader(**grader_kwargs) as grader:
+        return [grader.grade_file(path, assignment, student)]

@@ -1,0 +1,2 @@
+# Threat: sys.exit while the module is imported.
+raise SystemExit(2)

@@ -1,0 +1,4 @@
+# Threat: an infinite loop.
+def mse(pred, target):
+    while True:
+        pass

@@ -1,0 +1,53 @@
+"""A toy assignment for the sandbox's own tests: `toy` (numpy) and `toy_torch` (torch).
+
+A submission defines `add(a, b)`, `scale(x, k)` and `total(x)`; each case targets one.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from grader.compare import close
+from grader.spec import AssignmentSpec, Case
+
+
+def _pair(rng: np.random.Generator) -> dict[str, np.ndarray]:
+    return {"a": rng.normal(size=(3, 4)), "b": rng.normal(size=(3, 4))}
+
+
+def _vector(rng: np.random.Generator) -> dict[str, object]:
+    return {"x": rng.normal(size=5), "k": float(rng.integers(2, 5))}
+
+
+CASES = (
+    Case("add_1", "add", 20, lambda m, i: np.asarray(m.add(i["a"], i["b"]), dtype=float), close(),
+         _pair, visibility="visible", timeout=5),
+    Case("add_2", "add", 20, lambda m, i: np.asarray(m.add(i["a"], i["b"]), dtype=float), close(),
+         _pair, timeout=5),
+    Case("scale_1", "scale", 20, lambda m, i: np.asarray(m.scale(i["x"], i["k"]), dtype=float),
+         close(), _vector, visibility="visible", timeout=5),
+    Case("scale_2", "scale", 20, lambda m, i: np.asarray(m.scale(i["x"], i["k"]), dtype=float),
+         close(), _vector, timeout=5),
+    Case("total_1", "total", 20, lambda m, i: float(m.total(i["x"])), close(), _vector, timeout=5),
+)
+
+
+def load_spec(name: str) -> AssignmentSpec:
+    framework = "torch" if name == "toy_torch" else "numpy"
+    return AssignmentSpec(name=name, framework=framework, cases=CASES)
+
+
+class Reference:
+    """The toy reference, as a module-like object."""
+
+    @staticmethod
+    def add(a, b):
+        return a + b
+
+    @staticmethod
+    def scale(x, k):
+        return x * k
+
+    @staticmethod
+    def total(x):
+        return float(np.sum(x))
