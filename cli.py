@@ -91,9 +91,53 @@ def list_assignments() -> None:
 
 # ---------------------------------------------------------------- plots (issue 3)
 
+plot_app = typer.Typer(help="Draw the course's figures (PNG files).", no_args_is_help=True)
+app.add_typer(plot_app, name="plot")
+
+
+@plot_app.command("optimizers")
+@user_errors
+def plot_optimizers(
+    file: Annotated[
+        str | None,
+        typer.Option("--file", help="Your optimizers.py to plot (default: the reference solution)."),
+    ] = None,
+    out: Annotated[str, typer.Option("--out", help="Where to write the PNG.")] = "paths.png",
+) -> None:
+    """Draw each optimizer's path on the Rosenbrock function."""
+    from pathlib import Path
+
+    from grader.plot import plot_optimizers as draw_paths
+
+    paths, source = draw_paths(Path(file) if file is not None else None, Path(out))
+    table = Table(title=f"Optimizer paths on Rosenbrock ({source})")
+    for col in ("optimizer", "settings", "status", "end point", "f(end)"):
+        table.add_column(col)
+    for p in paths:
+        settings = ", ".join(f"{k}={v:g}" for k, v in p.settings.items())
+        end = f"({p.path[-1][0]:.3f}, {p.path[-1][1]:.3f})" if len(p.path) else "-"
+        loss = f"{p.final_loss:.3g}" if p.final_loss is not None else "-"
+        style = "green" if p.status == "ok" else "yellow"
+        table.add_row(p.name, settings, f"[{style}]{p.status}[/]", end, loss)
+    console.print(table)
+    console.print(f"wrote {out}")
+
 # ---------------------------------------------------------------- grading (issue 4)
 
+import contextlib  # noqa: E402
+from collections.abc import Iterator  # noqa: E402
 from pathlib import Path as FilePath  # noqa: E402  (grading options take paths)
+
+
+@contextlib.contextmanager
+def _sandbox_errors() -> Iterator[None]:
+    """A sandbox that cannot start is this machine's problem: one line, and where to look."""
+    from grader.sandbox.pool import SandboxError
+
+    try:
+        yield
+    except SandboxError as exc:
+        raise UserError(f"{exc} (see dlgrade doctor)") from None
 
 
 @app.command("check")
@@ -109,7 +153,7 @@ def check_cmd(
     from grader.report import render
 
     spec = get_assignment(assignment)
-    with Grader(visibility="public") as grader:
+    with _sandbox_errors(), Grader(visibility="public") as grader:
         report = grader.grade_file(file or spec.stub_path, spec.name)
     render(report, console)
     if any(t.status == "failed" for t in report.tests):
@@ -133,7 +177,8 @@ def grade_cmd(
     from grader.grading import grade_path
     from grader.report import render, to_json
 
-    reports = grade_path(path, assignment, student, require_cuda=require_cuda)
+    with _sandbox_errors():
+        reports = grade_path(path, assignment, student, require_cuda=require_cuda)
     if as_json:
         typer.echo(to_json(reports[0] if path.is_file() else reports))
         return

@@ -14,7 +14,7 @@ the grade cells running in-process next to the student's code) and by
 trusted process). Printed: the wall time of each, the ratio, and every student's two
 scores, with the cells and cases behind every disagreement.
 
-    python benchmarks/vs_nbgrader.py [--jobs 2] [--keep DIR]
+    python benchmarks/vs_nbgrader.py [--jobs 2] [--keep DIR] [--no-loop]
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ import os
 import platform
 import re
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -194,7 +195,17 @@ def nbgrader_scores(course: Path, students: list[Student]) -> dict[str, tuple[fl
     return out
 
 
-def dlgrade_scores(db: Path) -> dict[str, tuple[float, dict[str, float], dict[str, list[str]]]]:
+def nbgrader_times(course: Path, students: list[Student], started: float) -> dict[str, float]:
+    """Seconds nbgrader spent per notebook: it writes each graded notebook when done with it."""
+    finished = {s.id: (course / "autograded" / s.id / ASSIGNMENT / f"{ASSIGNMENT}.ipynb").stat().st_mtime
+                for s in students}
+    times, previous = {}, started
+    for student, when in sorted(finished.items(), key=lambda kv: kv[1]):
+        times[student], previous = when - previous, when
+    return times
+
+
+def dlgrade_scores(db: Path) -> dict[str, tuple[float, dict[str, float], dict[str, list[str]], float]]:
     from grader.gradebook import Gradebook
 
     out = {}
@@ -207,7 +218,7 @@ def dlgrade_scores(db: Path) -> dict[str, tuple[float, dict[str, float], dict[st
                 targets[key] = targets.get(key, 0.0) + t.points
                 if t.status != "passed":
                     messages.setdefault(key, []).append(f"{t.name}: {t.message}")
-            out[record.student] = (float(record.score), targets, messages)
+            out[record.student] = (float(record.score), targets, messages, record.report.execution_time)
     return out
 
 
@@ -215,6 +226,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--jobs", type=int, default=2, help="dlgrade grade-batch --jobs (default 2)")
     parser.add_argument("--keep", type=Path, help="work here and keep the files (default: a temp dir)")
+    parser.add_argument("--no-loop", action="store_true",
+                        help="leave out the infinite-loop submission (its time limit is a floor for both tools)")
     args = parser.parse_args()
 
     work = args.keep or Path(tempfile.mkdtemp(prefix="dlgrade-vs-nbgrader-"))
@@ -222,13 +235,13 @@ def main() -> int:
         shutil.rmtree(work)
     work.mkdir(parents=True, exist_ok=True)
     try:
-        return benchmark(work, args.jobs)
+        return benchmark(work, args.jobs, args.no_loop)
     finally:
         if not args.keep:
             shutil.rmtree(work, ignore_errors=True)
 
 
-def benchmark(work: Path, jobs: int) -> int:
+def benchmark(work: Path, jobs: int, no_loop: bool) -> int:
     course = work / "course"
     export_course(course, [ASSIGNMENT])
     env = jupyter_environment(work / "jupyter", sys.executable, dict(os.environ))
@@ -242,7 +255,7 @@ def benchmark(work: Path, jobs: int) -> int:
     source = nbformat.read(course / "source" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb", as_version=4)
     release = nbformat.read(course / "release" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb", as_version=4)
 
-    students = make_class()
+    students = [s for s in make_class() if not (no_loop and s.kind == "infinite loop")]
     exchange = work / "class"  # dlgrade's layout: <student>/<assignment>.ipynb
     for s in students:
         notebook = notebook_of(s, release, source)
@@ -260,7 +273,8 @@ def benchmark(work: Path, jobs: int) -> int:
           f"kernel), nbgrader cell timeout {timeout.group(1) if timeout else '?'} s")
     print(f"class: {len(students)} notebook submissions of {ASSIGNMENT} "
           f"({sum(s.kind == 'correct' for s in students)} correct, {sum(s.kind == 'buggy' for s in students)} "
-          f"buggy, 1 empty, 1 infinite loop, {sum(s.kind == 'attack' for s in students)} attacks)\n")
+          f"buggy, 1 empty, {sum(s.kind == 'infinite loop' for s in students)} infinite loop, "
+          f"{sum(s.kind == 'attack' for s in students)} attacks)\n")
 
     load_before = os.getloadavg()[0]
     db = work / "gradebook.db"  # dlgrade first: any warm file cache it leaves helps nbgrader
@@ -269,6 +283,7 @@ def benchmark(work: Path, jobs: int) -> int:
     if dl_done.returncode != 0:
         print("dlgrade grade-batch failed:\n" + dl_done.stdout[-3000:] + dl_done.stderr[-3000:])
         return 1
+    nb_started = time.time()
     nb_seconds, nb_done = run([str(BIN / "nbgrader"), "autograde", ASSIGNMENT], course, env)
     if nb_done.returncode != 0:
         print("nbgrader autograde failed:\n" + nb_done.stderr[-3000:])
@@ -276,6 +291,7 @@ def benchmark(work: Path, jobs: int) -> int:
     load_after = os.getloadavg()[0]
 
     nb = nbgrader_scores(course, students)
+    nb_times = nbgrader_times(course, students, nb_started)
     dl = dlgrade_scores(db)
     print(f"{'student':8} {'kind':14} {'nbgrader':>8} {'dlgrade':>8}  agree  submission")
     disagreements = []
@@ -294,13 +310,20 @@ def benchmark(work: Path, jobs: int) -> int:
           f"({60 * len(students) / dl_seconds:6.1f} submissions/min)")
     print(f"dlgrade is {nb_seconds / dl_seconds:.1f}x faster (wall time of each command, start to finish; "
           f"1-minute load average {load_before:.1f} before, {load_after:.1f} after, on {os.cpu_count()} cores)")
+    for s in students:
+        if s.kind == "infinite loop":
+            print(f"the infinite loop ({s.id}) took nbgrader {nb_times[s.id]:.1f} s and dlgrade {dl[s.id][3]:.1f} s "
+                  f"(the {case_limits} s case limit, then the target fails fast)")
+    print(f"per submission, median: nbgrader {statistics.median(nb_times.values()):.2f} s "
+          f"(a kernel per notebook, one after another), dlgrade {statistics.median(v[3] for v in dl.values()):.2f} s "
+          f"(a forked child each, {jobs} at a time)")
     print(f"scores agree on {agree_honest} of {len(honest)} honest submissions, "
           f"{len(students) - len(disagreements)} of {len(students)} in all")
 
     for s in disagreements:
         print(f"\n{s.id} ({s.kind}): {s.what}")
         print(f"  nbgrader {nb[s.id][0]:g}, dlgrade {dl[s.id][0]:g}; per target:")
-        nb_cells, (_, dl_targets, dl_messages) = nb[s.id][1], dl[s.id]
+        nb_cells, (_, dl_targets, dl_messages, _) = nb[s.id][1], dl[s.id]
         for target in nb_cells:
             if abs(nb_cells[target] - dl_targets.get(target, 0.0)) > 1e-6:
                 why = (dl_messages.get(target) or ["(passed)"])[0]
@@ -314,7 +337,7 @@ def benchmark(work: Path, jobs: int) -> int:
         for tool, scores in (("nbgrader", nb), ("dlgrade", dl)):
             fooled = scores[s.id][0] > scores[s.same_code_as][0] + 1e-6
             print(f"  {tool:8} {scores[s.id][0]:4g} points: {'FOOLED' if fooled else 'not fooled'}")
-    return 0
+    return 0 if agree_honest == len(honest) else 1
 
 
 if __name__ == "__main__":

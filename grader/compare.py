@@ -126,8 +126,8 @@ def _compare_values(a: np.ndarray, e: np.ndarray, where: str, rtol: float, atol:
         figure = (f"max abs error {float(diff.max()):.3g}, max rel error {float(rel[bad].max()):.3g} "
                   f"(rtol {rtol:g}, atol {atol:g})")
     count = f"{int(bad.sum())} of {a.size} value(s) differ" if a.ndim else "value differs"
-    msg = (f"{where}{count}; {figure}; first at index {_fmt_index(first)}: got {a[first]:.6g}, "
-           f"expected {e[first]:.6g}")
+    at = f"; first at index {_fmt_index(first)}" if a.ndim else ""
+    msg = f"{where}{count}; {figure}{at}: got {a[first]:.6g}, expected {e[first]:.6g}"
     if worst != first:
         msg += f"; worst at {_fmt_index(worst)}"
     hint = _ratio_hint(a, e)

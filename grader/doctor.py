@@ -84,6 +84,16 @@ def _layers(facts: dict[str, Any], bwrap_on: bool, bwrap_detail: str) -> list[La
     return layers
 
 
+def sandbox_layers(sandbox: Any) -> list[Layer]:
+    """The layers active in a running grader.sandbox.pool.Sandbox, probed by a child."""
+    state = bwrap.status()
+    probe_paths = [str(REFERENCE_DIR)] if REFERENCE_DIR.is_dir() else []
+    facts = sandbox.probe("numpy", probe_paths)
+    if not probe_paths:  # a student release: nothing to hide, and nothing hidden
+        facts["probe_paths_hidden"] = [True]
+    return _layers(facts, sandbox.bwrap_active, f"off: bwrap {state.detail}")
+
+
 def diagnose() -> Diagnosis:
     from grader.sandbox.pool import Sandbox, SandboxConfig, SandboxError
 
@@ -93,16 +103,12 @@ def diagnose() -> Diagnosis:
                                         f"{state.detail}" if state.path else state.detail))
     sandbox = Sandbox(SandboxConfig(use_bwrap=None))
     try:
-        probe_paths = [str(REFERENCE_DIR)] if REFERENCE_DIR.is_dir() else []
-        facts = sandbox.probe("numpy", probe_paths)
-        if not probe_paths:  # a student release: nothing to hide, and nothing hidden
-            facts["probe_paths_hidden"] = [True]
+        diagnosis.layers = sandbox_layers(sandbox)
     except SandboxError as exc:
         diagnosis.problems.append(str(exc))
-        facts = {}
+        diagnosis.layers = _layers({}, sandbox.bwrap_active, f"off: bwrap {state.detail}")
     finally:
         sandbox.close()
-    diagnosis.layers = _layers(facts, sandbox.bwrap_active, f"off: bwrap {state.detail}")
     return diagnosis
 
 

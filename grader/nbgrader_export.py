@@ -80,7 +80,7 @@ def export_course(course_dir: Path, assignments: Sequence[str] | None = None) ->
         exported.append(Exported(name, path, spec.max_points,
                                  sum(1 for m in cells if m.get("grade")),
                                  sum(1 for m in cells if m.get("solution"))))
-    write_config(course_dir, names, execute_timeout([spec for _, (_, spec) in built]))
+    write_config(course_dir, names)
     return exported
 
 
@@ -132,13 +132,17 @@ def execute_timeout(specs: Iterable[AssignmentSpec]) -> int:
     return int(math.ceil(worst)) + TIMEOUT_MARGIN_S
 
 
-def write_config(course_dir: Path, names: Sequence[str], timeout: int) -> Path | None:
-    """Write nbgrader_config.py, unless one that dlgrade did not write is already there."""
+def write_config(course_dir: Path, names: Sequence[str]) -> Path | None:
+    """Write nbgrader_config.py, unless one that dlgrade did not write is already there.
+
+    It lists every assignment exported so far, and its cell timeout covers all of them.
+    """
     path = course_dir / "nbgrader_config.py"
     if path.exists() and not path.read_text(encoding="utf-8").startswith(CONFIG_MARKER):
         return None
     previous = _configured_assignments(path)
     listed = list(dict.fromkeys([*previous, *names]))
+    timeout = execute_timeout(load_spec(a) for a in listed)
     path.write_text(f"""{CONFIG_MARKER} (dlgrade {__version__}).
 # dlgrade rewrites it on the next export while the first line is unchanged.
 # Run nbgrader from the Python environment where dlgrade is installed: the grade
@@ -188,7 +192,8 @@ def _lesson_cells(assignment: Assignment, docstring: str) -> list[nbformat.Noteb
             continue
         sections[-1].append(body[i])
         i += 1
-    return [new_markdown_cell(_to_markdown(s)) for s in sections if any(x.strip() for x in s[1:]) or s is sections[0]]
+    kept = [sections[0], *(s for s in sections[1:] if any(line.strip() for line in s[1:]))]
+    return [new_markdown_cell(_to_markdown(s)) for s in kept]
 
 
 def _to_markdown(lines: list[str]) -> str:

@@ -18,7 +18,6 @@ import io
 import json
 import re
 import tokenize
-from pathlib import Path
 
 import nbformat
 
@@ -102,14 +101,6 @@ def _hoist_future_imports(code: str, futures: list[str]) -> str:
             lines[row] = ""
         lines[node.lineno - 1] = "# (its __future__ import moved to the top of the module)"
     return "\n".join(lines)
-
-
-def notebook_file_to_source(path: Path) -> tuple[str, list[str]]:
-    try:
-        text = Path(path).read_bytes().decode("utf-8")
-    except UnicodeDecodeError:
-        raise NotebookError("not a Jupyter notebook: the file is not UTF-8 text") from None
-    return notebook_to_source(text)
 
 
 def _cell_to_python(source: str, number: int) -> tuple[str, list[str]]:

@@ -1,7 +1,7 @@
 """A submission's source, and who and what it is for.
 
-`load_source(path)` is the single entry for reading a submission: `.py` files now;
-notebooks (`.ipynb`) join here, behind the same function.
+`load_source(path)` is the single entry for reading a submission: a `.py` file, or a
+notebook (`.ipynb`) whose code cells become the module (grader.notebook).
 """
 
 from __future__ import annotations

@@ -72,6 +72,13 @@ def test_message_names_the_first_offending_index_and_the_errors():
     assert "max abs error 0.5" in verdict.message
 
 
+def test_scalars_have_no_index():
+    verdict = compare(30.0, 6.0)
+    assert "value differs" in verdict.message and "index" not in verdict.message
+    assert "got 30, expected 6" in verdict.message
+    assert "5× the expected one: did you forget to divide by N (= 5)?" in verdict.message
+
+
 def test_nan_and_inf_where_finite_values_are_expected():
     actual = E.copy()
     actual[0, 1] = np.nan

@@ -32,10 +32,12 @@ from grader.nbgrader_export import (
     END_HIDDEN,
     END_SOLUTION,
     build_notebook,
+    execute_timeout,
     export_course,
     without_markers,
 )
 from grader.spec import AssignmentSpec, Case, evaluate_trusted
+from grader.specs import load_spec
 
 NUMPY_ASSIGNMENTS = ("backprop", "autodiff", "losses", "optimizers")
 
@@ -304,6 +306,18 @@ def test_export_command_writes_the_course(tmp_path) -> None:
     assert "DLGRADE_ASSIGNMENTS = ['losses', 'optimizers']" in config
     assert re.search(r"^c\.Execute\.timeout = \d+$", config, re.M)
     compile(config, "nbgrader_config.py", "exec")
+
+
+def test_a_second_export_adds_to_the_config(tmp_path) -> None:
+    course = tmp_path / "course"
+    export_course(course, ["losses"])
+    losses_only = (course / "nbgrader_config.py").read_text()
+    export_course(course, ["mlp"])
+    both = (course / "nbgrader_config.py").read_text()
+    assert "DLGRADE_ASSIGNMENTS = ['losses', 'mlp']" in both
+    timeout = re.compile(r"^c\.Execute\.timeout = (\d+)$", re.M)
+    assert int(timeout.search(both).group(1)) == execute_timeout([load_spec("losses"), load_spec("mlp")])
+    assert int(timeout.search(both).group(1)) >= int(timeout.search(losses_only).group(1))
 
 
 def test_export_defaults_to_all_six_and_keeps_a_config_it_did_not_write(tmp_path) -> None:

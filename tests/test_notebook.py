@@ -14,11 +14,13 @@ from typer.testing import CliRunner
 
 from cli import app
 from grader.batch import discover
+from grader.errors import UserError
 from grader.grading import grade_path
 from grader.nbgrader_export import build_notebook, without_markers
-from grader.notebook import NotebookError, notebook_file_to_source, notebook_to_source
+from grader.notebook import NotebookError, notebook_to_source
 from grader.specs import load_spec
 from grader.submission import load_source
+from grader.submit import submit
 
 
 def _text(*cells: nbformat.NotebookNode) -> str:
@@ -152,8 +154,10 @@ def test_what_is_not_a_notebook_is_a_clear_error(text: str, says: str) -> None:
 def test_a_binary_file_is_not_a_notebook(tmp_path) -> None:
     path = tmp_path / "losses.ipynb"
     path.write_bytes(b"\x89PNG\r\n\x1a\n\xff\xfe")
-    with pytest.raises(NotebookError, match="not UTF-8"):
-        notebook_file_to_source(path)
+    source, notes = load_source(path)
+    assert notes == [f"losses.ipynb: {_problem(source)}"] and "not UTF-8" in notes[0]
+    with pytest.raises(ImportError, match="not a Jupyter notebook: the file is not UTF-8"):
+        _module(source)
 
 
 # ---------------------------------------------------------------- graded like a .py file
@@ -218,3 +222,14 @@ def test_dlgrade_grade_prints_the_report_of_a_broken_notebook(tmp_path) -> None:
     report = json.loads(done.stdout)
     assert report["score"] == 0 and report["max_score"] == 100
     assert all("invalid JSON" in t["output"] for t in report["tests"])
+
+
+def test_a_student_submits_a_notebook_and_grade_batch_finds_it(tmp_path) -> None:
+    work = _solution_notebook(tmp_path / "work" / "my losses.ipynb")
+    done = submit("losses", "dana", work, tmp_path / "exchange")
+    assert done.path == tmp_path / "exchange" / "dana" / "losses.ipynb"
+    assert [s.path for s in discover(tmp_path / "exchange", ["losses"])] == [done.path]
+    broken = tmp_path / "work" / "broken.ipynb"
+    broken.write_text("print('a .py file with the wrong name')\n")
+    with pytest.raises(UserError, match="broken.ipynb: not a Jupyter notebook: invalid JSON"):
+        submit("losses", "dana", broken, tmp_path / "exchange")

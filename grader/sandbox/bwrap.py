@@ -3,8 +3,9 @@
 The zygote is started inside bwrap, so every child it forks inherits the walls:
 - the whole file system read-only (`--ro-bind / /`), a fresh private `/tmp` of limited
   size, minimal `/dev`, a fresh `/proc`;
-- users' homes (`/root`, `/home`) hidden behind empty tmpfs mounts, with only the paths
-  grading needs (the course tree, the Python installation) bound back read-only;
+- users' homes (`/root`, `/home`) hidden behind empty tmpfs mounts, and so is the real
+  `/tmp`, with only the paths grading needs (the course tree, the Python installation)
+  bound back read-only;
 - `reference/`, the gradebook's folder, and the submission folders hidden the same way;
 - no network (`--unshare-net`), its own pid namespace (`--unshare-pid`: a fork bomb or a
   stray process dies with the zygote), its own session (`--new-session`), and it dies
@@ -102,24 +103,27 @@ def command(*, root: Path, hide: Iterable[Path], tmp_size: int = TMP_SIZE) -> tu
         args[args.index(str(TMP_SIZE))] = str(tmp_size)
     notes: list[str] = []
     bound: list[Path] = []
-    for home in map(Path, HOMES):
+    for home in map(Path, ("/tmp", *HOMES)):  # the fresh /tmp (in _base_args) hides too
         if not home.is_dir():
             continue
-        args += ["--tmpfs", str(home)]
+        if str(home) != "/tmp":
+            args += ["--tmpfs", str(home)]
         for path in needed:  # bind back what grading needs, outermost first
             if _contains(home, path) and path != home and not any(_contains(b, path) for b in bound):
                 for parent in reversed(path.relative_to(home).parents[:-1]):
                     args += ["--perms", "0755", "--dir", str(home / parent)]  # traversable
                 args += ["--ro-bind", str(path), str(path)]
                 bound.append(path)
+    code = [root / "grader", root / "assignments"]  # the children import these
     for path in _unique(hide):
         if not path.exists():
             continue
-        if any(_contains(path, n) for n in needed):
+        if any(_contains(path, n) for n in needed) or any(_contains(c, path) for c in code):
             notes.append(f"{path} holds the grader or Python itself, so it cannot be hidden")
             continue
-        if any(_contains(Path(h), path) for h in HOMES) and not any(_contains(b, path) for b in bound):
-            continue  # already hidden with its home
+        if any(_contains(Path(h), path) for h in ("/tmp", *HOMES)) and not any(
+                _contains(b, path) for b in bound):
+            continue  # already hidden with its home or /tmp
         if path.is_dir():
             args += ["--tmpfs", str(path)]
         else:

@@ -31,7 +31,7 @@ _prctl = _libc.prctl  # resolved now, in trusted code, before any audit hook exi
 class Limits:
     memory_mb: int = 2048  # above what the zygote already uses
     cuda_memory_mb: int = 16384  # host memory when CUDA may be used (its driver needs more)
-    file_size_mb: int = 64
+    file_size_mb: int = 16
     processes: int = 128  # threads count too: torch starts a few per core
     open_files: int = 1024
     cpu_margin_s: int = 10

@@ -160,8 +160,9 @@ class ZygoteProcess:
         self._reader = threading.Thread(target=self._dispatch, name=f"zygote-{framework}", daemon=True)
         self._reader.start()
         if not self._ready.wait(START_TIMEOUT) or self.dead:
+            reason = self._stderr_tail()
             self.close()
-            raise SandboxError(f"the {framework} sandbox did not start: {self._stderr_tail()}")
+            raise SandboxError(f"the {framework} sandbox did not start: {reason}")
 
     def _stderr_tail(self) -> str:
         try:

@@ -188,7 +188,9 @@ def _nested(seed: int, depth: int) -> Any:
             return {f"k{i}": item for i, item in enumerate(items)}
         return items if kind == "list" else tuple(items)
 
-    return build(depth)
+    # every kind of container appears at least once, whatever the draws
+    return {"list": [build(depth - 1), torch.zeros(1)], "tuple": (build(depth - 1), torch.zeros(1)),
+            "more": build(depth - 1), "leaf": r.randint(0, 9)}
 
 
 def _describe(obj: Any, original: Any) -> Data:

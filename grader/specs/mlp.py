@@ -228,7 +228,7 @@ def _run_train_step(module: ModuleType, inputs: Data) -> Data:
     for _ in range(3):
         loss = module.train_step(model, x, y, loss_fn, optimizer)
         types.append(type(loss).__name__)
-        losses.append(float(loss))
+        losses.append(loss.item() if isinstance(loss, torch.Tensor) else float(loss))
     return {"types": types, "losses": np.array(losses), "params": _flat_params(model)}
 
 
@@ -251,13 +251,13 @@ def _train_step_check(actual: Data, expected: Data) -> Verdict:
 
 
 def _fit_sin(rng: np.random.Generator) -> Data:
-    return {"a": 1.0, "b": 1.0, "c": 0.0, "hidden": 64, "steps": 1500,
+    return {"a": 1.0, "b": 1.0, "c": 0.0, "hidden": 64, "steps": 3000,
             "seed": int(rng.integers(0, 1000))}
 
 
 def _fit_variant(rng: np.random.Generator) -> Data:
-    return {"a": float(rng.uniform(0.5, 1.5)), "b": float(rng.uniform(0.5, 1.5)),
-            "c": float(rng.uniform(-0.5, 0.5)), "hidden": 64, "steps": 2000,
+    return {"a": float(rng.uniform(0.5, 1.5)), "b": float(rng.uniform(0.5, 1.25)),
+            "c": float(rng.uniform(-0.5, 0.5)), "hidden": 64, "steps": 3000,
             "seed": int(rng.integers(0, 1000))}
 
 
@@ -477,7 +477,7 @@ CASES: tuple[Case, ...] = (
     _case("train_step_stale_grads", "train_step", 8, _run_train_step, _train_step_check,
           _step_classifier, False, "Three Adam steps on a classifier whose gradients start non-zero."),
     _case("fit_function_sin", "fit_function", 8, _run_fit, _fit_check, _fit_sin, True,
-          "fit_function(np.sin, steps=1500) reaches a mean squared error below 1e-3 on [-π, π].",
+          "fit_function(np.sin) with its defaults reaches a mean squared error below 1e-3 on [-π, π].",
           timeout=TRAINING, uses_reference=False),
     _case("fit_function_other", "fit_function", 10, _run_fit, _fit_check, _fit_variant, False,
           "Another smooth function, fitted to a mean squared error below 1e-3.",

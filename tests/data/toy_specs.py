@@ -1,6 +1,7 @@
 """A toy assignment for the sandbox's own tests: `toy` (numpy) and `toy_torch` (torch).
 
 A submission defines `add(a, b)`, `scale(x, k)` and `total(x)`; each case targets one.
+The toy reference is tests/data/toy_reference/<name>.py.
 """
 
 from __future__ import annotations
@@ -32,9 +33,17 @@ CASES = (
 )
 
 
+GPU_CASE = Case("add_gpu", "add", 20, lambda m, i: np.asarray(m.add(i["a"], i["b"]), dtype=float),
+                close(), _pair, timeout=5, needs_cuda=True)
+
+
 def load_spec(name: str) -> AssignmentSpec:
+    """`toy`; `toy_torch` (the same cases, graded by the torch zygote); `toy_gpu` (+ a CUDA case)."""
+    if name not in ("toy", "toy_torch", "toy_gpu"):
+        raise ModuleNotFoundError(f"no toy spec {name!r}", name=name)
     framework = "torch" if name == "toy_torch" else "numpy"
-    return AssignmentSpec(name=name, framework=framework, cases=CASES)
+    cases = CASES + (GPU_CASE,) if name == "toy_gpu" else CASES
+    return AssignmentSpec(name=name, framework=framework, cases=cases)
 
 
 class Reference:
