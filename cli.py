@@ -174,11 +174,19 @@ def grade_cmd(
         "--require-cuda", help="Fail instead of skipping the GPU cases without CUDA.")] = False,
 ) -> None:
     """Grade submissions on every case, public and hidden (instructors)."""
+    from rich.progress import Progress
+
     from grader.grading import grade_path
     from grader.report import render, to_json
 
-    with _sandbox_errors():
-        reports = grade_path(path, assignment, student, require_cuda=require_cuda)
+    with _sandbox_errors(), Progress(console=err_console, transient=True,
+                                     disable=not path.is_dir()) as progress:
+        task = progress.add_task("grading", total=None)
+
+        def advance(_report: Any, done: int, total: int) -> None:
+            progress.update(task, completed=done, total=total)
+
+        reports = grade_path(path, assignment, student, on_report=advance, require_cuda=require_cuda)
     if as_json:
         typer.echo(to_json(reports[0] if path.is_file() else reports))
         return

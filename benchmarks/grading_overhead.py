@@ -58,13 +58,13 @@ def measure(assignment: str, n: int, console: Console) -> dict[str, float]:
         cold = time.perf_counter() - start
         assert first.score == first.max_score, [t.message for t in first.tests if t.message]
         code_seconds(grader, store, assignment, "bench-warmup")  # this process's own warm-up
-        walls, codes = [], []
+        walls, codes, short = [], [], []
         for i in range(n):
             student = f"bench-{i:03d}"
             start = time.perf_counter()
             report = grader.grade_source(source, assignment, student)
             walls.append(time.perf_counter() - start)
-            assert report.score == report.max_score
+            short += [f"{student}/{t.name}: {t.message}" for t in report.tests if t.status == "failed"]
             codes.append(code_seconds(grader, store, assignment, student))
         layers = sandbox_layers(grader.sandbox)
     overheads = sorted(w - c for w, c in zip(walls, codes, strict=True))
@@ -72,7 +72,7 @@ def measure(assignment: str, n: int, console: Console) -> dict[str, float]:
             "code_ms": 1000 * statistics.median(codes),
             "overhead_ms": 1000 * statistics.median(overheads),
             "p90_ms": 1000 * overheads[int(0.9 * (len(overheads) - 1))],
-            "cases": len(first.tests), "layers": layers}  # type: ignore[dict-item]
+            "cases": len(first.tests), "layers": layers, "short": short}  # type: ignore[dict-item]
 
 
 def main() -> None:
@@ -97,6 +97,8 @@ def main() -> None:
         framework = get_assignment(name).framework
         r = measure(name, args.n, console)
         layers = r.pop("layers")
+        for failure in r.pop("short"):  # the reference itself failing a case: a spec to fix
+            console.print(f"[yellow]reference not at full marks:[/] {failure}")
         ok = r["overhead_ms"] <= TARGET_MS[framework]
         table.add_row(name, framework, str(r["cases"]), f"{r['cold_s']:.2f}", f"{r['wall_ms']:.0f}",
                       f"{r['code_ms']:.0f}", f"[{'green' if ok else 'red'}]{r['overhead_ms']:.0f}[/]",

@@ -19,7 +19,7 @@ import hashlib
 import sys
 import threading
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any, Literal
 
@@ -128,6 +128,14 @@ class Grader:
         return self._grade(source, assignment, student or ANONYMOUS, origin=origin, sha256=sha,
                            notes=[], protect=[])
 
+    def _expected_into(self, out: dict[str, Any], cases: Sequence[Case], student: str,
+                       assignment: str, inputs: dict[str, Any]) -> None:
+        try:
+            for case in cases:
+                out[case.name] = self.store.expected(case, student, assignment, inputs[case.name])
+        except BaseException as exc:  # noqa: BLE001  re-raised in the grading thread
+            out[""] = exc
+
     def _grade(self, source: str, assignment: str, student: str, *, origin: str, sha256: str,
                notes: list[str], protect: Sequence[Path]) -> Report:
         started = time.perf_counter()
@@ -149,11 +157,21 @@ class Grader:
         inputs = {c.name: self.store.inputs(c, seed_owner, assignment) for c in to_run}
         requests = [CaseRequest(c.name, c.target, inputs[c.name], c.timeout * self.timeout_scale)
                     for c in to_run]
-        outcomes = self.sandbox.run(
-            framework=spec.framework, assignment=assignment, source=source,
-            filename=f"{assignment}.py", cases=requests,
-            import_timeout=IMPORT_TIMEOUT * self.timeout_scale, protect=protect,
-            cuda=spec.framework == "torch" and cuda_available()) if requests else {}
+        # the expected outputs are computed here while the child runs the submission
+        expected: dict[str, Any] = {}
+        helper = threading.Thread(target=self._expected_into, name="expected", daemon=True,
+                                  args=(expected, to_run, seed_owner, assignment, inputs))
+        helper.start()
+        try:
+            outcomes = self.sandbox.run(
+                framework=spec.framework, assignment=assignment, source=source,
+                filename=f"{assignment}.py", cases=requests,
+                import_timeout=IMPORT_TIMEOUT * self.timeout_scale, protect=protect,
+                cuda=spec.framework == "torch" and cuda_available()) if requests else {}
+        finally:
+            helper.join()
+        if "" in expected:  # the reference itself failed: a grader bug, not the student's
+            raise expected[""]
 
         results = []
         for case in cases:
@@ -163,8 +181,7 @@ class Grader:
                 continue
             outcome = outcomes[case.name]
             if outcome.ok:
-                expected = self.store.expected(case, seed_owner, assignment, inputs[case.name])
-                passed, message = judge(case, outcome.value, expected)
+                passed, message = judge(case, outcome.value, expected[case.name])
             else:
                 passed, message = False, outcome.error
             results.append(TestResult(case.name, case.target, case.points if passed else 0.0,
@@ -194,8 +211,12 @@ def _submissions_in(folder: Path, assignment: str | None) -> list[Path]:
 
 
 def grade_path(path: Path, assignment: str | None = None, student: str | None = None,
+               on_report: Callable[[Report, int, int], None] | None = None,
                **grader_kwargs: Any) -> list[Report]:
-    """Grade a file, or every `<assignment>.py` in a folder (and in its student subfolders)."""
+    """Grade a file, or every `<assignment>.py` in a folder (and in its student subfolders).
+
+    `on_report(report, done, total)` is called after each submission (a progress bar).
+    """
     path = Path(path)
     if assignment is not None:
         get_assignment(assignment)
@@ -209,7 +230,12 @@ def grade_path(path: Path, assignment: str | None = None, student: str | None = 
             want = f"{assignment}.py" if assignment else "<assignment>.py"
             raise UserError(f"no submissions ({want}, or <student>/{want}) in {path}")
         protect = [path.resolve(), *grader_kwargs.pop("protect", ())]
-        with Grader(protect=protect, **grader_kwargs) as grader:
-            return [grader.grade_file(f, assignment) for f in files]
-    with Grader(**grader_kwargs) as grader:
-        return [grader.grade_file(path, assignment, student)]
+    else:
+        files, protect = [path], list(grader_kwargs.pop("protect", ()))
+    reports = []
+    with Grader(protect=protect, **grader_kwargs) as grader:
+        for f in files:
+            reports.append(grader.grade_file(f, assignment, student))
+            if on_report is not None:
+                on_report(reports[-1], len(reports), len(files))
+    return reports

@@ -9,13 +9,15 @@ to (0, 1)) or tanh (squashes to (−1, 1)). Which one works best depends on the 
 choosing is engineering judgement, not theory. Linear, activation, linear, activation,
 …, linear: that stack is the **multi-layer perceptron (MLP)**.
 
-**Universal approximation** (Hornik, 1991): a network with a *single* hidden layer and
-enough units can approximate any continuous function on a compact set as closely as
-you like. ``fit_function`` below shows it at work on a one-dimensional function. The
-caution from the lecture matters as much as the theorem: it only says such a network
-*exists*. It says nothing about how many units are enough, nor that gradient descent
-will find those weights — existence is not a recipe. (Try ``hidden=4`` or
-``steps=100`` and watch it fail.)
+**Universal approximation** (Hornik, Stinchcombe and White, "Multilayer feedforward
+networks are universal approximators", 1989): a network with a *single* hidden layer
+and enough units approximates any measurable function to any desired accuracy on a
+compact set. ``fit_function`` below shows it at work on a one-dimensional function.
+The caution from the lecture matters as much as the theorem: it only says such a
+network *exists*. It says nothing about how many units are enough, nor that gradient
+descent will find those weights — existence is not a recipe. (Try
+``fit_function(lambda x: np.sin(5 * x), hidden=4)``, or ``steps=50``, and watch the
+error stay large.)
 
 Training is the four components put together — data (mini-batches), model (the MLP),
 loss (MSE for regression, cross-entropy for classification), algorithm (an optimizer

@@ -17,6 +17,16 @@ HAS_CUDA = torch.cuda.is_available()
 skip_without_cuda = pytest.mark.skipif(not HAS_CUDA, reason="no CUDA")
 
 
+@pytest.fixture(autouse=True, scope="module")
+def one_thread():
+    """Tiny models train as fast on one thread, and far faster when the machine is busy
+    (two torch threads spin-wait for each other while other processes hold the cores)."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
 def _model(seed: int = 0, dropout: float = 0.2) -> nn.Sequential:
     torch.manual_seed(seed)
     return nn.Sequential(nn.Linear(2, 64), nn.ReLU(), nn.Dropout(dropout), nn.Linear(64, 64),

@@ -11,6 +11,16 @@ from assignments import datasets as ds
 from reference import mlp
 
 
+@pytest.fixture(autouse=True, scope="module")
+def one_thread():
+    """Tiny models train as fast on one thread, and far faster when the machine is busy
+    (two torch threads spin-wait for each other while other processes hold the cores)."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
 def _layout(model: nn.Sequential) -> list[tuple]:
     out = []
     for layer in model:

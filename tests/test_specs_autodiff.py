@@ -10,8 +10,10 @@ import pytest
 
 from assignments import autodiff as stub
 from grader.spec import Case, Verdict, case_rng, evaluate_trusted
-from grader.specs.autodiff import SPEC
+from grader.specs import load_spec
 from reference import autodiff as ref
+
+SPEC = load_spec("autodiff")  # public cases + hidden ones (grader/specs/hidden/autodiff.py)
 
 STUDENTS = ("alice", "bob")
 CASES = {case.name: case for case in SPEC.cases}

@@ -10,8 +10,10 @@ import pytest
 
 from assignments import backprop as stub
 from grader.spec import Case, Verdict, case_rng, evaluate_trusted
-from grader.specs.backprop import SPEC
+from grader.specs import load_spec
 from reference import backprop as ref
+
+SPEC = load_spec("backprop")  # public cases + hidden ones (grader/specs/hidden/backprop.py)
 
 STUDENTS = ("alice", "bob")
 CASES = {case.name: case for case in SPEC.cases}

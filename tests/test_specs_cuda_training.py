@@ -10,7 +10,8 @@ import pytest
 import torch
 
 from assignments import cuda_training as stub
-from grader.spec import evaluate_trusted
+from grader import codec
+from grader.spec import case_rng, evaluate_trusted
 from grader.specs.cuda_training import SPEC
 from reference import cuda_training as ref
 
@@ -36,6 +37,20 @@ def _outcomes(module: types.ModuleType, student: str, cases=RUNNABLE) -> dict[st
         except Exception:  # the engine reports an exception in run as a failed case
             results[case.name] = False
     return results
+
+
+def _through_codec(value):
+    """What crosses the sandbox boundary: plain data only, JSON with .npy arrays."""
+    return codec.decode(codec.encode(value))
+
+
+def _judge_through_codec(case, module, student):
+    """evaluate_trusted, with inputs and outputs crossing the codec as in real grading."""
+    def inputs():
+        return _through_codec(case.make_inputs(case_rng(student, ASSIGNMENT, case.name)))
+
+    expected = _through_codec(case.run(ref, inputs())) if case.uses_reference else None
+    return case.check(_through_codec(case.run(module, inputs())), expected)
 
 
 def _with(**replacements) -> types.ModuleType:
@@ -67,6 +82,15 @@ def test_spec_shape():
 def test_reference_passes_every_case(student):
     outcomes = _outcomes(ref, student)
     assert all(outcomes.values()), [n for n, ok in outcomes.items() if not ok]
+
+
+@pytest.mark.slow
+def test_reference_passes_through_the_codec():
+    """Inputs and outputs are plain data the sandbox can send, and still judge as passing."""
+    cases = [c for c in SPEC.cases if not c.needs_cuda or torch.cuda.is_available()]
+    verdicts = {c.name: _judge_through_codec(c, ref, "zoe") for c in cases}
+    failed = {n: v.message for n, v in verdicts.items() if not v.passed}
+    assert not failed, failed
 
 
 def test_stub_fails_every_case():

@@ -10,8 +10,10 @@ import pytest
 
 from assignments import losses as stub
 from grader.spec import Case, Verdict, case_rng, evaluate_trusted
-from grader.specs.losses import SPEC
+from grader.specs import load_spec
 from reference import losses as ref
+
+SPEC = load_spec("losses")  # public cases + hidden ones (grader/specs/hidden/losses.py)
 
 STUDENTS = ("alice", "bob")
 CASES = {case.name: case for case in SPEC.cases}

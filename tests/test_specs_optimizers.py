@@ -10,7 +10,8 @@ import pytest
 import torch
 
 from assignments import optimizers as stub
-from grader.spec import evaluate_trusted
+from grader import codec
+from grader.spec import case_rng, evaluate_trusted
 from grader.specs.optimizers import OPTIMIZERS, SPEC
 from reference import optimizers as ref
 
@@ -25,6 +26,20 @@ def _outcomes(module: types.ModuleType, student: str) -> dict[str, bool]:
         except Exception:  # the engine reports an exception in run as a failed case
             results[case.name] = False
     return results
+
+
+def _through_codec(value):
+    """What crosses the sandbox boundary: plain data only, JSON with .npy arrays."""
+    return codec.decode(codec.encode(value))
+
+
+def _judge_through_codec(case, module, student):
+    """evaluate_trusted, with inputs and outputs crossing the codec as in real grading."""
+    def inputs():
+        return _through_codec(case.make_inputs(case_rng(student, ASSIGNMENT, case.name)))
+
+    expected = _through_codec(case.run(ref, inputs())) if case.uses_reference else None
+    return case.check(_through_codec(case.run(module, inputs())), expected)
 
 
 def _with(**replacements) -> types.ModuleType:
@@ -54,10 +69,16 @@ def test_reference_passes_every_case(student):
     assert all(outcomes.values()), [n for n, ok in outcomes.items() if not ok]
 
 
+def test_reference_passes_through_the_codec():
+    """Inputs and outputs are plain data the sandbox can send, and still judge as passing."""
+    cases = [c for c in SPEC.cases if not c.needs_cuda or torch.cuda.is_available()]
+    verdicts = {c.name: _judge_through_codec(c, ref, "zoe") for c in cases}
+    failed = {n: v.message for n, v in verdicts.items() if not v.passed}
+    assert not failed, failed
+
+
 def test_inputs_differ_between_students():
     case = SPEC.case("Adam_defaults")
-    from grader.spec import case_rng
-
     a = case.make_inputs(case_rng("alice", ASSIGNMENT, case.name))
     b = case.make_inputs(case_rng("bob", ASSIGNMENT, case.name))
     assert not np.array_equal(a["b"][1], b["b"][1])

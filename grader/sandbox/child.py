@@ -198,6 +198,7 @@ def run_child(job: dict[str, Any], result_fd: int, ctx: ChildContext) -> NoRetur
         if ctx.uid is not None:
             limits_mod.drop_to_uid(ctx.uid)
         limits_mod.no_new_privileges()
+        limits_mod.die_with_parent()
         budget = [OUTPUT_CAP]
         sys.stdout = sys.__stdout__ = CappedText(1, budget)
         sys.stderr = sys.__stderr__ = CappedText(2, budget)

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 MB = 1024 * 1024
 PR_SET_NO_NEW_PRIVS = 38
 PR_SET_CHILD_SUBREAPER = 36
+PR_SET_PDEATHSIG = 1
 
 _libc = ctypes.CDLL(None, use_errno=True)
 _prctl = _libc.prctl  # resolved now, in trusted code, before any audit hook exists
@@ -104,6 +105,14 @@ def drop_to_uid(uid: int) -> None:
 def no_new_privileges() -> None:
     """setuid programs cannot raise this process's privileges any more."""
     _prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)
+
+
+def die_with_parent() -> None:
+    """SIGKILL this process when its parent dies (reset by a uid change: call it after)."""
+    parent = os.getppid()
+    _prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    if os.getppid() != parent:  # the parent died before the line above
+        os._exit(1)
 
 
 def become_subreaper() -> bool:

@@ -20,6 +20,7 @@ import sys
 import tempfile
 import threading
 import time
+import weakref
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -118,10 +119,8 @@ class Job:
         return self.exit_info
 
     def finish(self) -> None:
-        """Make sure the child is gone; a zygote that cannot say so is replaced."""
-        self.kill()
-        if self.wait_exit() is None and not self.zygote.dead:
-            self.zygote.close()
+        """Make sure the child is gone (it may have sent everything and still be running)."""
+        self.kill()  # the zygote kills it, its process group and its uid, and reaps it
         self.reader.close()
         self.zygote.forget(self.id)
 
@@ -242,6 +241,12 @@ class ZygoteProcess:
         self._stderr.close()
 
 
+def _close_all(zygotes: dict[str, ZygoteProcess]) -> None:
+    for zygote in zygotes.values():
+        zygote.close()
+    zygotes.clear()
+
+
 def _extra_paths(specs: str) -> list[str]:
     """Folders on sys.path here that hold the spec loader's module (tests use their own)."""
     module = specs.partition(":")[0].split(".")[0]
@@ -260,6 +265,8 @@ class Sandbox:
         self._lock = threading.Lock()
         self.notes: list[str] = []
         self.bwrap_active = self._want_bwrap()
+        # a Sandbox dropped without close() still stops its zygotes
+        weakref.finalize(self, _close_all, self._zygotes)
 
     def _want_bwrap(self) -> bool:
         use = self.config.use_bwrap
@@ -294,9 +301,7 @@ class Sandbox:
 
     def close(self) -> None:
         with self._lock:
-            for zygote in self._zygotes.values():
-                zygote.close()
-            self._zygotes.clear()
+            _close_all(self._zygotes)
 
     # ------------------------------------------------------------------ one submission
 

@@ -250,6 +250,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--tmp", default=None, help="where the children's folders go")
     args = parser.parse_args(argv)
 
+    from grader.sandbox import limits
+
+    limits.die_with_parent()  # the trusted process gone: no zygote left behind
     ctl = socket.socket(fileno=args.control_fd)
     is_root = os.geteuid() == 0
     reaper = Reaper() if is_root else None  # before the big imports: its forks stay cheap
@@ -261,7 +264,7 @@ def main(argv: list[str] | None = None) -> None:
             importlib.import_module(name)
 
     from grader import codec  # noqa: F401
-    from grader.sandbox import child, limits
+    from grader.sandbox import child
 
     module_name, _, function = args.specs.partition(":")
     load_spec = getattr(importlib.import_module(module_name), function or "load_spec")

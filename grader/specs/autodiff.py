@@ -11,26 +11,26 @@ root: run calls root.backward() and returns every node's .data and .grad.
 
 Each operation is its own target and its cases use that operation alone, so a wrong
 `*` fails Value.mul and nothing else (the Value.backward cases use + and *).
+
+The public cases live here (shipped to students); the hidden ones, with the inputs only
+they use, in grader/specs/hidden/autodiff.py. grader.specs.load_spec("autodiff") joins them.
 """
 
 from __future__ import annotations
 
-import gc
 import math
 import operator
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from types import ModuleType
 from typing import Any
 
 import numpy as np
 
 from grader.compare import close, grad_close
-from grader.spec import AssignmentSpec, Case, Check, Data, Verdict
+from grader.spec import Case, Check, Data, Verdict
 
 VALUE = close(rtol=1e-7, atol=1e-10)
 GRAD = grad_close(1e-6)
-DEPTH = 100_000
 
 Rng = np.random.Generator
 Graph = dict[str, Any]
@@ -150,39 +150,6 @@ _BINARY_LEAF: dict[str, Callable[[Rng], float]] = {
 }
 
 
-def _random_graph(rng: Rng, ops: list[str], leaf: Callable[[Rng], float], n_leaves: int,
-                  n_steps: int, reuse: float = 0.5) -> Graph:
-    """A DAG of binary steps: each step extends the chain to the root with a leaf (first), an
-    earlier node (reuse), the chain node itself (x op x), or a number, on either side."""
-    leaves = [leaf(rng) for _ in range(n_leaves)]
-    values = list(leaves)
-    steps: list[list[Any]] = []
-    for t in range(n_steps):
-        chain = len(values) - 1 if t else 0
-        op = str(rng.choice(ops))
-        for _ in range(100):
-            r = rng.random()
-            if t < n_leaves - 1:
-                other: list[Any] = ["v", t + 1]
-            elif r < 0.1:
-                other = ["v", chain]
-            elif r < 0.1 + reuse:
-                other = ["v", int(rng.integers(len(values)))]
-            else:
-                other = ["c", round(leaf(rng), 3)]
-            operands = [["v", chain], other]
-            if rng.random() < 0.5:
-                operands.reverse()
-            result = _simulate(op, [values[v] if kind == "v" else v for kind, v in operands])
-            if result is not None:
-                break
-        else:  # every draw left the domain: a safe step
-            operands, result = [["v", chain], ["c", 1.0]], _ON_FLOATS[op](values[chain], 1.0)
-        steps.append([op, operands])
-        values.append(result)
-    return {"leaves": leaves, "steps": steps, "grad0": None}
-
-
 def _binary_visible(op: str) -> Callable[[Rng], Data]:
     """a op b;  c1 op (a op c0): numbers on both sides;  (a op a) op b: one node on both sides."""
 
@@ -201,13 +168,6 @@ def _binary_visible(op: str) -> Callable[[Rng], Data]:
     return make
 
 
-def _binary_hidden(op: str) -> Callable[[Rng], Data]:
-    def make(rng: Rng) -> Data:
-        return {"graphs": [_random_graph(rng, [op], _BINARY_LEAF[op], 3, 8) for _ in range(2)]}
-
-    return make
-
-
 _UNARY_LEAF: dict[str, Callable[[Rng], float]] = {
     "neg": lambda rng: float(rng.normal(0, 3)),
     "pow": lambda rng: float(rng.uniform(0.3, 2.5)),
@@ -218,18 +178,7 @@ _UNARY_LEAF: dict[str, Callable[[Rng], float]] = {
     "sigmoid": lambda rng: float(rng.uniform(-6, 6)),
 }
 
-# Leaves at the edges of each operation's range (hidden cases).
-_UNARY_EDGE: dict[str, Callable[[Rng], float]] = {
-    "neg": lambda rng: float(rng.normal(0, 100)),
-    "pow": lambda rng: -float(rng.uniform(0.5, 2.0)),  # a negative base: integer exponents only
-    "exp": lambda rng: -float(rng.uniform(10, 30)),
-    "log": lambda rng: float(rng.uniform(1e-3, 1e-2)),
-    "tanh": lambda rng: _signed(rng, 4, 8),
-    "relu": lambda rng: -float(rng.uniform(0.1, 3)),  # relu(relu(x)) meets relu at exactly 0
-    "sigmoid": lambda rng: _signed(rng, 15, 30),
-}
 _VISIBLE_EXPONENTS = [2.0, 3.0, 0.5, -1.0]
-_HIDDEN_EXPONENTS = [2.0, 3.0, 0.5, -1.0, -2.0, 1.5, 2.5, 0.0, 1.0, -0.5]
 
 
 def _chain(op: str, x: float, exponents: list[float]) -> Graph | None:
@@ -272,18 +221,6 @@ def _unary_visible(op: str) -> Callable[[Rng], Data]:
     return make
 
 
-def _unary_hidden(op: str) -> Callable[[Rng], Data]:
-    """Chains of one to three applications, at ordinary points and at the op's edges."""
-
-    def make(rng: Rng) -> Data:
-        graphs = [_unary_graph(rng, op, _UNARY_LEAF[op], int(rng.integers(1, 4)), _HIDDEN_EXPONENTS)
-                  for _ in range(3)]
-        graphs += [_unary_graph(rng, op, _UNARY_EDGE[op], depth, _HIDDEN_EXPONENTS) for depth in (1, 2)]
-        return {"graphs": graphs}
-
-    return make
-
-
 # --------------------------------------------------------------- Value.backward
 
 
@@ -300,71 +237,6 @@ def _backward_visible(rng: Rng) -> Data:
         ["mul", [["v", 6], ["v", 6]]],   # v7 = v6 * v6
     ]}
     return {"graphs": [lesson, shared]}
-
-
-def _mixed_leaf(rng: Rng) -> float:
-    return _signed(rng, 0.3, 1.5)
-
-
-def _backward_random(rng: Rng) -> Data:
-    return {"graphs": [_random_graph(rng, ["add", "mul"], _mixed_leaf, 4, 16, reuse=0.7)
-                       for _ in range(2)]}
-
-
-def _backward_accumulates(rng: Rng) -> Data:
-    graph = _random_graph(rng, ["add", "mul"], _mixed_leaf, 3, 8, reuse=0.7)
-    graph["grad0"] = [round(float(rng.normal()), 3) for _ in graph["leaves"]]
-    return {"graphs": [graph]}
-
-
-def _deep_chain_inputs(rng: Rng) -> Data:
-    return {"x": float(rng.uniform(0.5, 1.5)),
-            "factors": 1.0 + rng.uniform(-1e-4, 1e-4, DEPTH // 2),
-            "shifts": rng.uniform(-0.01, 0.01, DEPTH // 2)}
-
-
-@contextmanager
-def _cycle_collector_paused() -> Iterator[None]:
-    """Building 10⁵ nodes (closures that refer to their own node are cycles) sets off the cycle
-    collector hundreds of times, tripling the time; the graph is freed once the case is over."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
-
-
-def _run_deep_chain(module: ModuleType, inputs: Data) -> Data:
-    """y = ((x·f1 + s1)·f2 + s2)...: DEPTH operations; dy/dx = Π f, computed here on plain floats."""
-    factors, shifts = np.asarray(inputs["factors"]).tolist(), np.asarray(inputs["shifts"]).tolist()
-    with _cycle_collector_paused():
-        x = module.Value(inputs["x"])
-        y = x
-        for f, s in zip(factors, shifts, strict=True):
-            y = y * f
-            y = y + s
-        try:
-            y.backward()
-        except RecursionError as exc:
-            raise RecursionError(f"backward() recursed too deep on a {DEPTH}-deep chain: visit the "
-                                 "nodes with a loop and your own stack, not recursion") from exc
-    expected_data, expected_grad = inputs["x"], 1.0
-    for f, s in zip(factors, shifts, strict=True):
-        expected_data = expected_data * f + s
-        expected_grad *= f
-    return {"data": float(y.data), "grad": float(x.grad),
-            "expected_data": expected_data, "expected_grad": expected_grad}
-
-
-def _deep_chain_check(actual: Data, expected: Data) -> Verdict:
-    for key, what in (("data", "the root's .data"), ("grad", "x.grad")):
-        got, want = actual[key], actual[f"expected_{key}"]
-        if not abs(got - want) <= 1e-8 * abs(want):
-            return Verdict(False, f"after backward() of a {DEPTH}-deep chain, {what} is {got!r}, "
-                                  f"expected {want!r}")
-    return Verdict(True)
 
 
 # --------------------------------------------------------------- topological_order
@@ -425,28 +297,6 @@ def _valid_order(actual: Data, expected: Data) -> Verdict:
     return Verdict(True)
 
 
-def _run_topological_deep(module: ModuleType, inputs: Data) -> Data:
-    with _cycle_collector_paused():
-        nodes = [module.Value(0.0)]
-        for _ in range(DEPTH):
-            nodes.append(module.Value(0.0, (nodes[-1],), "link"))
-        try:
-            order = list(module.topological_order(nodes[-1]))
-        except RecursionError as exc:
-            raise RecursionError(f"topological_order recursed too deep on a {DEPTH}-deep chain: use "
-                                 "a loop and your own stack, not recursion") from exc
-    misplaced = sum(1 for got, want in zip(order, nodes, strict=False) if got is not want)
-    return {"count": len(order), "misplaced": misplaced}
-
-
-def _topological_deep_check(actual: Data, expected: Data) -> Verdict:
-    if actual["count"] != DEPTH + 1:
-        return Verdict(False, f"a chain of {DEPTH + 1} nodes gave a list of {actual['count']}")
-    if actual["misplaced"]:
-        return Verdict(False, f"{actual['misplaced']} nodes of a chain are out of order")
-    return Verdict(True)
-
-
 # --------------------------------------------------------------- the cases
 
 _OPS: list[tuple[str, str, str]] = [  # (op, target, what it computes, for the description)
@@ -457,11 +307,11 @@ _OPS: list[tuple[str, str, str]] = [  # (op, target, what it computes, for the d
 ]
 
 
-def _op_cases() -> tuple[list[Case], list[Case]]:
-    public, hidden = [], []
+def _op_public_cases() -> list[Case]:
+    cases = []
     for op, target, expr in _OPS:
         binary = op in _BINARY
-        public.append(Case(
+        cases.append(Case(
             name=f"{op}_small_graphs", target=target, points=3, run=_run_graphs,
             check=_graphs_check(show_graph=True),
             make_inputs=_binary_visible(op) if binary else _unary_visible(op),
@@ -469,20 +319,11 @@ def _op_cases() -> tuple[list[Case], list[Case]]:
             description=(f"{expr} with Values and numbers on either side, and with one node on both "
                          "sides: forward values and gradients." if binary else
                          f"{expr} at a few points and applied twice: forward values and gradients.")))
-        hidden.append(Case(
-            name=f"{op}_random_graphs", target=target, points=4, run=_run_graphs,
-            check=_graphs_check(show_graph=False),
-            make_inputs=_binary_hidden(op) if binary else _unary_hidden(op),
-            timeout=5.0,
-            description=(f"Random graphs of {expr} with reused nodes and numbers on either side."
-                         if binary else f"Chains of {expr} at ordinary points and at the edges of its range.")))
-    return public, hidden
+    return cases
 
-
-_OP_PUBLIC, _OP_HIDDEN = _op_cases()
 
 PUBLIC_CASES: tuple[Case, ...] = (
-    *_OP_PUBLIC,
+    *_op_public_cases(),
     Case(name="backward_reused_nodes", target="Value.backward", points=4, run=_run_graphs,
          check=_graphs_check(show_graph=True), make_inputs=_backward_visible, visibility="visible",
          timeout=5.0, description="backward() on graphs of + and * where nodes are used more than once."),
@@ -491,24 +332,3 @@ PUBLIC_CASES: tuple[Case, ...] = (
          visibility="visible", timeout=5.0,
          description="topological_order of a small graph with shared nodes: each node once, after its inputs, root last."),
 )
-
-HIDDEN_CASES: tuple[Case, ...] = (
-    *_OP_HIDDEN,
-    Case(name="backward_random_graphs", target="Value.backward", points=4, run=_run_graphs,
-         check=_graphs_check(show_graph=False), make_inputs=_backward_random, timeout=5.0,
-         description="backward() on random graphs of + and * with many reused nodes."),
-    Case(name="backward_accumulates", target="Value.backward", points=3, run=_run_graphs,
-         check=_graphs_check(show_graph=False), make_inputs=_backward_accumulates, timeout=5.0,
-         description="backward() adds to the gradients the leaves already hold."),
-    Case(name="backward_deep_chain", target="Value.backward", points=4, run=_run_deep_chain,
-         check=_deep_chain_check, make_inputs=_deep_chain_inputs, timeout=20.0, uses_reference=False,
-         description=f"backward() of a {DEPTH}-deep chain works (no recursion) and gives the right gradient."),
-    Case(name="topological_order_shared", target="topological_order", points=3,
-         run=_run_topological_order, check=_valid_order, make_inputs=lambda rng: _dag(rng, 40, 3, True),
-         timeout=5.0, description="topological_order of a larger graph with shared and repeated inputs."),
-    Case(name="topological_order_deep_chain", target="topological_order", points=2,
-         run=_run_topological_deep, check=_topological_deep_check, timeout=20.0, uses_reference=False,
-         description=f"topological_order of a {DEPTH + 1}-node chain works without recursion."),
-)
-
-SPEC = AssignmentSpec(name="autodiff", framework="numpy", cases=PUBLIC_CASES + HIDDEN_CASES)

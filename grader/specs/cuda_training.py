@@ -578,7 +578,7 @@ def _move_inputs(depth: int, device_object: bool):
                         "device_object": device_object}
 
 
-CASES: tuple[Case, ...] = (
+_CASES: tuple[Case, ...] = (
     _case("get_device_cpu_auto", "get_device", 5, _run_get_device, _get_device_check,
           no_inputs, True, "get_device('cpu') and get_device('auto') on this machine."),
     _case("get_device_unavailable", "get_device", 5, _run_unavailable, _unavailable_check,
@@ -631,4 +631,7 @@ CASES: tuple[Case, ...] = (
           timeout=TRAINING, needs_cuda=True),
 )
 
-SPEC = AssignmentSpec(name="cuda_training", framework="torch", cases=CASES)
+PUBLIC_CASES: tuple[Case, ...] = tuple(c for c in _CASES if c.visible)
+HIDDEN_CASES: tuple[Case, ...] = tuple(c for c in _CASES if not c.visible)
+
+SPEC = AssignmentSpec(name="cuda_training", framework="torch", cases=PUBLIC_CASES + HIDDEN_CASES)

@@ -458,7 +458,7 @@ def _case(name: str, target: str, points: float, run, check: Check, make_inputs,
                 timeout=timeout, uses_reference=uses_reference, description=description)
 
 
-CASES: tuple[Case, ...] = (
+_CASES: tuple[Case, ...] = (
     _case("make_mlp_relu", "make_mlp", 8, _run_make_mlp, _layout_check, _mlp_relu, True,
           "Layers of make_mlp with ReLU and no dropout: Linear, ReLU, …, Linear."),
     _case("make_mlp_activation_dropout", "make_mlp", 6, _run_make_mlp, _layout_check,
@@ -501,4 +501,7 @@ CASES: tuple[Case, ...] = (
           uses_reference=False),
 )
 
-SPEC = AssignmentSpec(name="mlp", framework="torch", cases=CASES)
+PUBLIC_CASES: tuple[Case, ...] = tuple(c for c in _CASES if c.visible)
+HIDDEN_CASES: tuple[Case, ...] = tuple(c for c in _CASES if not c.visible)
+
+SPEC = AssignmentSpec(name="mlp", framework="torch", cases=PUBLIC_CASES + HIDDEN_CASES)

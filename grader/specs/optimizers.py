@@ -278,8 +278,8 @@ def _optimizer_cases(name: str) -> tuple[Case, Case]:
     )
 
 
-CASES: tuple[Case, ...] = (
-    *(case for name in OPTIMIZERS for case in _optimizer_cases(name)),
+_PER_OPTIMIZER = [case for name in OPTIMIZERS for case in _optimizer_cases(name)]
+_OTHERS = (
     _case("step_decay_lecture", "step_decay", 4, _run_decay, _decay_check, _decay_defaults, True,
           "The lecture's schedule: lr / 10 from 50 % of the epochs, / 100 from 75 %, every epoch."),
     _case("step_decay_custom", "step_decay", 4, _run_decay, _decay_check, _decay_custom, False,
@@ -290,5 +290,7 @@ CASES: tuple[Case, ...] = (
           _minimize_rosenbrock, False,
           "The trajectory of a momentum optimizer on Rosenbrock from an integer x0, left unchanged."),
 )
+PUBLIC_CASES: tuple[Case, ...] = tuple(c for c in (*_PER_OPTIMIZER, *_OTHERS) if c.visible)
+HIDDEN_CASES: tuple[Case, ...] = tuple(c for c in (*_PER_OPTIMIZER, *_OTHERS) if not c.visible)
 
-SPEC = AssignmentSpec(name="optimizers", framework="numpy", cases=CASES)
+SPEC = AssignmentSpec(name="optimizers", framework="numpy", cases=PUBLIC_CASES + HIDDEN_CASES)

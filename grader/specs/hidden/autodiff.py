@@ -1,0 +1,223 @@
+"""Hidden cases of assignment 2 (autodiff): random graphs with reused nodes, chains at
+the edges of each operation's range, gradients that accumulate, and 100 000-deep chains
+for backward() and topological_order. Never shipped to students.
+"""
+
+from __future__ import annotations
+
+import gc
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from types import ModuleType
+from typing import Any
+
+import numpy as np
+
+from grader.spec import Case, Data, Verdict
+from grader.specs.autodiff import (
+    _BINARY,
+    _BINARY_LEAF,
+    _ON_FLOATS,
+    _OPS,
+    _UNARY_LEAF,
+    Graph,
+    Rng,
+    _dag,
+    _graphs_check,
+    _run_graphs,
+    _run_topological_order,
+    _signed,
+    _simulate,
+    _unary_graph,
+    _valid_order,
+)
+
+DEPTH = 100_000
+
+
+def _random_graph(rng: Rng, ops: list[str], leaf: Callable[[Rng], float], n_leaves: int,
+                  n_steps: int, reuse: float = 0.5) -> Graph:
+    """A DAG of binary steps: each step extends the chain to the root with a leaf (first), an
+    earlier node (reuse), the chain node itself (x op x), or a number, on either side."""
+    leaves = [leaf(rng) for _ in range(n_leaves)]
+    values = list(leaves)
+    steps: list[list[Any]] = []
+    for t in range(n_steps):
+        chain = len(values) - 1 if t else 0
+        op = str(rng.choice(ops))
+        for _ in range(100):
+            r = rng.random()
+            if t < n_leaves - 1:
+                other: list[Any] = ["v", t + 1]
+            elif r < 0.1:
+                other = ["v", chain]
+            elif r < 0.1 + reuse:
+                other = ["v", int(rng.integers(len(values)))]
+            else:
+                other = ["c", round(leaf(rng), 3)]
+            operands = [["v", chain], other]
+            if rng.random() < 0.5:
+                operands.reverse()
+            result = _simulate(op, [values[v] if kind == "v" else v for kind, v in operands])
+            if result is not None:
+                break
+        else:  # every draw left the domain: a safe step
+            operands, result = [["v", chain], ["c", 1.0]], _ON_FLOATS[op](values[chain], 1.0)
+        steps.append([op, operands])
+        values.append(result)
+    return {"leaves": leaves, "steps": steps, "grad0": None}
+
+
+def _binary_hidden(op: str) -> Callable[[Rng], Data]:
+    def make(rng: Rng) -> Data:
+        return {"graphs": [_random_graph(rng, [op], _BINARY_LEAF[op], 3, 8) for _ in range(2)]}
+
+    return make
+
+
+# Leaves at the edges of each operation's range (hidden cases).
+_UNARY_EDGE: dict[str, Callable[[Rng], float]] = {
+    "neg": lambda rng: float(rng.normal(0, 100)),
+    "pow": lambda rng: -float(rng.uniform(0.5, 2.0)),  # a negative base: integer exponents only
+    "exp": lambda rng: -float(rng.uniform(10, 30)),
+    "log": lambda rng: float(rng.uniform(1e-3, 1e-2)),
+    "tanh": lambda rng: _signed(rng, 4, 8),
+    "relu": lambda rng: -float(rng.uniform(0.1, 3)),  # relu(relu(x)) meets relu at exactly 0
+    "sigmoid": lambda rng: _signed(rng, 15, 30),
+}
+
+
+_HIDDEN_EXPONENTS = [2.0, 3.0, 0.5, -1.0, -2.0, 1.5, 2.5, 0.0, 1.0, -0.5]
+
+
+def _unary_hidden(op: str) -> Callable[[Rng], Data]:
+    """Chains of one to three applications, at ordinary points and at the op's edges."""
+
+    def make(rng: Rng) -> Data:
+        graphs = [_unary_graph(rng, op, _UNARY_LEAF[op], int(rng.integers(1, 4)), _HIDDEN_EXPONENTS)
+                  for _ in range(3)]
+        graphs += [_unary_graph(rng, op, _UNARY_EDGE[op], depth, _HIDDEN_EXPONENTS) for depth in (1, 2)]
+        return {"graphs": graphs}
+
+    return make
+
+
+def _mixed_leaf(rng: Rng) -> float:
+    return _signed(rng, 0.3, 1.5)
+
+
+def _backward_random(rng: Rng) -> Data:
+    return {"graphs": [_random_graph(rng, ["add", "mul"], _mixed_leaf, 4, 16, reuse=0.7)
+                       for _ in range(2)]}
+
+
+def _backward_accumulates(rng: Rng) -> Data:
+    graph = _random_graph(rng, ["add", "mul"], _mixed_leaf, 3, 8, reuse=0.7)
+    graph["grad0"] = [round(float(rng.normal()), 3) for _ in graph["leaves"]]
+    return {"graphs": [graph]}
+
+
+def _deep_chain_inputs(rng: Rng) -> Data:
+    return {"x": float(rng.uniform(0.5, 1.5)),
+            "factors": 1.0 + rng.uniform(-1e-4, 1e-4, DEPTH // 2),
+            "shifts": rng.uniform(-0.01, 0.01, DEPTH // 2)}
+
+
+@contextmanager
+def _cycle_collector_paused() -> Iterator[None]:
+    """Building 10⁵ nodes (closures that refer to their own node are cycles) sets off the cycle
+    collector hundreds of times, tripling the time; the graph is freed once the case is over."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _run_deep_chain(module: ModuleType, inputs: Data) -> Data:
+    """y = ((x·f1 + s1)·f2 + s2)...: DEPTH operations; dy/dx = Π f, computed here on plain floats."""
+    factors, shifts = np.asarray(inputs["factors"]).tolist(), np.asarray(inputs["shifts"]).tolist()
+    with _cycle_collector_paused():
+        x = module.Value(inputs["x"])
+        y = x
+        for f, s in zip(factors, shifts, strict=True):
+            y = y * f
+            y = y + s
+        try:
+            y.backward()
+        except RecursionError as exc:
+            raise RecursionError(f"backward() recursed too deep on a {DEPTH}-deep chain: visit the "
+                                 "nodes with a loop and your own stack, not recursion") from exc
+    expected_data, expected_grad = inputs["x"], 1.0
+    for f, s in zip(factors, shifts, strict=True):
+        expected_data = expected_data * f + s
+        expected_grad *= f
+    return {"data": float(y.data), "grad": float(x.grad),
+            "expected_data": expected_data, "expected_grad": expected_grad}
+
+
+def _deep_chain_check(actual: Data, expected: Data) -> Verdict:
+    for key, what in (("data", "the root's .data"), ("grad", "x.grad")):
+        got, want = actual[key], actual[f"expected_{key}"]
+        if not abs(got - want) <= 1e-8 * abs(want):
+            return Verdict(False, f"after backward() of a {DEPTH}-deep chain, {what} is {got!r}, "
+                                  f"expected {want!r}")
+    return Verdict(True)
+
+
+def _run_topological_deep(module: ModuleType, inputs: Data) -> Data:
+    with _cycle_collector_paused():
+        nodes = [module.Value(0.0)]
+        for _ in range(DEPTH):
+            nodes.append(module.Value(0.0, (nodes[-1],), "link"))
+        try:
+            order = list(module.topological_order(nodes[-1]))
+        except RecursionError as exc:
+            raise RecursionError(f"topological_order recursed too deep on a {DEPTH}-deep chain: use "
+                                 "a loop and your own stack, not recursion") from exc
+    misplaced = sum(1 for got, want in zip(order, nodes, strict=False) if got is not want)
+    return {"count": len(order), "misplaced": misplaced}
+
+
+def _topological_deep_check(actual: Data, expected: Data) -> Verdict:
+    if actual["count"] != DEPTH + 1:
+        return Verdict(False, f"a chain of {DEPTH + 1} nodes gave a list of {actual['count']}")
+    if actual["misplaced"]:
+        return Verdict(False, f"{actual['misplaced']} nodes of a chain are out of order")
+    return Verdict(True)
+
+
+def _op_hidden_cases() -> list[Case]:
+    cases = []
+    for op, target, expr in _OPS:
+        binary = op in _BINARY
+        cases.append(Case(
+            name=f"{op}_random_graphs", target=target, points=4, run=_run_graphs,
+            check=_graphs_check(show_graph=False),
+            make_inputs=_binary_hidden(op) if binary else _unary_hidden(op),
+            timeout=5.0,
+            description=(f"Random graphs of {expr} with reused nodes and numbers on either side."
+                         if binary else f"Chains of {expr} at ordinary points and at the edges of its range.")))
+    return cases
+
+
+HIDDEN_CASES: tuple[Case, ...] = (
+    *_op_hidden_cases(),
+    Case(name="backward_random_graphs", target="Value.backward", points=4, run=_run_graphs,
+         check=_graphs_check(show_graph=False), make_inputs=_backward_random, timeout=5.0,
+         description="backward() on random graphs of + and * with many reused nodes."),
+    Case(name="backward_accumulates", target="Value.backward", points=3, run=_run_graphs,
+         check=_graphs_check(show_graph=False), make_inputs=_backward_accumulates, timeout=5.0,
+         description="backward() adds to the gradients the leaves already hold."),
+    Case(name="backward_deep_chain", target="Value.backward", points=4, run=_run_deep_chain,
+         check=_deep_chain_check, make_inputs=_deep_chain_inputs, timeout=20.0, uses_reference=False,
+         description=f"backward() of a {DEPTH}-deep chain works (no recursion) and gives the right gradient."),
+    Case(name="topological_order_shared", target="topological_order", points=3,
+         run=_run_topological_order, check=_valid_order, make_inputs=lambda rng: _dag(rng, 40, 3, True),
+         timeout=5.0, description="topological_order of a larger graph with shared and repeated inputs."),
+    Case(name="topological_order_deep_chain", target="topological_order", points=2,
+         run=_run_topological_deep, check=_topological_deep_check, timeout=20.0, uses_reference=False,
+         description=f"topological_order of a {DEPTH + 1}-node chain works without recursion."),
+)
