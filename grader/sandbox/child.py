@@ -220,9 +220,14 @@ def run_child(job: dict[str, Any], result_fd: int, ctx: ChildContext) -> NoRetur
             return _exit(0)
         _send({"kind": "imported"})
         for name, inputs in cases:
-            run = ctx.find_run(job["assignment"], name)
             start = time.perf_counter()
             body: dict[str, Any] = {"kind": "result", "case": name, "ok": False}
+            try:
+                run = ctx.find_run(job["assignment"], name)
+            except Exception as exc:  # the spec itself: the grader's fault, said as such
+                body |= {"error": _clip(f"the grader could not load this case: {exc!r}"), "seconds": 0.0}
+                _send(body)
+                continue
             try:
                 value = run(module, inputs)
             except BaseException as exc:  # noqa: BLE001
