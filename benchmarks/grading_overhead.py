@@ -86,7 +86,7 @@ def main() -> None:
         torch.set_num_threads(1)  # as in the children (OMP_NUM_THREADS=1)
     except ImportError:
         pass
-    console = Console()
+    console = Console(width=max(Console().width, 110))
     table = Table(title=f"grading overhead, median of {args.n} submissions "
                         f"({os.cpu_count()} CPUs, load {os.getloadavg()[0]:.1f})")
     for col in ("assignment", "framework", "cases", "first (s)", "wall (ms)", "code (ms)",

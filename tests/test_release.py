@@ -10,10 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from grader.catalog import ROOT
+from grader.catalog import ASSIGNMENTS, ROOT
 from grader.errors import UserError
 from grader.expected import EXPECTED_DIR, write_public_expected
 from grader.release import find_leaks, make_release
+from grader.specs import load_spec
 
 
 @pytest.fixture(scope="module")
@@ -39,6 +40,15 @@ def test_the_release_leaves_out_solutions_and_hidden_cases(release):
     assert find_leaks(release) == []
     for name in ("cli.py", "grader/grading.py", "assignments/losses.py", "assignments/datasets.py"):
         assert (release / name).is_file()
+
+
+def test_no_hidden_case_is_named_anywhere_in_the_release(release):
+    hidden = {c.name for a in ASSIGNMENTS for c in load_spec(a.name).cases if not c.visible}
+    assert hidden
+    for path in release.rglob("*"):
+        if path.is_file():
+            text = path.read_text(errors="replace")
+            assert not [n for n in hidden if n in text], path
 
 
 def test_the_release_ships_public_expected_outputs(release):

@@ -12,10 +12,11 @@ import torch
 from assignments import cuda_training as stub
 from grader import codec
 from grader.spec import case_rng, evaluate_trusted
-from grader.specs.cuda_training import SPEC
+from grader.specs import load_spec
 from reference import cuda_training as ref
 
 ASSIGNMENT = "cuda_training"
+SPEC = load_spec(ASSIGNMENT)  # public cases + hidden ones (grader/specs/hidden/cuda_training.py)
 HAS_CUDA = torch.cuda.is_available()
 RUNNABLE = [c for c in SPEC.cases if HAS_CUDA or not c.needs_cuda]
 CHEAP = [c for c in RUNNABLE if c.target != "train"]

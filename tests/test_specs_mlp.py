@@ -12,10 +12,11 @@ from torch import nn
 from assignments import mlp as stub
 from grader import codec
 from grader.spec import case_rng, evaluate_trusted
-from grader.specs.mlp import SPEC
+from grader.specs import load_spec
 from reference import mlp as ref
 
 ASSIGNMENT = "mlp"
+SPEC = load_spec(ASSIGNMENT)  # public cases + hidden ones (grader/specs/hidden/mlp.py)
 TRAINING = {c.name for c in SPEC.cases if not c.uses_reference and c.timeout > 10}
 CHEAP = [c for c in SPEC.cases if c.name not in TRAINING]
 

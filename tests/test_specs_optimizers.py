@@ -12,10 +12,12 @@ import torch
 from assignments import optimizers as stub
 from grader import codec
 from grader.spec import case_rng, evaluate_trusted
-from grader.specs.optimizers import OPTIMIZERS, SPEC
+from grader.specs import load_spec
+from grader.specs.optimizers import OPTIMIZERS
 from reference import optimizers as ref
 
 ASSIGNMENT = "optimizers"
+SPEC = load_spec(ASSIGNMENT)  # public cases + hidden ones (grader/specs/hidden/optimizers.py)
 
 
 def _outcomes(module: types.ModuleType, student: str) -> dict[str, bool]:

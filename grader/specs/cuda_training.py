@@ -6,6 +6,10 @@ torch has) to see that move_to really moves them, and forward hooks record
 evaluate use. The CUDA cases (``needs_cuda``) check AMP and devices where a GPU is.
 Each `run` builds its own models and loaders with plain torch, so a case exercises
 its own target only.
+
+The public cases live here (shipped to students); the hidden ones, with the inputs only
+they use, in grader/specs/hidden/cuda_training.py. grader.specs.load_spec("cuda_training")
+joins them.
 """
 
 from __future__ import annotations
@@ -13,7 +17,6 @@ from __future__ import annotations
 import contextlib
 import math
 import random
-import time
 from collections.abc import Iterator
 from types import ModuleType
 from typing import Any
@@ -24,7 +27,7 @@ from torch import nn
 from torch.utils.data import DataLoader, TensorDataset
 
 from grader.compare import close
-from grader.spec import AssignmentSpec, Case, Check, Data, Verdict, no_inputs
+from grader.spec import Case, Check, Data, Verdict, no_inputs
 
 VALUE = close(rtol=1e-5, atol=1e-7)
 DRAWS = close(rtol=1e-12, atol=0.0)
@@ -50,15 +53,6 @@ def _one_thread() -> Iterator[None]:
 
 def _device_type(device: Any) -> list[str]:
     return [type(device).__name__, str(getattr(device, "type", device))]
-
-
-def _outcome(fn, *args: Any) -> str:
-    """'ok:<device type>' or the name of the exception fn raised."""
-    try:
-        device = fn(*args)
-        return f"ok:{getattr(device, 'type', device)}"
-    except Exception as exc:  # the exception's type is the answer being graded
-        return "ValueError" if isinstance(exc, ValueError) else type(exc).__name__
 
 
 def _model(seed: int, in_dim: int = 2, classes: int = 3, dropout: float = 0.2) -> nn.Sequential:
@@ -100,15 +94,6 @@ def _hook_calls(model: nn.Module) -> list[list[Any]]:
     return seen
 
 
-def _mode_hooks(model: nn.Module) -> tuple[list[list[bool]], list[Any]]:
-    """Forward hooks on every module: [module.training, grad enabled] at each call."""
-    seen: list[list[bool]] = []
-    handles = [m.register_forward_hook(
-        lambda mod, i, o: seen.append([bool(mod.training), torch.is_grad_enabled()]))
-        for m in model.modules()]
-    return seen, handles
-
-
 def _own_accuracy(model: nn.Module, x: np.ndarray, y: np.ndarray) -> float:
     model.eval()
     device = next(model.parameters()).device
@@ -142,27 +127,6 @@ def _get_device_check(actual: Data, expected: Data) -> Verdict:
             return Verdict(False, f"get_device({'' if how == 'default' else repr('auto')}) gave "
                                   f"{actual[how][0]} {actual[how][1]!r}; on this machine it must "
                                   f"be torch.device({actual['expected']!r})")
-    return Verdict(True)
-
-
-def _run_unavailable(module: ModuleType, inputs: Data) -> Data:
-    """Devices this machine lacks must raise ValueError; one that exists must be returned."""
-    mps = getattr(torch.backends, "mps", None)
-    have = {"cuda": torch.cuda.is_available(), "mps": bool(mps is not None and mps.is_available())}
-    results = [[name, bool(available), _outcome(module.get_device, name)]
-               for name, available in have.items()]
-    results.append([inputs["bogus"], False, _outcome(module.get_device, inputs["bogus"])])
-    return results
-
-
-def _unavailable_check(actual: Data, expected: Data) -> Verdict:
-    for name, available, outcome in actual:
-        if available and outcome != f"ok:{name}":
-            return Verdict(False, f"get_device({name!r}) gave {outcome}, but {name} is available")
-        if not available and outcome != "ValueError":
-            got = "returned a device" if outcome.startswith("ok:") else f"raised {outcome}"
-            return Verdict(False, f"get_device({name!r}) {got}; {name!r} is not available here, "
-                                  "so it must raise ValueError")
     return Verdict(True)
 
 
@@ -326,55 +290,11 @@ def _split_check(actual: Data, expected: Data) -> Verdict:
     return Verdict(True)
 
 
-def _run_loader_seeds(module: ModuleType, inputs: Data) -> Data:
-    args = (inputs["x"], inputs["y"], inputs["batch_size"])
-    kwargs = {"val_fraction": inputs["val_fraction"]}
-    a_train, a_val = module.make_loaders(*args, seed=inputs["seed"], **kwargs)
-    b_train, b_val = module.make_loaders(*args, seed=inputs["seed"], **kwargs)
-    c_train, c_val = module.make_loaders(*args, seed=inputs["seed"] + 1, **kwargs)
-    unpinned, _ = module.make_loaders(*args, seed=inputs["seed"], pin_memory=False, **kwargs)
-    first = _epoch(a_train)["ids"]
-    return {"same_seed_train": first == _epoch(b_train)["ids"],
-            "same_seed_val": _epoch(a_val)["ids"] == _epoch(b_val)["ids"],
-            "other_seed_val_differs": sorted(_epoch(a_val)["ids"]) != sorted(_epoch(c_val)["ids"]),
-            "reshuffles": first != _epoch(a_train)["ids"],
-            "train_shuffled": first != sorted(first),
-            "val_stable": _epoch(a_val)["ids"] == _epoch(a_val)["ids"],
-            "pin_default": [bool(a_train.pin_memory), bool(a_val.pin_memory)],
-            "pin_false": bool(unpinned.pin_memory), "cuda": torch.cuda.is_available()}
-
-
-def _seeds_check(actual: Data, expected: Data) -> Verdict:
-    problems = {
-        "same_seed_train": "two loaders made with the same seed gave different training orders: "
-                           "shuffle with torch.Generator().manual_seed(seed)",
-        "same_seed_val": "the same seed gave different validation sets",
-        "other_seed_val_differs": "another seed gave the same validation set: choose it with the seed",
-        "train_shuffled": "the training loader does not shuffle",
-        "reshuffles": "the training loader gives the same order every epoch: shuffle=True with a "
-                      "generator reshuffles each epoch",
-        "val_stable": "the validation loader changes order between epochs: do not shuffle it",
-    }
-    for key, message in problems.items():
-        if not actual[key]:
-            return Verdict(False, message)
-    if actual["pin_default"] != [actual["cuda"]] * 2:
-        return Verdict(False, f"pin_memory=None gave pin_memory={actual['pin_default']}; it must pin "
-                              f"exactly when CUDA is available ({actual['cuda']} here), both loaders")
-    if actual["pin_false"]:
-        return Verdict(False, "pin_memory=False still pinned the training loader")
-    return Verdict(True)
-
-
 # --------------------------------------------------------------- train
 
 
 def _train_history_inputs(rng: np.random.Generator) -> Data:
     return _spirals(rng) | {"epochs": 20, "lr": 1e-2}
-
-
-def _train_modes_inputs(rng: np.random.Generator) -> Data:
-    return _spirals(rng, n_per_class=30) | {"epochs": 3, "lr": 1e-2}
 
 
 def _run_train(module: ModuleType, inputs: Data, device: str = "cpu", amp: Any = False,
@@ -426,49 +346,6 @@ def _train_history_check(actual: Data, expected: Data) -> Verdict:
     return Verdict(True)
 
 
-def _train_modes_check(actual: Data, expected: Data) -> Verdict:
-    problem = _history_problem(actual)
-    if problem:
-        return Verdict(False, problem)
-    calls, epochs = actual["calls"], actual["epochs"]
-    with_grad = [c for c in calls if c[1]]
-    without = [c for c in calls if not c[1]]
-    if any(not training for training, _, _ in with_grad):
-        return Verdict(False, "the model trained in eval mode: call model.train() at the start of "
-                              "each epoch (evaluation switches it to eval mode)")
-    if any(training for training, _, _ in without):
-        return Verdict(False, "the model was evaluated in train mode (dropout on)")
-    if len(with_grad) != epochs * actual["train_batches"]:
-        return Verdict(False, f"{len(with_grad)} forward passes with gradients; expected one per "
-                              f"training batch per epoch ({epochs} × {actual['train_batches']}) — is "
-                              "evaluation done under torch.no_grad()?")
-    if len(without) != epochs * actual["val_batches"]:
-        return Verdict(False, f"{len(without)} forward passes without gradients; expected one per "
-                              f"validation batch per epoch ({epochs} × {actual['val_batches']})")
-    return Verdict(True)
-
-
-def _run_train_cuda(module: ModuleType, inputs: Data) -> Data:
-    amp = {"none": False, "float16": torch.float16, "bfloat16": torch.bfloat16}[inputs["amp"]]
-    return _run_train(module, inputs, device="cuda", amp=amp) | {"amp": inputs["amp"]}
-
-
-def _train_cuda_check(actual: Data, expected: Data) -> Verdict:
-    problem = _history_problem(actual)
-    if problem:
-        return Verdict(False, problem)
-    if actual["devices"] != ["cuda"]:
-        return Verdict(False, f"after train(device='cuda') the model is on {actual['devices']}")
-    if actual["accuracy"] < VAL_ACC_LIMIT:
-        return Verdict(False, f"validation accuracy {actual['accuracy']:.1%} is below {VAL_ACC_LIMIT:.0%}")
-    train_dtypes = {c[2] for c in actual["calls"] if c[1]}
-    want = {"none": "torch.float32", "float16": "torch.float16", "bfloat16": "torch.bfloat16"}[actual["amp"]]
-    if train_dtypes != {want}:
-        return Verdict(False, f"the first Linear layer computed in {sorted(train_dtypes)} while "
-                              f"training; expected {want} (torch.autocast on CUDA)")
-    return Verdict(True)
-
-
 # --------------------------------------------------------------- evaluate
 
 
@@ -491,74 +368,7 @@ def _run_evaluate(module: ModuleType, inputs: Data) -> Data:
     return {"loss": float(loss), "accuracy": float(accuracy)}
 
 
-def _run_evaluate_modes(module: ModuleType, inputs: Data) -> Data:
-    model = _model(inputs["seed"], inputs["x"].shape[1], inputs["c"], dropout=0.5)
-    runs = []
-    for start_in_train_mode in (True, False):
-        model.train(start_in_train_mode)
-        seen, handles = _mode_hooks(model)
-        module.evaluate(model, _eval_loader(inputs), torch.device("cpu"))
-        for handle in handles:
-            handle.remove()
-        runs.append({"start_train": start_in_train_mode, "calls": seen,
-                     "after": [bool(m.training) for m in model.modules()]})
-    return runs
-
-
-def _evaluate_modes_check(actual: Data, expected: Data) -> Verdict:
-    for run in actual:
-        if not run["calls"]:
-            return Verdict(False, "evaluate never called the model")
-        if any(training for training, _ in run["calls"]):
-            return Verdict(False, "the model ran in train mode (dropout on): call model.eval()")
-        if any(grad for _, grad in run["calls"]):
-            return Verdict(False, "gradient tracking was on: evaluate under torch.no_grad()")
-        if any(mode != run["start_train"] for mode in run["after"]):
-            start = "train" if run["start_train"] else "eval"
-            return Verdict(False, f"the model started in {start} mode but was left in another: "
-                                  "restore the previous mode")
-    return Verdict(True)
-
-
 # --------------------------------------------------------------- measure_throughput
-
-
-def _throughput_inputs(rng: np.random.Generator) -> Data:
-    return {"batch_size": int(rng.choice([64, 128, 256])), "in_dim": int(rng.integers(8, 33)),
-            "steps": int(rng.integers(10, 21)), "warmup": int(rng.integers(1, 4)),
-            "seed": int(rng.integers(0, 10_000))}
-
-
-def _run_throughput(module: ModuleType, inputs: Data, device: str = "cpu") -> Data:
-    with _one_thread():
-        model = _model(inputs["seed"], inputs["in_dim"], 10, dropout=0.0)
-        calls = _hook_calls(model)
-        before = [p.detach().clone() for p in model.parameters()]
-        start = time.perf_counter()
-        rate = module.measure_throughput(model, inputs["batch_size"], inputs["in_dim"], device,
-                                         steps=inputs["steps"], warmup=inputs["warmup"])
-        total = time.perf_counter() - start
-        changed = any(not torch.equal(a, b.to(a.device)) for a, b in zip(before, model.parameters(), strict=True))
-        return {"rate": float(rate), "overall": inputs["steps"] * inputs["batch_size"] / total,
-                "training_calls": sum(1 for c in calls if c[1] and c[0]), "steps": inputs["steps"],
-                "changed": changed, "devices": sorted({p.device.type for p in model.parameters()}),
-                "device": device}
-
-
-def _throughput_check(actual: Data, expected: Data) -> Verdict:
-    rate = actual["rate"]
-    if not math.isfinite(rate) or rate <= 0:
-        return Verdict(False, f"measure_throughput returned {rate}; expected samples per second > 0")
-    if actual["training_calls"] < actual["steps"] or not actual["changed"]:
-        return Verdict(False, f"{actual['training_calls']} training forward passes and parameters "
-                              f"{'changed' if actual['changed'] else 'unchanged'}: time `steps` real "
-                              "training steps (forward, backward, optimizer step) in train mode")
-    if rate < 0.9 * actual["overall"]:
-        return Verdict(False, f"{rate:.4g} samples/s is less than the call's overall rate "
-                              f"({actual['overall']:.4g}): return steps·batch_size / timed seconds")
-    if actual["devices"] != [actual["device"]]:
-        return Verdict(False, f"the model ended on {actual['devices']}, not on {actual['device']}")
-    return Verdict(True)
 
 
 # --------------------------------------------------------------- the cases
@@ -578,17 +388,11 @@ def _move_inputs(depth: int, device_object: bool):
                         "device_object": device_object}
 
 
-_CASES: tuple[Case, ...] = (
+PUBLIC_CASES: tuple[Case, ...] = (
     _case("get_device_cpu_auto", "get_device", 5, _run_get_device, _get_device_check,
           no_inputs, True, "get_device('cpu') and get_device('auto') on this machine."),
-    _case("get_device_unavailable", "get_device", 5, _run_unavailable, _unavailable_check,
-          lambda rng: {"bogus": str(rng.choice(["tpu", "gpu", "xla0", "cuda:x"]))}, False,
-          "Asking for a device this machine lacks (or no device at all) raises ValueError."),
     _case("move_to_nested", "move_to", 6, _run_move_to, _move_to_check, _move_inputs(2, False),
           True, "Tensors in nested dicts, lists and tuples move; other leaves stay; input unchanged.",
-          uses_reference=True),
-    _case("move_to_deep", "move_to", 6, _run_move_to, _move_to_check, _move_inputs(5, True),
-          False, "Deeper nests and a torch.device argument; numpy arrays and numbers stay as they are.",
           uses_reference=True),
     _case("set_seed_generators", "set_seed", 6, _run_set_seed, DRAWS,
           lambda rng: {"seed": int(rng.integers(0, 2**31))}, True,
@@ -596,42 +400,10 @@ _CASES: tuple[Case, ...] = (
           uses_reference=True),
     _case("make_loaders_split", "make_loaders", 8, _run_loader_split, _split_check, _loader_data,
           True, "round(N·val_fraction) validation samples, a partition, batch sizes and dtypes."),
-    _case("make_loaders_seeded", "make_loaders", 8, _run_loader_seeds, _seeds_check, _loader_data,
-          False, "Seeded split and shuffling, reshuffled each epoch, unshuffled validation, pin_memory."),
     _case("train_history", "train", 10, _run_train, _train_history_check, _train_history_inputs,
           True, "20 epochs on three spirals (CPU): a full history, the loss halves, ≥ 90 % accuracy.",
-          timeout=TRAINING),
-    _case("train_modes", "train", 10, lambda m, i: _run_train(m, i, start_in_eval=True),
-          _train_modes_check, _train_modes_inputs, False,
-          "Train mode with gradients for every training batch, eval mode without for validation.",
           timeout=TRAINING),
     _case("evaluate_value", "evaluate", 6, _run_evaluate, VALUE, _evaluate_inputs, True,
           "Mean cross-entropy and accuracy over a loader with a smaller last batch.",
           uses_reference=True),
-    _case("evaluate_eval_mode_no_grad", "evaluate", 9, _run_evaluate_modes, _evaluate_modes_check,
-          _evaluate_inputs, False, "A dropout model: eval mode and no gradients, previous mode restored."),
-    _case("measure_throughput_cpu", "measure_throughput", 7, _run_throughput, _throughput_check,
-          _throughput_inputs, False, "Samples per second of real training steps on the CPU.",
-          timeout=TRAINING),
-    _case("train_cuda_device", "train", 4, _run_train_cuda, _train_cuda_check,
-          lambda rng: _train_history_inputs(rng) | {"amp": "none"}, False,
-          "train(device='cuda') trains there and leaves the model on the GPU.",
-          timeout=TRAINING, needs_cuda=True),
-    _case("train_amp_float16", "train", 4, _run_train_cuda, _train_cuda_check,
-          lambda rng: _train_history_inputs(rng) | {"amp": "float16"}, False,
-          "amp=torch.float16 on CUDA: autocast in float16 with a gradient scaler, still learns.",
-          timeout=TRAINING, needs_cuda=True),
-    _case("train_amp_bfloat16", "train", 3, _run_train_cuda, _train_cuda_check,
-          lambda rng: _train_history_inputs(rng) | {"amp": "bfloat16"}, False,
-          "amp=torch.bfloat16 on CUDA: autocast in bfloat16, still learns.",
-          timeout=TRAINING, needs_cuda=True),
-    _case("measure_throughput_cuda", "measure_throughput", 3,
-          lambda m, i: _run_throughput(m, i, device="cuda"), _throughput_check, _throughput_inputs,
-          False, "Samples per second on the GPU, synchronised; the model stays on the GPU.",
-          timeout=TRAINING, needs_cuda=True),
 )
-
-PUBLIC_CASES: tuple[Case, ...] = tuple(c for c in _CASES if c.visible)
-HIDDEN_CASES: tuple[Case, ...] = tuple(c for c in _CASES if not c.visible)
-
-SPEC = AssignmentSpec(name="cuda_training", framework="torch", cases=PUBLIC_CASES + HIDDEN_CASES)

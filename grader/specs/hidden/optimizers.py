@@ -1,0 +1,81 @@
+"""Hidden cases of assignment 4 (optimizers): every optimizer with other hyperparameters
+and weight decay on, other step-decay milestones, and minimize on Rosenbrock from an
+integer start. Never shipped to students.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+from grader.spec import Case, Data
+from grader.specs.optimizers import (
+    OPTIMIZERS,
+    _case,
+    _decay_check,
+    _minimize_check,
+    _problem,
+    _run_decay,
+    _run_minimize,
+    _runner,
+    _trajectory_check,
+)
+
+
+def _hyper(rng: np.random.Generator, name: str, weight_decay: bool) -> dict[str, Data]:
+    """Non-default hyperparameters for the class called name (+ weight decay when asked)."""
+    u = rng.uniform
+    table: dict[str, dict[str, Data]] = {
+        "SGD": {"lr": u(0.01, 0.05)},
+        "Momentum": {"lr": u(0.005, 0.02), "momentum": u(0.5, 0.95)},
+        "NAG": {"lr": u(0.005, 0.02), "momentum": u(0.5, 0.95)},
+        "Adagrad": {"lr": u(0.05, 0.3), "eps": float(rng.choice([1e-10, 1e-6, 1e-3]))},
+        "Adadelta": {"lr": u(0.5, 2.0), "rho": u(0.8, 0.95), "eps": float(rng.choice([1e-6, 1e-4]))},
+        "RMSprop": {"lr": u(0.005, 0.03), "alpha": u(0.9, 0.999), "eps": float(rng.choice([1e-8, 1e-4]))},
+        "Adam": {"lr": u(0.01, 0.1), "betas": [u(0.8, 0.95), u(0.99, 0.9999)],
+                 "eps": float(rng.choice([1e-8, 1e-4]))},
+        "AdamW": {"lr": u(0.01, 0.1), "betas": [u(0.8, 0.95), u(0.99, 0.9999)],
+                  "eps": float(rng.choice([1e-8, 1e-4]))},
+    }
+    hyper = {k: (float(v) if isinstance(v, float) else v) for k, v in table[name].items()}
+    if weight_decay:
+        hyper["weight_decay"] = float(u(0.01, 0.2))
+    return hyper
+
+
+def _custom_inputs(name: str) -> Callable[[np.random.Generator], Data]:
+    def make(rng: np.random.Generator) -> Data:
+        return _problem(rng) | {"hyper": _hyper(rng, name, weight_decay=True)}
+
+    return make
+
+
+def _decay_custom(rng: np.random.Generator) -> Data:
+    """Milestones at multiples of 1/8 and totals that are multiples of 8: every milestone falls
+    exactly on an epoch, so epoch >= m·total has one answer whatever the float rounding."""
+    k = int(rng.integers(2, 5))
+    milestones = sorted(int(v) for v in rng.choice(np.arange(1, 8), size=k, replace=False))
+    return {"base_lr": float(rng.uniform(0.01, 1.0)), "total_epochs": 8 * int(rng.integers(1, 6)),
+            "milestones": [m / 8 for m in milestones], "gamma": float(rng.uniform(0.2, 0.6))}
+
+
+def _minimize_rosenbrock(rng: np.random.Generator) -> Data:
+    """Rosenbrock with momentum, from an integer start: x0 must be copied as float64."""
+    x0 = np.array([int(rng.integers(-2, 0)), int(rng.integers(1, 3))], dtype=np.int64)
+    return {"kind": "rosenbrock", "A": None, "b": None, "x0": x0,
+            "steps": int(rng.integers(40, 81)), "lr": float(rng.uniform(1e-4, 3e-4)),
+            "momentum": float(rng.uniform(0.5, 0.9))}
+
+
+HIDDEN_CASES: tuple[Case, ...] = (
+    *(_case(f"{name}_hyperparameters_weight_decay", name, 6, _runner(name), _trajectory_check,
+            _custom_inputs(name), False,
+            f"{name} with other hyperparameters and weight decay on, step after step.")
+      for name in OPTIMIZERS),
+    _case("step_decay_custom", "step_decay", 4, _run_decay, _decay_check, _decay_custom, False,
+          "Other milestones and gamma, every epoch."),
+    _case("minimize_rosenbrock_int_start", "minimize", 8, _run_minimize, _minimize_check,
+          _minimize_rosenbrock, False,
+          "The trajectory of a momentum optimizer on Rosenbrock from an integer x0, left unchanged."),
+)
