@@ -7,12 +7,19 @@ them, so `dlgrade --help` and `dlgrade quiz` start fast.
 from __future__ import annotations
 
 import functools
+import sys
 from collections.abc import Callable
 from typing import Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
 from rich.table import Table
+from typer.core import TyperGroup
+
+try:  # typer >= 0.2x ships its own copy of click
+    from typer import _click as click
+except ImportError:  # pragma: no cover - older typer depends on click
+    import click  # type: ignore[no-redef]
 
 from grader import __version__
 from grader.errors import UserError
@@ -20,7 +27,34 @@ from grader.errors import UserError
 console = Console()
 err_console = Console(stderr=True)
 
+
+def _print_error(message: str) -> None:
+    err_console.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+
+
+class _OneLineErrors(TyperGroup):
+    """Bad flags and arguments get one line and exit 2, like every other user error."""
+
+    def main(self, *args: Any, standalone_mode: bool = True, **kwargs: Any) -> Any:
+        if not standalone_mode:
+            return super().main(*args, standalone_mode=False, **kwargs)
+        try:
+            code = super().main(*args, standalone_mode=False, **kwargs)
+        except click.exceptions.NoArgsIsHelpError as exc:
+            click.echo(exc.ctx.get_help() if exc.ctx else exc.format_message())
+            sys.exit(0)
+        except click.ClickException as exc:
+            where = f" (see: {exc.ctx.command_path} --help)" if getattr(exc, "ctx", None) else ""
+            _print_error(exc.format_message() + where)
+            sys.exit(exc.exit_code)
+        except (click.exceptions.Abort, typer.Abort):
+            _print_error("aborted")
+            sys.exit(1)
+        sys.exit(code if isinstance(code, int) else 0)
+
+
 app = typer.Typer(
+    cls=_OneLineErrors,
     name="dlgrade",
     help="Auto-graded assignments and concept quizzes for a deep learning basics course.",
     no_args_is_help=True,
@@ -34,7 +68,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 def fail(message: str) -> typer.Exit:
     """Print one clear line and return the exit (code 2) for the caller to raise."""
-    err_console.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    _print_error(message)
     return typer.Exit(2)
 
 

@@ -15,7 +15,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from grader.results import Report, TestResult
+from grader.results import Report
 
 STATUS_STYLE = {"passed": "green", "failed": "red", "skipped": "yellow"}
 HIDDEN_MESSAGE = "hidden case"
@@ -78,10 +78,6 @@ def render(report: Report, console: Console) -> None:
     style = "bold green" if not failed else "bold red"
     console.print(Text(f"score {_points(report.score)}/{_points(report.max_score)}"
                        f" — {failed} case(s) failed — sha256 {report.sha256[:12]}", style=style))
-
-
-def failed_cases(report: Report) -> list[TestResult]:
-    return [t for t in report.tests if t.status == "failed"]
 
 
 def gradescope(report: Report) -> dict[str, Any]:
