@@ -22,7 +22,15 @@ from typing import Any
 from grader import codec
 from grader.catalog import REFERENCE_DIR, ROOT, assignment_names
 from grader.errors import UserError
-from grader.spec import PUBLIC_STUDENT, AssignmentSpec, Case, case_rng, case_seed
+from grader.spec import (
+    PUBLIC_STUDENT,
+    AssignmentSpec,
+    Case,
+    case_rng,
+    case_seed,
+    child_inputs,
+    withheld_inputs,
+)
 
 EXPECTED_DIR = ROOT / "grader" / "expected"
 FORMAT = 1
@@ -101,7 +109,7 @@ class ExpectedStore:
     def expected(self, case: Case, student: str, assignment: str, inputs_json: Any) -> Any:
         """The decoded expected output of `case` on these inputs; None for property cases."""
         if not case.uses_reference:
-            return None
+            return codec.from_jsonable(withheld_inputs(case, inputs_json))
         key = (assignment, case.name, case_seed(student, assignment, case.name))
         with self._lock:
             if key in self._cache:
@@ -123,7 +131,7 @@ class ExpectedStore:
 def run_reference(case: Case, reference: ModuleType, inputs_json: Any, assignment: str) -> Any:
     """`case.run` on the reference, as plain data normalised exactly as a child's answer is."""
     try:
-        value = case.run(reference, codec.from_jsonable(inputs_json))
+        value = case.run(reference, codec.from_jsonable(child_inputs(case, inputs_json)))
         return codec.from_jsonable(codec.to_jsonable(value))
     except Exception as exc:
         raise GradingError(f"the reference failed on {assignment}/{case.name}: "

@@ -29,7 +29,7 @@ from grader.expected import ExpectedStore, GradingError
 from grader.results import Report, TestResult
 from grader.sandbox.limits import Limits
 from grader.sandbox.pool import CaseRequest, Sandbox, SandboxConfig
-from grader.spec import PUBLIC_STUDENT, AssignmentSpec, Case
+from grader.spec import PUBLIC_STUDENT, AssignmentSpec, Case, child_inputs
 from grader.submission import (
     ANONYMOUS,
     SUFFIXES,
@@ -155,7 +155,8 @@ class Grader:
         to_run = [c for c in cases if c.name not in skipped_names]
 
         inputs = {c.name: self.store.inputs(c, seed_owner, assignment) for c in to_run}
-        requests = [CaseRequest(c.name, c.target, inputs[c.name], c.timeout * self.timeout_scale)
+        requests = [CaseRequest(c.name, c.target, child_inputs(c, inputs[c.name]),
+                                c.timeout * self.timeout_scale)
                     for c in to_run]
         # the expected outputs are computed here while the child runs the submission
         expected: dict[str, Any] = {}

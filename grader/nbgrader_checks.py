@@ -34,7 +34,7 @@ from typing import Any
 
 from grader import codec
 from grader.expected import ExpectedStore
-from grader.spec import PUBLIC_STUDENT, Case, Verdict
+from grader.spec import PUBLIC_STUDENT, Case, Verdict, child_inputs
 from grader.specs import load_spec
 
 SEED_OWNER = PUBLIC_STUDENT
@@ -114,7 +114,7 @@ def _run_case(case: Case, assignment: str, module: types.ModuleType) -> Verdict:
         expected = _STORE.expected(case, SEED_OWNER, assignment, inputs_json)
     try:
         with _quiet(), _time_limit(case.timeout):
-            value = case.run(module, codec.from_jsonable(inputs_json))
+            value = case.run(module, codec.from_jsonable(child_inputs(case, inputs_json)))
             actual = codec.from_jsonable(codec.to_jsonable(value))  # plain data, as from a child
             return case.check(actual, expected)
     except CaseTimeout:

@@ -48,6 +48,10 @@ class Case:
     uses_reference: bool = True  # False for property cases: `check` gets expected=None
     needs_cuda: bool = False
     description: str = ""  # what the case checks, in a student's words; shown for visible cases
+    # Input keys that never leave the trusted process (held-out labels, a precomputed answer):
+    # `run` gets the inputs without them, and a property case's `check` gets them as `expected`,
+    # so a property cannot be forged by code that reports its own figures.
+    withheld: tuple[str, ...] = ()
 
     @property
     def visible(self) -> bool:
@@ -93,14 +97,31 @@ def case_rng(student: str, assignment: str, case: str) -> np.random.Generator:
     return np.random.default_rng(case_seed(student, assignment, case))
 
 
+def child_inputs(case: Case, inputs: Data) -> Data:
+    """What `run` gets: the inputs less the withheld keys (decoded or JSON-ready dicts alike)."""
+    if not case.withheld:
+        return inputs
+    return {k: v for k, v in inputs.items() if k not in case.withheld}
+
+
+def withheld_inputs(case: Case, inputs: Data) -> Data:
+    """What a property case's `check` gets as `expected`: the withheld inputs, else None."""
+    if not case.withheld:
+        return None
+    return {k: inputs[k] for k in case.withheld}
+
+
 def evaluate_trusted(case: Case, module: ModuleType, reference: ModuleType | None,
                      student: str, assignment: str) -> Verdict:
     """Run one case in this process on trusted code (the reference, tests' own modules).
 
     Never for student code: that runs only in the sandbox (grader.sandbox).
     """
-    inputs = case.make_inputs(case_rng(student, assignment, case.name))
-    expected = case.run(reference, inputs) if (case.uses_reference and reference is not None) else None
-    inputs = case.make_inputs(case_rng(student, assignment, case.name))  # fresh: run may mutate
-    actual = case.run(module, inputs)
-    return case.check(actual, expected)
+    def fresh() -> Data:  # run may mutate its inputs
+        return case.make_inputs(case_rng(student, assignment, case.name))
+
+    if case.uses_reference and reference is not None:
+        expected = case.run(reference, child_inputs(case, fresh()))
+    else:
+        expected = withheld_inputs(case, fresh())
+    return case.check(case.run(module, child_inputs(case, fresh())), expected)

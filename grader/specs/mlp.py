@@ -242,20 +242,21 @@ def _fit_check(actual: Data, expected: Data) -> Verdict:
 def _spirals(rng: np.random.Generator) -> Data:
     from assignments.datasets import make_spirals
 
-    x, y = make_spirals(200, 3, noise=0.15, seed=int(rng.integers(0, 1000)))
+    x, y = make_spirals(250, 3, noise=0.1, seed=int(rng.integers(0, 1000)))
     perm = rng.permutation(len(x))
-    val, train = perm[:150], perm[150:]
+    val, test, train = perm[:150], perm[150:300], perm[300:]
+    # y_test is withheld: the child predicts, this process counts the hits
     return {"x_train": x[train], "y_train": y[train], "x_val": x[val], "y_val": y[val],
-            "settings": {"hidden": [64, 64], "epochs": 60, "lr": 1e-2, "batch_size": 32,
+            "x_test": x[test], "y_test": y[test],
+            "settings": {"hidden": [64, 64], "epochs": 100, "lr": 3e-3, "batch_size": 32,
                          "seed": int(rng.integers(0, 1000))}}
 
 
-def _eval_accuracy(model: nn.Module, x: np.ndarray, y: np.ndarray) -> float:
+def _predict(model: nn.Module, x: np.ndarray) -> np.ndarray:
     model.eval()
     device = next(model.parameters()).device
     with torch.no_grad():
-        predicted = model(torch.as_tensor(x, device=device)).argmax(dim=1).cpu().numpy()
-    return float(np.mean(predicted == y))
+        return model(torch.as_tensor(x, device=device)).argmax(dim=1).cpu().numpy()
 
 
 def _run_classifier(module: ModuleType, inputs: Data) -> Data:
@@ -270,9 +271,13 @@ def _run_classifier(module: ModuleType, inputs: Data) -> Data:
         settings = dict(inputs["settings"])
         settings["hidden"] = tuple(settings["hidden"])
         model, history = module.train_classifier(x_train, y_train, x_val, y_val, **settings)
-        return {"accuracy": _eval_accuracy(model, x_val, y_val), "epochs": settings["epochs"],
-                "keys": sorted(str(k) for k in history),
-                "lengths": [len(history[k]) for k in sorted(history)]}
+        answer = {"epochs": settings["epochs"], "keys": sorted(str(k) for k in history),
+                  "lengths": [len(history[k]) for k in sorted(history)]}
+        if "x_test" in inputs:
+            answer["test_predictions"] = _predict(model, inputs["x_test"])
+        else:
+            answer["accuracy"] = float(np.mean(_predict(model, x_val) == y_val))
+        return answer
 
 
 def _classifier_check(limit: float) -> Check:
@@ -282,8 +287,16 @@ def _classifier_check(limit: float) -> Check:
         if any(n != actual["epochs"] for n in actual["lengths"]):
             return Verdict(False, f"history lists have lengths {actual['lengths']}; expected one "
                                   f"value per epoch ({actual['epochs']})")
-        if not actual["accuracy"] >= limit:
-            return Verdict(False, f"held-out accuracy of the trained model is {actual['accuracy']:.1%}, "
+        if expected is not None:  # held-out labels the child never saw
+            predictions = np.asarray(actual["test_predictions"])
+            if predictions.shape != expected["y_test"].shape:
+                return Verdict(False, f"{predictions.shape} predictions for "
+                                      f"{expected['y_test'].shape} held-out points")
+            accuracy = float(np.mean(predictions == expected["y_test"]))
+        else:
+            accuracy = actual["accuracy"]
+        if not accuracy >= limit:
+            return Verdict(False, f"held-out accuracy of the trained model is {accuracy:.1%}, "
                                   f"below {limit:.0%}: check shuffling, mini-batches, Adam and "
                                   "cross-entropy on logits (no softmax before the loss)")
         return Verdict(True)
@@ -309,10 +322,12 @@ def _run_accuracy(module: ModuleType, inputs: Data) -> Data:
 
 
 def _case(name: str, target: str, points: float, run, check: Check, make_inputs, visible: bool,
-          description: str, *, timeout: float = FAST, uses_reference: bool = True) -> Case:
+          description: str, *, timeout: float = FAST, uses_reference: bool = True,
+          withheld: tuple[str, ...] = ()) -> Case:
     return Case(name=name, target=target, points=points, run=run, check=check,
                 make_inputs=make_inputs, visibility="visible" if visible else "hidden",
-                timeout=timeout, uses_reference=uses_reference, description=description)
+                timeout=timeout, uses_reference=uses_reference, description=description,
+                withheld=withheld)
 
 
 PUBLIC_CASES: tuple[Case, ...] = (
@@ -327,8 +342,8 @@ PUBLIC_CASES: tuple[Case, ...] = (
           timeout=TRAINING, uses_reference=False),
     _case("train_classifier_spirals", "train_classifier", 8, _run_classifier,
           _classifier_check(SPIRALS_LIMIT),
-          _spirals, True, "Three spirals (600 points): at least 95 % accuracy on 150 held-out points.",
-          timeout=TRAINING, uses_reference=False),
+          _spirals, True, "Three spirals (750 points): at least 95 % accuracy on 150 held-out points.",
+          timeout=TRAINING, uses_reference=False, withheld=("y_test",)),
     _case("accuracy_value", "accuracy", 5, _run_accuracy, ACCURACY, _accuracy_inputs, True,
           "Accuracy of a small classifier on numpy inputs."),
 )
