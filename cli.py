@@ -284,7 +284,7 @@ def submit_cmd(
 ) -> None:
     """Hand in an assignment: copy it into the exchange folder with a manifest."""
     from grader.course import DEFAULT_EXCHANGE, find_course
-    from grader.late import late_days
+    from grader.late import assess
     from grader.submit import default_file, submit
 
     cfg = find_course(course)
@@ -295,9 +295,11 @@ def submit_cmd(
     if done.previous is not None:
         console.print(f"the earlier submission is kept as {done.previous}")
     due = cfg.due_date(assignment) if cfg else None
-    if due is not None:
-        days = late_days(done.submitted_at, due)
-        console.print(f"due {due.isoformat()}: " + (f"[yellow]{days} day(s) late[/]" if days else "on time"))
+    if cfg is not None and due is not None:
+        late = assess(100.0, done.submitted_at, due, cfg.late_policy)
+        console.print(f"due {due.isoformat()}: " + (
+            f"[yellow]{late.days} day(s) late[/] (−{late.percent:g} % under the late policy)"
+            if late.late else "on time"))
 
 
 def _grade_class(directory: pathlib.Path, *, db: pathlib.Path, assignments: list[str] | None,
@@ -305,19 +307,23 @@ def _grade_class(directory: pathlib.Path, *, db: pathlib.Path, assignments: list
                  course: Any, wait: float) -> None:
     from grader.batch import RichProgress, grade_class, summary_renderables
 
-    result = grade_class(directory, db=db, assignments=assignments, jobs=jobs,
-                         feedback_dir=feedback_dir, force=force, course=course,
-                         progress=RichProgress(err_console), lock_wait=wait)
+    try:
+        result = grade_class(directory, db=db, assignments=assignments, jobs=jobs,
+                             feedback_dir=feedback_dir, force=force, course=course,
+                             progress=RichProgress(console), lock_wait=wait)
+    except KeyboardInterrupt:
+        err_console.print(f"interrupted: what was graded is in {db}; rerun to grade the rest")
+        raise typer.Exit(130) from None
     batch = result.batch
     console.print(f"graded {len(batch.graded) - len(batch.errors)}, skipped {len(batch.skipped)} "
-                  f"(already graded) in {batch.seconds:.1f} s ({batch.per_minute:.0f} submissions/min); "
-                  f"gradebook: {db}")
+                  f"(already graded) in {batch.seconds:.1f} s ({batch.per_minute:.0f}/min)")
+    console.print(f"gradebook: {db}", soft_wrap=True)
     for renderable in summary_renderables(result.records):
         console.print(renderable)
     if result.feedback is not None:
-        console.print(f"feedback: {len(result.feedback.students) // 2} students in "
-                      f"{result.feedback.summary.parent / 'students'}; instructor summary: "
-                      f"{result.feedback.summary}")
+        console.print(f"feedback for {len(result.feedback.students) // 2} students: "
+                      f"{result.feedback.summary.parent / 'students'}", soft_wrap=True)
+        console.print(f"instructor summary: {result.feedback.summary}", soft_wrap=True)
     if batch.errors:
         for o in batch.errors:
             err_console.print(f"[red]grader error[/] on {o.submission.path}: {o.error}", highlight=False)

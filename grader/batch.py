@@ -8,11 +8,12 @@ the submissions in flight, and a rerun skips what is already graded.
 
 from __future__ import annotations
 
+import functools
 import os
 import statistics
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -162,15 +163,13 @@ def run_batch(submissions: Sequence[Submission], make_grader: Callable[[], Grade
         grader = make_grader()
         pool = ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="grade")
         try:
-            pending: dict[Future[Report], Submission] = {
+            futures: dict[Future[Report], Submission] = {
                 pool.submit(_grade_one, grader, sub): sub for sub in todo}
-            while pending:
-                done, _ = wait(pending, return_when=FIRST_COMPLETED)
-                for fut in done:
-                    outcome = _finish(pending.pop(fut), fut, gradebook, course, force)
-                    result.graded.append(outcome)
-                    if progress:
-                        progress.advance(outcome)
+            for fut in as_completed(futures):
+                outcome = _finish(futures[fut], fut, gradebook, course, force)
+                result.graded.append(outcome)
+                if progress:
+                    progress.advance(outcome)
         finally:
             pool.shutdown(wait=False, cancel_futures=True)
             close = getattr(grader, "close", None)
@@ -204,17 +203,22 @@ class ClassResult:
     feedback: FeedbackFiles | None = None
 
 
-def default_grader() -> GradesFiles:
+def gradebook_files(db: Path) -> list[Path]:
+    """The gradebook and its companions, hidden from student code while it runs."""
+    return [db.with_name(db.name + suffix) for suffix in ("", "-wal", "-shm", ".lock")]
+
+
+def default_grader(protect: Sequence[Path] = ()) -> GradesFiles:
     from grader.grading import Grader
 
-    return Grader(visibility="all")
+    return Grader(visibility="all", protect=protect)
 
 
 def grade_class(root: Path, *, db: Path, assignments: Sequence[str] | None = None,
                 jobs: int | None = None, feedback_dir: Path | None = None, force: bool = False,
                 course: Course | None = None, progress: Progress | None = None,
                 lock_wait: float = 0.0,
-                make_grader: Callable[[], GradesFiles] = default_grader) -> ClassResult:
+                make_grader: Callable[[], GradesFiles] | None = None) -> ClassResult:
     """What `dlgrade grade-batch` does: discover, grade, record, and write the feedback."""
     jobs = (os.cpu_count() or 1) if jobs is None else jobs
     if jobs < 1:
@@ -224,6 +228,8 @@ def grade_class(root: Path, *, db: Path, assignments: Sequence[str] | None = Non
     submissions = discover(root, assignments)
     if not submissions:
         raise UserError(f"no submissions in {root} (expected {root}/<student>/<assignment>.py)")
+    if make_grader is None:
+        make_grader = functools.partial(default_grader, protect=gradebook_files(db.resolve()))
     with Gradebook(db) as gradebook:
         batch = run_batch(submissions, make_grader, gradebook, course=course, jobs=jobs,
                           force=force, progress=progress, lock_wait=lock_wait)
@@ -323,8 +329,9 @@ class RichProgress:
     def start(self, total: int, skipped: int) -> None:
         if skipped:
             self._progress.console.print(f"{skipped} already graded (unchanged): skipped")
-        self._progress.start()
-        self._task = self._progress.add_task("grading", total=total, below=0, errors=0)
+        if total:
+            self._progress.start()
+            self._task = self._progress.add_task("grading", total=total, below=0, errors=0)
 
     def advance(self, outcome: Outcome) -> None:
         if outcome.error is not None:
@@ -334,7 +341,8 @@ class RichProgress:
         self._progress.update(self._task, advance=1, below=self._below, errors=self._errors)
 
     def finish(self) -> None:
-        self._progress.stop()
+        if self._task is not None:
+            self._progress.stop()
 
 
 def summary_renderables(records: Sequence[GradeRecord], bar_width: int = 40) -> list[object]:

@@ -223,7 +223,8 @@ class Gradebook:
             c.execute("INSERT OR IGNORE INTO students(id, first_seen) VALUES (?, ?)", (student, now))
             c.execute(
                 "INSERT INTO assignments(name, max_score, due) VALUES (?, ?, ?) "
-                "ON CONFLICT(name) DO UPDATE SET max_score = excluded.max_score, due = excluded.due",
+                "ON CONFLICT(name) DO UPDATE SET max_score = excluded.max_score, "
+                "due = COALESCE(excluded.due, due)",
                 (assignment, report.max_score, iso_utc(due) if due else None),
             )
             c.execute("DELETE FROM submissions WHERE student = ? AND assignment = ? AND sha256 = ?",

@@ -72,4 +72,5 @@ def assess(score: float, submitted_at: datetime, due: datetime | None,
     days = late_days(submitted_at, due, grace)
     percent = penalty_percent(days, policy)
     penalty = round(score * percent / 100, 6)
-    return Lateness(days=days, percent=percent, penalty=penalty, score=round(score - penalty, 6))
+    final = round(score - penalty, 6) if penalty else score  # no float dust like 84.15000000000001
+    return Lateness(days=days, percent=percent, penalty=penalty, score=final)

@@ -27,8 +27,9 @@ from typing import Any
 from grader import __version__
 from grader.catalog import get_assignment
 from grader.errors import UserError
+from grader.submission import MAX_SOURCE_BYTES, SUFFIXES
 
-SUBMISSION_SUFFIXES: tuple[str, ...] = (".py", ".ipynb")  # what grade-batch picks up, in order of preference
+SUBMISSION_SUFFIXES: tuple[str, ...] = SUFFIXES  # what submit accepts and grade-batch picks up, in order
 MANIFEST = "manifest.json"
 HISTORY = "history"
 STUDENT_ID = re.compile(r"[A-Za-z0-9_-][A-Za-z0-9._-]{0,63}")
@@ -61,19 +62,20 @@ def parse_iso(text: str) -> datetime:
 
 
 def check_parses(path: Path) -> None:
-    """Refuse a file that is not Python at all; compile only, never import."""
-    try:
-        source = path.read_bytes()
-    except IsADirectoryError:
-        raise UserError(f"{path} is a folder, not a Python file") from None
-    if path.suffix == ".ipynb":  # a notebook: it must be one nbformat reads (its code compiles at grading)
-        from grader.notebook import NotebookError, read_notebook
+    """Refuse a file that is not Python at all (or a notebook whose code is not); compile only."""
+    if path.is_dir():
+        raise UserError(f"{path} is a folder, not a Python file")
+    data = path.read_bytes()
+    if len(data) > MAX_SOURCE_BYTES:
+        raise UserError(f"{path} is {len(data) / 1e6:.1f} MB: too large for a submission")
+    source: bytes | str = data
+    if path.suffix == ".ipynb":
+        from grader.notebook import NotebookError, notebook_to_source
 
         try:
-            read_notebook(source.decode("utf-8"))
+            source, _ = notebook_to_source(data.decode("utf-8"))
         except (UnicodeDecodeError, NotebookError) as exc:
-            raise UserError(f"{path}: {exc}") from None
-        return
+            raise UserError(f"{path} is not a Jupyter notebook: {exc}") from None
     try:
         compile(source, str(path), "exec", dont_inherit=True)
     except SyntaxError as exc:

@@ -5,47 +5,17 @@ from __future__ import annotations
 import inspect
 import types
 
-import numpy as np
 import pytest
+from spec_helpers import STUDENTS, SpecBench, assert_fails_exactly, per_case_tests
 
 from assignments import autodiff as stub
-from grader.spec import Case, Verdict, case_rng, evaluate_trusted
+from grader.spec import case_rng
 from grader.specs import load_spec
 from reference import autodiff as ref
 
 SPEC = load_spec("autodiff")  # public cases + hidden ones (grader/specs/hidden/autodiff.py)
-
-STUDENTS = ("alice", "bob")
-CASES = {case.name: case for case in SPEC.cases}
-
-
-def judge(case: Case, module: types.ModuleType, student: str = "alice") -> Verdict:
-    """What the engine reports: an exception in run is a failed case."""
-    try:
-        return evaluate_trusted(case, module, ref, student, SPEC.name)
-    except Exception as exc:
-        return Verdict(False, f"{type(exc).__name__}: {exc}")
-
-
-def is_plain(x) -> bool:
-    if x is None or isinstance(x, (bool, int, float, str)):
-        return True
-    if isinstance(x, np.ndarray):
-        return x.dtype.kind in "biuf"
-    if isinstance(x, (list, tuple)):
-        return all(is_plain(v) for v in x)
-    if isinstance(x, dict):
-        return all(isinstance(k, str) and is_plain(v) for k, v in x.items())
-    return False
-
-
-def same(a, b) -> bool:
-    if isinstance(a, dict):
-        return isinstance(b, dict) and a.keys() == b.keys() and all(same(a[k], b[k]) for k in a)
-    if isinstance(a, (list, tuple)):
-        return isinstance(b, (list, tuple)) and len(a) == len(b) and all(map(same, a, b))
-    return bool(np.array_equal(a, b)) if isinstance(a, np.ndarray) or isinstance(b, np.ndarray) else a == b
-
+BENCH = SpecBench(SPEC, ref, stub)
+CASES = BENCH.cases
 
 OPERATIONS = ["add", "sub", "mul", "truediv", "neg", "pow", "exp", "log", "tanh", "relu", "sigmoid"]
 API_TARGETS = {f"Value.{op}" for op in OPERATIONS} | {"Value.backward", "topological_order"}
@@ -91,32 +61,12 @@ def test_graphs_cover_reuse_numbers_on_either_side_and_one_node_on_both_sides():
     assert any(o[0] == o[1] for o in operands)
 
 
-@pytest.mark.parametrize("name", list(CASES))
-def test_inputs_are_plain_deterministic_and_per_student(name):
-    case = CASES[name]
-    alice = case.make_inputs(case_rng("alice", SPEC.name, name))
-    assert is_plain(alice)
-    assert same(alice, case.make_inputs(case_rng("alice", SPEC.name, name)))
-    if alice is not None:
-        assert not same(alice, case.make_inputs(case_rng("bob", SPEC.name, name)))
-    if case.uses_reference:
-        assert is_plain(case.run(ref, alice))
+# the tests every spec passes (spec_helpers), under this module's name
+test_inputs_are_plain_deterministic_and_per_student, test_reference_passes, test_stub_fails = (
+    per_case_tests(BENCH))
 
 
-# --------------------------------------------------------------- who passes
-
-
-@pytest.mark.parametrize("student", STUDENTS)
-@pytest.mark.parametrize("name", list(CASES))
-def test_reference_passes(name, student):
-    verdict = judge(CASES[name], ref, student)
-    assert verdict.passed, verdict.message
-
-
-@pytest.mark.parametrize("name", list(CASES))
-def test_stub_fails(name):
-    with pytest.raises(NotImplementedError):
-        evaluate_trusted(CASES[name], stub, ref, "alice", SPEC.name)
+# --------------------------------------------------------------- bugs: each fails its target's cases
 
 
 def patched(*edits: tuple[str, str]) -> types.ModuleType:
@@ -173,10 +123,7 @@ BUGS = {  # bug -> (source edits, the cases that must fail)
 @pytest.mark.parametrize("bug", list(BUGS))
 def test_a_buggy_copy_fails_exactly_the_cases_of_its_target(bug):
     edits, must_fail = BUGS[bug]
-    module = patched(*edits)
-    verdicts = {name: judge(case, module) for name, case in CASES.items()}
-    failed = {name for name, v in verdicts.items() if not v.passed}
-    assert failed == must_fail, {name: verdicts[name].message for name in failed ^ must_fail}
+    assert_fails_exactly(BENCH, patched(*edits), must_fail)
 
 
 def test_a_multiplication_that_overwrites_fails_mul_and_no_other_operation():
@@ -184,19 +131,20 @@ def test_a_multiplication_that_overwrites_fails_mul_and_no_other_operation():
     Value.backward cases use * too, so they may fail as well; no other operation's case does."""
     module = patched(("self.grad += other.data * out.grad", "self.grad = other.data * out.grad"),
                      ("other.grad += self.data * out.grad", "other.grad = self.data * out.grad"))
-    failed = {name for name, case in CASES.items() if not judge(case, module).passed}
+    failed = BENCH.failing(module, "alice")
     assert TARGET_CASES["Value.mul"] <= failed
     assert failed <= TARGET_CASES["Value.mul"] | TARGET_CASES["Value.backward"]
 
 
 def test_messages_name_the_graph_only_for_visible_cases():
     module = patched(("(1.0 - out.data**2) * out.grad", "(1.0 - out.data) * out.grad"))
-    visible, hidden = judge(CASES["tanh_small_graphs"], module), judge(CASES["tanh_random_graphs"], module)
+    visible = BENCH.judge(CASES["tanh_small_graphs"], module)
+    hidden = BENCH.judge(CASES["tanh_random_graphs"], module)
     assert "gradients" in visible.message and ".tanh()" in visible.message and "v0 = " in visible.message
     assert "gradients" in hidden.message and "v0 = " not in hidden.message
 
 
 def test_recursion_is_reported_in_a_students_terms():
     module = patched(("    return order\n", "    return order\n" + RECURSIVE_TOPOLOGICAL_ORDER))
-    message = judge(CASES["backward_deep_chain"], module).message
+    message = BENCH.judge(CASES["backward_deep_chain"], module).message
     assert "RecursionError" in message and "your own stack" in message

@@ -2,107 +2,22 @@
 
 from __future__ import annotations
 
-import inspect
-import types
-
 import numpy as np
-import pytest
+from spec_helpers import SpecBench, function_spec_tests, per_case_tests
 
 from assignments import backprop as stub
-from grader.spec import Case, Verdict, case_rng, evaluate_trusted
 from grader.specs import load_spec
 from reference import backprop as ref
 
 SPEC = load_spec("backprop")  # public cases + hidden ones (grader/specs/hidden/backprop.py)
+BENCH = SpecBench(SPEC, ref, stub)
 
-STUDENTS = ("alice", "bob")
-CASES = {case.name: case for case in SPEC.cases}
-
-
-def judge(case: Case, module: types.ModuleType, student: str = "alice") -> Verdict:
-    """What the engine reports: an exception in run is a failed case."""
-    try:
-        return evaluate_trusted(case, module, ref, student, SPEC.name)
-    except Exception as exc:
-        return Verdict(False, f"{type(exc).__name__}: {exc}")
+# the tests every spec passes (spec_helpers), under this module's name
+test_inputs_are_plain_deterministic_and_per_student, test_reference_passes, test_stub_fails = (
+    per_case_tests(BENCH))
 
 
-def is_plain(x) -> bool:
-    if x is None or isinstance(x, (bool, int, float, str)):
-        return True
-    if isinstance(x, np.ndarray):
-        return x.dtype.kind in "biuf"
-    if isinstance(x, (list, tuple)):
-        return all(is_plain(v) for v in x)
-    if isinstance(x, dict):
-        return all(isinstance(k, str) and is_plain(v) for k, v in x.items())
-    return False
-
-
-def same(a, b) -> bool:
-    if isinstance(a, dict):
-        return isinstance(b, dict) and a.keys() == b.keys() and all(same(a[k], b[k]) for k in a)
-    if isinstance(a, (list, tuple)):
-        return isinstance(b, (list, tuple)) and len(a) == len(b) and all(map(same, a, b))
-    return bool(np.array_equal(a, b)) if isinstance(a, np.ndarray) or isinstance(b, np.ndarray) else a == b
-
-
-def public_functions(module: types.ModuleType) -> set[str]:
-    return {name for name, obj in vars(module).items()
-            if not name.startswith("_") and inspect.isfunction(obj) and obj.__module__ == module.__name__}
-
-
-# --------------------------------------------------------------- the spec's shape
-
-
-def test_points_and_visibility():
-    assert SPEC.max_points == 100
-    visible = sum(c.points for c in SPEC.public_cases)
-    assert 35 <= visible <= 45, visible
-    assert all(c.description for c in SPEC.cases)
-    assert all(c.timeout <= 5 for c in SPEC.cases)
-
-
-def test_every_function_of_the_api_is_a_target_with_visible_and_hidden_cases():
-    targets = {c.target for c in SPEC.cases}
-    assert targets == public_functions(ref)
-    for target in targets:
-        kinds = {c.visibility for c in SPEC.cases if c.target == target}
-        assert kinds == {"visible", "hidden"}, target
-
-
-@pytest.mark.parametrize("name", list(CASES))
-def test_inputs_are_plain_deterministic_and_per_student(name):
-    case = CASES[name]
-    alice = case.make_inputs(case_rng("alice", SPEC.name, name))
-    assert is_plain(alice)
-    assert same(alice, case.make_inputs(case_rng("alice", SPEC.name, name)))
-    assert not same(alice, case.make_inputs(case_rng("bob", SPEC.name, name)))
-    assert is_plain(case.run(ref, alice))
-
-
-# --------------------------------------------------------------- who passes
-
-
-@pytest.mark.parametrize("student", STUDENTS)
-@pytest.mark.parametrize("name", list(CASES))
-def test_reference_passes(name, student):
-    verdict = judge(CASES[name], ref, student)
-    assert verdict.passed, verdict.message
-
-
-@pytest.mark.parametrize("name", list(CASES))
-def test_stub_fails(name):
-    with pytest.raises(NotImplementedError):
-        evaluate_trusted(CASES[name], stub, ref, "alice", SPEC.name)
-
-
-def copy_with(**replacements) -> types.ModuleType:
-    """The reference with some functions swapped for buggy ones (the others keep calling the reference)."""
-    module = types.ModuleType("buggy_backprop")
-    module.__dict__.update({k: v for k, v in vars(ref).items() if not k.startswith("__")})
-    module.__dict__.update(replacements)
-    return module
+# --------------------------------------------------------------- bugs: each fails its target's cases
 
 
 def _half_grads(x, y, w, b):
@@ -204,23 +119,7 @@ BUGS = {  # bug -> (replacements, the cases that must fail, a phrase of the mess
 }
 
 
-@pytest.mark.parametrize("bug", list(BUGS))
-def test_a_buggy_copy_fails_exactly_the_cases_of_its_target(bug):
-    replacements, must_fail, phrase = BUGS[bug]
-    module = copy_with(**replacements)
-    verdicts = {name: judge(case, module) for name, case in CASES.items()}
-    failed = {name for name, v in verdicts.items() if not v.passed}
-    assert failed == must_fail
-    for name in must_fail:
-        assert phrase in verdicts[name].message, verdicts[name].message
-
-
-def test_parameters_are_passed_by_position():
-    """A right answer whose parameters carry other names (z, y instead of logits, labels) passes."""
-
-    def positional(fn):
-        return lambda *args: fn(*args)
-
-    module = copy_with(**{name: positional(getattr(ref, name)) for name in public_functions(ref)})
-    failed = {name: v.message for name, case in CASES.items() if not (v := judge(case, module)).passed}
-    assert not failed
+(test_points_and_visibility,
+ test_every_function_of_the_api_is_a_target_with_visible_and_hidden_cases,
+ test_a_buggy_copy_fails_exactly_the_cases_of_its_target,
+ test_parameters_are_passed_by_position) = function_spec_tests(BENCH, BUGS)

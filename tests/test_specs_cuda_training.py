@@ -4,65 +4,23 @@ the stub fails every case. CUDA cases run only where a GPU is."""
 from __future__ import annotations
 
 import time
-import types
 
 import pytest
 import torch
+from spec_helpers import SpecBench, one_thread_fixture, whole_spec_tests
 
 from assignments import cuda_training as stub
-from grader import codec
-from grader.spec import case_rng, evaluate_trusted
 from grader.specs import load_spec
 from reference import cuda_training as ref
 
 ASSIGNMENT = "cuda_training"
 SPEC = load_spec(ASSIGNMENT)  # public cases + hidden ones (grader/specs/hidden/cuda_training.py)
+BENCH = SpecBench(SPEC, ref, stub)
 HAS_CUDA = torch.cuda.is_available()
-RUNNABLE = [c for c in SPEC.cases if HAS_CUDA or not c.needs_cuda]
+RUNNABLE = BENCH.runnable
 CHEAP = [c for c in RUNNABLE if c.target != "train"]
 
-
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
-def _outcomes(module: types.ModuleType, student: str, cases=RUNNABLE) -> dict[str, bool]:
-    results = {}
-    for case in cases:
-        try:
-            results[case.name] = evaluate_trusted(case, module, ref, student, ASSIGNMENT).passed
-        except Exception:  # the engine reports an exception in run as a failed case
-            results[case.name] = False
-    return results
-
-
-def _through_codec(value):
-    """What crosses the sandbox boundary: plain data only, JSON with .npy arrays."""
-    return codec.decode(codec.encode(value))
-
-
-def _judge_through_codec(case, module, student):
-    """evaluate_trusted, with inputs and outputs crossing the codec as in real grading."""
-    def inputs():
-        return _through_codec(case.make_inputs(case_rng(student, ASSIGNMENT, case.name)))
-
-    expected = _through_codec(case.run(ref, inputs())) if case.uses_reference else None
-    return case.check(_through_codec(case.run(module, inputs())), expected)
-
-
-def _with(**replacements) -> types.ModuleType:
-    module = types.ModuleType("buggy_cuda_training")
-    module.__dict__.update({k: v for k, v in vars(ref).items() if not k.startswith("__")})
-    module.__dict__.update(replacements)
-    return module
-
-
-def _names(target: str) -> set[str]:
-    return {c.name for c in RUNNABLE if c.target == target}
+one_thread = one_thread_fixture()
 
 
 def test_spec_shape():
@@ -78,32 +36,16 @@ def test_spec_shape():
     assert all(c.description for c in SPEC.cases)
 
 
-@pytest.mark.slow
-@pytest.mark.parametrize("student", ["alice", "bob"])
-def test_reference_passes_every_case(student):
-    outcomes = _outcomes(ref, student)
-    assert all(outcomes.values()), [n for n, ok in outcomes.items() if not ok]
-
-
-@pytest.mark.slow
-def test_reference_passes_through_the_codec():
-    """Inputs and outputs are plain data the sandbox can send, and still judge as passing."""
-    cases = [c for c in SPEC.cases if not c.needs_cuda or torch.cuda.is_available()]
-    verdicts = {c.name: _judge_through_codec(c, ref, "zoe") for c in cases}
-    failed = {n: v.message for n, v in verdicts.items() if not v.passed}
-    assert not failed, failed
-
-
-def test_stub_fails_every_case():
-    outcomes = _outcomes(stub, "alice")
-    assert not any(outcomes.values()), [n for n, ok in outcomes.items() if ok]
+# the tests every spec passes (spec_helpers), under this module's name
+(test_reference_passes_every_case, test_reference_passes_through_the_codec,
+ test_stub_fails_every_case) = whole_spec_tests(BENCH, slow=True)
 
 
 @pytest.mark.cuda
 @pytest.mark.skipif(not HAS_CUDA, reason="no CUDA")
 def test_cuda_cases_pass_on_the_reference():
     cases = [c for c in SPEC.cases if c.needs_cuda]
-    outcomes = _outcomes(ref, "carol", cases)
+    outcomes = BENCH.outcomes(ref, "carol", cases)
     assert all(outcomes.values()), outcomes
 
 
@@ -211,11 +153,11 @@ def throughput_steps_per_second(model, batch_size, in_dim, device, steps=50, war
 
 CHEAP_BUGS = [
     ("get_device_never_fails", {"get_device": get_device_never_fails}, {"get_device_unavailable"}),
-    ("move_to_skips_tuples", {"move_to": move_to_skips_tuples}, _names("move_to")),
-    ("move_to_in_place", {"move_to": move_to_in_place}, _names("move_to")),
-    ("set_seed_without_numpy", {"set_seed": set_seed_without_numpy}, _names("set_seed")),
+    ("move_to_skips_tuples", {"move_to": move_to_skips_tuples}, BENCH.names("move_to")),
+    ("move_to_in_place", {"move_to": move_to_in_place}, BENCH.names("move_to")),
+    ("set_seed_without_numpy", {"set_seed": set_seed_without_numpy}, BENCH.names("set_seed")),
     ("make_loaders_fixed_split", {"make_loaders": make_loaders_fixed_split}, {"make_loaders_seeded"}),
-    ("evaluate_in_train_mode", {"evaluate": evaluate_in_train_mode}, _names("evaluate")),
+    ("evaluate_in_train_mode", {"evaluate": evaluate_in_train_mode}, BENCH.names("evaluate")),
     ("evaluate_mean_of_batches", {"evaluate": evaluate_mean_of_batches}, {"evaluate_value"}),
     ("throughput_steps_per_second", {"measure_throughput": throughput_steps_per_second},
      {"measure_throughput_cpu"}),
@@ -224,8 +166,7 @@ CHEAP_BUGS = [
 
 @pytest.mark.parametrize(("bug", "replacements", "failing"), CHEAP_BUGS, ids=[b[0] for b in CHEAP_BUGS])
 def test_cheap_bug_fails_exactly_its_cases(bug, replacements, failing):
-    outcomes = _outcomes(_with(**replacements), "dave", CHEAP)
-    assert {n for n, ok in outcomes.items() if not ok} == failing
+    assert BENCH.failing(BENCH.copy_with(**replacements), "dave", CHEAP) == failing
 
 
 @pytest.mark.slow
@@ -235,14 +176,14 @@ def test_train_cases_with_bugs_elsewhere_and_in_train():
     fails exactly the mode case."""
     everything = {k: v for _, replacements, _ in CHEAP_BUGS for k, v in replacements.items()}
     train_cases = [c for c in RUNNABLE if c.target == "train"]
-    assert all(_outcomes(_with(**everything), "erin", train_cases).values())
-    outcomes = _outcomes(_with(train=train_forgets_train_mode), "erin", train_cases)
-    assert {n for n, ok in outcomes.items() if not ok} == {"train_modes"}
+    assert all(BENCH.outcomes(BENCH.copy_with(**everything), "erin", train_cases).values())
+    failing = BENCH.failing(BENCH.copy_with(train=train_forgets_train_mode), "erin", train_cases)
+    assert failing == {"train_modes"}
 
 
 def test_messages_say_what_is_wrong():
     def message(replacements, name):
-        return evaluate_trusted(SPEC.case(name), _with(**replacements), ref, "frank", ASSIGNMENT).message
+        return BENCH.verdict(name, BENCH.copy_with(**replacements), "frank").message
 
     assert "ValueError" in message({"get_device": get_device_never_fails}, "get_device_unavailable")
     assert "a tensor on cpu" in message({"move_to": move_to_skips_tuples}, "move_to_nested")

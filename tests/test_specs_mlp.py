@@ -3,66 +3,22 @@ the stub fails every case."""
 
 from __future__ import annotations
 
-import types
-
 import pytest
 import torch
+from spec_helpers import SpecBench, one_thread_fixture, whole_spec_tests
 from torch import nn
 
 from assignments import mlp as stub
-from grader import codec
-from grader.spec import case_rng, evaluate_trusted
 from grader.specs import load_spec
 from reference import mlp as ref
 
 ASSIGNMENT = "mlp"
 SPEC = load_spec(ASSIGNMENT)  # public cases + hidden ones (grader/specs/hidden/mlp.py)
+BENCH = SpecBench(SPEC, ref, stub)
 TRAINING = {c.name for c in SPEC.cases if not c.uses_reference and c.timeout > 10}
 CHEAP = [c for c in SPEC.cases if c.name not in TRAINING]
 
-
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """Tiny models train faster on one thread, and much faster on a busy machine."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
-def _outcomes(module: types.ModuleType, student: str, cases=SPEC.cases) -> dict[str, bool]:
-    results = {}
-    for case in cases:
-        try:
-            results[case.name] = evaluate_trusted(case, module, ref, student, ASSIGNMENT).passed
-        except Exception:  # the engine reports an exception in run as a failed case
-            results[case.name] = False
-    return results
-
-
-def _through_codec(value):
-    """What crosses the sandbox boundary: plain data only, JSON with .npy arrays."""
-    return codec.decode(codec.encode(value))
-
-
-def _judge_through_codec(case, module, student):
-    """evaluate_trusted, with inputs and outputs crossing the codec as in real grading."""
-    def inputs():
-        return _through_codec(case.make_inputs(case_rng(student, ASSIGNMENT, case.name)))
-
-    expected = _through_codec(case.run(ref, inputs())) if case.uses_reference else None
-    return case.check(_through_codec(case.run(module, inputs())), expected)
-
-
-def _with(**replacements) -> types.ModuleType:
-    module = types.ModuleType("buggy_mlp")
-    module.__dict__.update({k: v for k, v in vars(ref).items() if not k.startswith("__")})
-    module.__dict__.update(replacements)
-    return module
-
-
-def _names(target: str) -> set[str]:
-    return {c.name for c in SPEC.cases if c.target == target}
+one_thread = one_thread_fixture()
 
 
 def test_spec_shape():
@@ -71,29 +27,13 @@ def test_spec_shape():
     assert sum(c.points for c in SPEC.cases if c.visible) == 40
     assert {c.target for c in SPEC.cases} == {"make_mlp", "count_parameters", "train_step",
                                               "fit_function", "train_classifier", "accuracy"}
-    assert _names("fit_function") | _names("train_classifier") == TRAINING
+    assert BENCH.names("fit_function") | BENCH.names("train_classifier") == TRAINING
     assert all(c.description for c in SPEC.cases)
 
 
-@pytest.mark.slow
-@pytest.mark.parametrize("student", ["alice", "bob"])
-def test_reference_passes_every_case(student):
-    outcomes = _outcomes(ref, student)
-    assert all(outcomes.values()), [n for n, ok in outcomes.items() if not ok]
-
-
-@pytest.mark.slow
-def test_reference_passes_through_the_codec():
-    """Inputs and outputs are plain data the sandbox can send, and still judge as passing."""
-    cases = [c for c in SPEC.cases if not c.needs_cuda or torch.cuda.is_available()]
-    verdicts = {c.name: _judge_through_codec(c, ref, "zoe") for c in cases}
-    failed = {n: v.message for n, v in verdicts.items() if not v.passed}
-    assert not failed, failed
-
-
-def test_stub_fails_every_case():
-    outcomes = _outcomes(stub, "alice")
-    assert not any(outcomes.values()), [n for n, ok in outcomes.items() if ok]
+# the tests every spec passes (spec_helpers), under this module's name
+(test_reference_passes_every_case, test_reference_passes_through_the_codec,
+ test_stub_fails_every_case) = whole_spec_tests(BENCH, slow=True)
 
 
 # ---------------------------------------------------------------- honest bugs
@@ -155,8 +95,8 @@ CHEAP_BUGS = [
      {"make_mlp_activation_dropout", "make_mlp_unknown_activation"}),
     ("count_includes_frozen", {"count_parameters": count_all_parameters},
      {"count_parameters_frozen_buffers"}),
-    ("train_step_no_zero_grad", {"train_step": train_step_no_zero_grad}, _names("train_step")),
-    ("train_step_returns_tensor", {"train_step": train_step_returns_tensor}, _names("train_step")),
+    ("train_step_no_zero_grad", {"train_step": train_step_no_zero_grad}, BENCH.names("train_step")),
+    ("train_step_returns_tensor", {"train_step": train_step_returns_tensor}, BENCH.names("train_step")),
     ("accuracy_train_mode", {"accuracy": accuracy_in_train_mode}, {"accuracy_eval_mode_no_grad"}),
     ("accuracy_leaves_eval_mode", {"accuracy": accuracy_leaves_eval_mode},
      {"accuracy_eval_mode_no_grad"}),
@@ -166,8 +106,7 @@ CHEAP_BUGS = [
 @pytest.mark.parametrize(("bug", "replacements", "failing"), CHEAP_BUGS, ids=[b[0] for b in CHEAP_BUGS])
 def test_cheap_bug_fails_exactly_its_cases(bug, replacements, failing):
     """The non-training cases, each bug alone."""
-    outcomes = _outcomes(_with(**replacements), "carol", CHEAP)
-    assert {n for n, ok in outcomes.items() if not ok} == failing
+    assert BENCH.failing(BENCH.copy_with(**replacements), "carol", CHEAP) == failing
 
 
 @pytest.mark.slow
@@ -176,25 +115,24 @@ def test_training_cases_ignore_bugs_elsewhere():
     (the reference's fit_function and train_classifier use the reference's helpers)."""
     everything = {k: v for _, replacements, _ in CHEAP_BUGS for k, v in replacements.items()}
     cases = [c for c in SPEC.cases if c.name in TRAINING]
-    outcomes = _outcomes(_with(**everything), "carol", cases)
+    outcomes = BENCH.outcomes(BENCH.copy_with(**everything), "carol", cases)
     assert all(outcomes.values()), outcomes
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize(("bug", "replacements", "failing"), [
-    ("fit_function_too_short", {"fit_function": fit_function_too_short}, _names("fit_function")),
+    ("fit_function_too_short", {"fit_function": fit_function_too_short}, BENCH.names("fit_function")),
     ("train_classifier_renamed", {"train_classifier": train_classifier_renamed},
-     _names("train_classifier")),
+     BENCH.names("train_classifier")),
 ], ids=["fit_function_too_short", "train_classifier_renamed"])
 def test_training_bug_fails_exactly_its_cases(bug, replacements, failing):
     cases = [c for c in SPEC.cases if c.target in ("fit_function", "train_classifier")]
-    outcomes = _outcomes(_with(**replacements), "dave", cases)
-    assert {n for n, ok in outcomes.items() if not ok} == failing
+    assert BENCH.failing(BENCH.copy_with(**replacements), "dave", cases) == failing
 
 
 def test_messages_say_what_is_wrong():
     def message(replacements, name):
-        return evaluate_trusted(SPEC.case(name), _with(**replacements), ref, "erin", ASSIGNMENT).message
+        return BENCH.verdict(name, BENCH.copy_with(**replacements), "erin").message
 
     dropout_first = message({"make_mlp": make_mlp_dropout_first}, "make_mlp_activation_dropout")
     assert "layer 1: expected" in dropout_first and "got Dropout" in dropout_first

@@ -3,57 +3,20 @@ torch.optim itself passes (the tolerance admits a different rounding), the stub 
 
 from __future__ import annotations
 
-import types
-
 import numpy as np
 import pytest
 import torch
+from spec_helpers import SpecBench, whole_spec_tests
 
 from assignments import optimizers as stub
-from grader import codec
-from grader.spec import case_rng, evaluate_trusted
+from grader.spec import case_rng
 from grader.specs import load_spec
 from grader.specs.optimizers import OPTIMIZERS
 from reference import optimizers as ref
 
 ASSIGNMENT = "optimizers"
 SPEC = load_spec(ASSIGNMENT)  # public cases + hidden ones (grader/specs/hidden/optimizers.py)
-
-
-def _outcomes(module: types.ModuleType, student: str) -> dict[str, bool]:
-    results = {}
-    for case in SPEC.cases:
-        try:
-            results[case.name] = evaluate_trusted(case, module, ref, student, ASSIGNMENT).passed
-        except Exception:  # the engine reports an exception in run as a failed case
-            results[case.name] = False
-    return results
-
-
-def _through_codec(value):
-    """What crosses the sandbox boundary: plain data only, JSON with .npy arrays."""
-    return codec.decode(codec.encode(value))
-
-
-def _judge_through_codec(case, module, student):
-    """evaluate_trusted, with inputs and outputs crossing the codec as in real grading."""
-    def inputs():
-        return _through_codec(case.make_inputs(case_rng(student, ASSIGNMENT, case.name)))
-
-    expected = _through_codec(case.run(ref, inputs())) if case.uses_reference else None
-    return case.check(_through_codec(case.run(module, inputs())), expected)
-
-
-def _with(**replacements) -> types.ModuleType:
-    """A copy of the reference with some names replaced by buggy versions."""
-    module = types.ModuleType("buggy_optimizers")
-    module.__dict__.update({k: v for k, v in vars(ref).items() if not k.startswith("__")})
-    module.__dict__.update(replacements)
-    return module
-
-
-def _names(target: str) -> set[str]:
-    return {c.name for c in SPEC.cases if c.target == target}
+BENCH = SpecBench(SPEC, ref, stub)
 
 
 def test_spec_shape():
@@ -65,18 +28,9 @@ def test_spec_shape():
     assert all(c.description and c.timeout <= 5 and not c.needs_cuda for c in SPEC.cases)
 
 
-@pytest.mark.parametrize("student", ["alice", "bob"])
-def test_reference_passes_every_case(student):
-    outcomes = _outcomes(ref, student)
-    assert all(outcomes.values()), [n for n, ok in outcomes.items() if not ok]
-
-
-def test_reference_passes_through_the_codec():
-    """Inputs and outputs are plain data the sandbox can send, and still judge as passing."""
-    cases = [c for c in SPEC.cases if not c.needs_cuda or torch.cuda.is_available()]
-    verdicts = {c.name: _judge_through_codec(c, ref, "zoe") for c in cases}
-    failed = {n: v.message for n, v in verdicts.items() if not v.passed}
-    assert not failed, failed
+# the tests every spec passes (spec_helpers), under this module's name
+(test_reference_passes_every_case, test_reference_passes_through_the_codec,
+ test_stub_fails_every_case) = whole_spec_tests(BENCH, slow=False)
 
 
 def test_inputs_differ_between_students():
@@ -84,11 +38,6 @@ def test_inputs_differ_between_students():
     a = case.make_inputs(case_rng("alice", ASSIGNMENT, case.name))
     b = case.make_inputs(case_rng("bob", ASSIGNMENT, case.name))
     assert not np.array_equal(a["b"][1], b["b"][1])
-
-
-def test_stub_fails_every_case():
-    outcomes = _outcomes(stub, "alice")
-    assert not any(outcomes.values()), [n for n, ok in outcomes.items() if ok]
 
 
 # ---------------------------------------------------------------- torch.optim as a student
@@ -113,7 +62,7 @@ def _torch_backed(torch_cls, **fixed):
     return Wrapped
 
 
-TORCH_STUDENT = _with(
+TORCH_STUDENT = BENCH.copy_with(
     SGD=_torch_backed(torch.optim.SGD),
     Momentum=_torch_backed(lambda ps, momentum=0.9, **h: torch.optim.SGD(ps, momentum=momentum, **h)),
     NAG=_torch_backed(lambda ps, momentum=0.9, **h: torch.optim.SGD(ps, momentum=momentum,
@@ -128,8 +77,7 @@ TORCH_STUDENT = _with(
 
 @pytest.mark.parametrize("student", ["carol", "dave", "erin"])
 def test_torch_optim_passes_every_optimizer_case(student):
-    outcomes = _outcomes(TORCH_STUDENT, student)
-    assert all(outcomes.values()), [n for n, ok in outcomes.items() if not ok]
+    assert not BENCH.failing(TORCH_STUDENT, student)
 
 
 # ---------------------------------------------------------------- honest bugs
@@ -221,16 +169,16 @@ def minimize_keeps_dtype(make_optimizer, f_and_grad, x0, steps):
 
 
 BUGS = [
-    ("adam_no_bias_correction", {"Adam": AdamNoBiasCorrection}, _names("Adam")),
+    ("adam_no_bias_correction", {"Adam": AdamNoBiasCorrection}, BENCH.names("Adam")),
     ("adam_ignores_weight_decay", {"Adam": AdamIgnoresWeightDecay},
      {"Adam_hyperparameters_weight_decay"}),
-    ("adamw_coupled", {"AdamW": AdamWCoupled}, _names("AdamW")),
-    ("sgd_rebinds", {"SGD": SGDRebinds}, _names("SGD")),
-    ("nag_is_momentum", {"NAG": NAGWithoutLookAhead}, _names("NAG")),
+    ("adamw_coupled", {"AdamW": AdamWCoupled}, BENCH.names("AdamW")),
+    ("sgd_rebinds", {"SGD": SGDRebinds}, BENCH.names("SGD")),
+    ("nag_is_momentum", {"NAG": NAGWithoutLookAhead}, BENCH.names("NAG")),
     ("adagrad_writes_grads", {"Adagrad": AdagradWritesIntoGrads},
      {"Adagrad_hyperparameters_weight_decay"}),
-    ("adadelta_eps_outside", {"Adadelta": AdadeltaEpsOutside}, _names("Adadelta")),
-    ("step_decay_strict", {"step_decay": step_decay_strict}, _names("step_decay")),
+    ("adadelta_eps_outside", {"Adadelta": AdadeltaEpsOutside}, BENCH.names("Adadelta")),
+    ("step_decay_strict", {"step_decay": step_decay_strict}, BENCH.names("step_decay")),
     # an integer x0 is copied by the float64 conversion anyway: only the float start shows it
     ("minimize_in_place", {"minimize": minimize_in_place}, {"minimize_quadratic"}),
     ("minimize_keeps_dtype", {"minimize": minimize_keeps_dtype}, {"minimize_rosenbrock_int_start"}),
@@ -239,13 +187,12 @@ BUGS = [
 
 @pytest.mark.parametrize(("bug", "replacements", "failing"), BUGS, ids=[b[0] for b in BUGS])
 def test_bug_fails_exactly_its_cases(bug, replacements, failing):
-    outcomes = _outcomes(_with(**replacements), "frank")
-    assert {n for n, ok in outcomes.items() if not ok} == failing
+    assert BENCH.failing(BENCH.copy_with(**replacements), "frank") == failing
 
 
 def test_messages_say_what_is_wrong():
     def verdict(replacements, name):
-        return evaluate_trusted(SPEC.case(name), _with(**replacements), ref, "gina", ASSIGNMENT)
+        return BENCH.verdict(name, BENCH.copy_with(**replacements), "gina")
 
     assert "in place" in verdict({"SGD": SGDRebinds}, "SGD_defaults").message
     assert "modified the gradient" in verdict({"Adagrad": AdagradWritesIntoGrads},

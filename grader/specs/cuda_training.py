@@ -14,10 +14,9 @@ joins them.
 
 from __future__ import annotations
 
-import contextlib
 import math
 import random
-from collections.abc import Iterator
+from functools import partial
 from types import ModuleType
 from typing import Any
 
@@ -27,7 +26,8 @@ from torch import nn
 from torch.utils.data import DataLoader, TensorDataset
 
 from grader.compare import close
-from grader.spec import Case, Check, Data, Verdict, no_inputs
+from grader.spec import Case, Data, Verdict, no_inputs
+from grader.specs._common import case, one_thread
 
 VALUE = close(rtol=1e-5, atol=1e-7)
 DRAWS = close(rtol=1e-12, atol=0.0)
@@ -37,18 +37,6 @@ VAL_ACC_LIMIT = 0.9
 
 
 # --------------------------------------------------------------- helpers
-
-
-@contextlib.contextmanager
-def _one_thread() -> Iterator[None]:
-    """Train tiny models on one CPU thread: on a busy machine two torch threads spin-wait
-    for each other and a one-second run takes forty. Restored afterwards."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
 
 
 def _device_type(device: Any) -> list[str]:
@@ -299,7 +287,7 @@ def _train_history_inputs(rng: np.random.Generator) -> Data:
 
 def _run_train(module: ModuleType, inputs: Data, device: str = "cpu", amp: Any = False,
                start_in_eval: bool = False) -> Data:
-    with _one_thread():
+    with one_thread():
         train_loader, val_loader = _loaders(inputs, pin=device == "cuda")
         model = _model(inputs["seed"])
         if start_in_eval:
@@ -374,13 +362,8 @@ def _run_evaluate(module: ModuleType, inputs: Data) -> Data:
 # --------------------------------------------------------------- the cases
 
 
-def _case(name: str, target: str, points: float, run, check: Check, make_inputs, visible: bool,
-          description: str, *, timeout: float = FAST, uses_reference: bool = False,
-          needs_cuda: bool = False) -> Case:
-    return Case(name=name, target=target, points=points, run=run, check=check,
-                make_inputs=make_inputs, visibility="visible" if visible else "hidden",
-                timeout=timeout, uses_reference=uses_reference, needs_cuda=needs_cuda,
-                description=description)
+# a row: (name, target, points, run, check, make_inputs, visible, description, **Case fields)
+_case = partial(case, timeout=FAST, uses_reference=False)
 
 
 def _move_inputs(depth: int, device_object: bool):

@@ -12,12 +12,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from types import ModuleType
-from typing import Any
 
 import numpy as np
 
 from grader.compare import close, grad_close
-from grader.spec import Case, Check, Data, Verdict
+from grader.spec import Case, Data
+from grader.specs._common import call_noting_changes, fields, floats, function_case, present
 
 VALUE = close(rtol=1e-7, atol=1e-9)
 GRAD = grad_close(1e-7)
@@ -26,49 +26,14 @@ SUMMED_GRAD = close(rtol=1e-6, atol=1e-9)  # dvar of a scalar var: a sum that ca
 Rng = np.random.Generator
 
 
-# --------------------------------------------------------------- helpers shared by the cases
-
-
-def _call(fn: Callable[..., Any], inputs: Data, names: tuple[str, ...]) -> tuple[Any, list[str]]:
-    """fn called with the inputs that are present, by position in the API's order (a student may
-    name the parameters differently; optional ones come last), and the arrays it modified."""
-    args = [(name, inputs[name]) for name in names if name in inputs]
-    before = {name: value.copy() for name, value in args if isinstance(value, np.ndarray)}
-    result = fn(*(value for _, value in args))
-    modified = [name for name, old in before.items()
-                if not (inputs[name].shape == old.shape and np.array_equal(inputs[name], old, equal_nan=True))]
-    return result, modified
-
-
-def _inputs_kept(check: Check) -> Check:
-    """Fail a case whose function modified its inputs; otherwise judge actual["out"] with check."""
-
-    def judged(actual: Data, expected: Data) -> Verdict:
-        if actual["modified"]:
-            names = ", ".join(actual["modified"])
-            return Verdict(False, f"the function modified its input(s) {names}: compute new arrays "
-                                  "instead of writing into the arguments")
-        return check(actual["out"], None if expected is None else expected["out"])
-
-    return judged
-
-
-def _fields(**checks: Check) -> Check:
-    def judged(actual: Data, expected: Data) -> Verdict:
-        for key, check in checks.items():
-            verdict = check(actual[key], expected[key])
-            if not verdict.passed:
-                return Verdict(False, f"{key}: {verdict.message}")
-        return Verdict(True)
-
-    return judged
+# --------------------------------------------------------------- running the functions
 
 
 def _scalar_runner(name: str, *args: str) -> Callable[[ModuleType, Data], Data]:
     """Call module.<name> with the inputs named in args (those present); return a float."""
 
     def run(module: ModuleType, inputs: Data) -> Data:
-        value, modified = _call(getattr(module, name), inputs, args)
+        value, modified = call_noting_changes(getattr(module, name), *present(inputs, *args))
         return {"out": float(value), "modified": modified}
 
     return run
@@ -78,16 +43,16 @@ def _array_runner(name: str, *args: str) -> Callable[[ModuleType, Data], Data]:
     """Call module.<name> with the inputs named in args (those present); return a float64 array."""
 
     def run(module: ModuleType, inputs: Data) -> Data:
-        value, modified = _call(getattr(module, name), inputs, args)
-        return {"out": np.asarray(value, dtype=np.float64), "modified": modified}
+        value, modified = call_noting_changes(getattr(module, name), *present(inputs, *args))
+        return {"out": floats(value), "modified": modified}
 
     return run
 
 
 def _run_gaussian_grad(module: ModuleType, inputs: Data) -> Data:
-    (dmean, dvar), modified = _call(module.gaussian_nll_grad, inputs, ("mean", "target", "var"))
-    return {"out": {"dmean": np.asarray(dmean, dtype=np.float64), "dvar": np.asarray(dvar, dtype=np.float64)},
-            "modified": modified}
+    (dmean, dvar), modified = call_noting_changes(module.gaussian_nll_grad,
+                                                  *present(inputs, "mean", "target", "var"))
+    return {"out": {"dmean": floats(dmean), "dvar": floats(dvar)}, "modified": modified}
 
 
 # --------------------------------------------------------------- inputs
@@ -129,51 +94,46 @@ def _gaussian_default(rng: Rng) -> Data:
 
 # --------------------------------------------------------------- the cases
 
-
-def _case(name: str, target: str, points: float, run, check: Check, make_inputs, visible: bool,
-          description: str) -> Case:
-    return Case(name=name, target=target, points=points, run=run, check=_inputs_kept(check),
-                make_inputs=make_inputs, visibility="visible" if visible else "hidden",
-                timeout=5.0, description=description)
-
-
 REGRESSION = ("pred", "target")
 HUBER = ("pred", "target", "delta")
 CLASSES = ("logits", "labels")
 BINARY = ("logits", "targets")
 GAUSSIAN = ("mean", "target", "var")
-GAUSSIAN_GRAD = _fields(dmean=GRAD, dvar=SUMMED_GRAD)
+GAUSSIAN_GRAD = fields(dmean=GRAD, dvar=SUMMED_GRAD)
 
 PUBLIC_CASES: tuple[Case, ...] = (
-    _case("mse_matrix", "mse", 3, _scalar_runner("mse", *REGRESSION), VALUE, _regression_matrix, True,
-          "MSE of (N, D) predictions: sum over D, mean over N."),
-    _case("mse_grad_matrix", "mse_grad", 3, _array_runner("mse_grad", *REGRESSION), GRAD,
-          _regression_matrix, True, "dL/dpred of MSE for (N, D) predictions."),
-    _case("l1_matrix", "l1", 3, _scalar_runner("l1", *REGRESSION), VALUE, _regression_matrix, True,
-          "L1 loss of (N, D) predictions."),
-    _case("l1_grad_matrix", "l1_grad", 3, _array_runner("l1_grad", *REGRESSION), GRAD,
-          _regression_matrix, True, "dL/dpred of L1 for (N, D) predictions."),
-    _case("huber_default_delta", "huber", 3, _scalar_runner("huber", *HUBER), VALUE, _huber_matrix, True,
-          "Huber loss with δ = 1 for residuals on both sides of δ."),
-    _case("huber_grad_default_delta", "huber_grad", 3, _array_runner("huber_grad", *HUBER), GRAD,
-          _huber_matrix, True, "dL/dpred of Huber with δ = 1."),
-    _case("softmax_moderate", "softmax", 3, _array_runner("softmax", "logits"), VALUE,
-          _logits_moderate, True, "softmax of (N, C) logits of moderate size."),
-    _case("log_softmax_moderate", "log_softmax", 3, _array_runner("log_softmax", "logits"), VALUE,
-          _logits_moderate, True, "log_softmax of (N, C) logits of moderate size."),
-    _case("cross_entropy_moderate", "cross_entropy", 3, _scalar_runner("cross_entropy", *CLASSES),
-          VALUE, _logits_moderate, True, "Cross-entropy of moderate logits, labels 0 and C − 1 included."),
-    _case("cross_entropy_grad_moderate", "cross_entropy_grad", 3,
-          _array_runner("cross_entropy_grad", *CLASSES), GRAD, _logits_moderate, True,
-          "dL/dlogits of cross-entropy for moderate logits."),
-    _case("bce_vector", "binary_cross_entropy_with_logits", 3,
-          _scalar_runner("binary_cross_entropy_with_logits", *BINARY), VALUE, _bce_vector, True,
-          "Binary cross-entropy of (N,) logits with 0/1 targets."),
-    _case("bce_grad_vector", "binary_cross_entropy_with_logits_grad", 3,
-          _array_runner("binary_cross_entropy_with_logits_grad", *BINARY), GRAD, _bce_vector, True,
-          "dL/dlogits of binary cross-entropy for (N,) logits."),
-    _case("gaussian_nll_default_var", "gaussian_nll", 3, _scalar_runner("gaussian_nll", *GAUSSIAN),
-          VALUE, _gaussian_default, True, "Gaussian NLL of (N, D) means with the default var = 1."),
-    _case("gaussian_nll_grad_default_var", "gaussian_nll_grad", 3, _run_gaussian_grad, GAUSSIAN_GRAD,
-          _gaussian_default, True, "dL/dmean and dL/dvar (a float) with the default var = 1."),
+    function_case("mse_matrix", "mse", 3, _scalar_runner("mse", *REGRESSION), VALUE,
+                  _regression_matrix, True, "MSE of (N, D) predictions: sum over D, mean over N."),
+    function_case("mse_grad_matrix", "mse_grad", 3, _array_runner("mse_grad", *REGRESSION), GRAD,
+                  _regression_matrix, True, "dL/dpred of MSE for (N, D) predictions."),
+    function_case("l1_matrix", "l1", 3, _scalar_runner("l1", *REGRESSION), VALUE,
+                  _regression_matrix, True, "L1 loss of (N, D) predictions."),
+    function_case("l1_grad_matrix", "l1_grad", 3, _array_runner("l1_grad", *REGRESSION), GRAD,
+                  _regression_matrix, True, "dL/dpred of L1 for (N, D) predictions."),
+    function_case("huber_default_delta", "huber", 3, _scalar_runner("huber", *HUBER), VALUE,
+                  _huber_matrix, True, "Huber loss with δ = 1 for residuals on both sides of δ."),
+    function_case("huber_grad_default_delta", "huber_grad", 3, _array_runner("huber_grad", *HUBER),
+                  GRAD, _huber_matrix, True, "dL/dpred of Huber with δ = 1."),
+    function_case("softmax_moderate", "softmax", 3, _array_runner("softmax", "logits"), VALUE,
+                  _logits_moderate, True, "softmax of (N, C) logits of moderate size."),
+    function_case("log_softmax_moderate", "log_softmax", 3, _array_runner("log_softmax", "logits"),
+                  VALUE, _logits_moderate, True, "log_softmax of (N, C) logits of moderate size."),
+    function_case("cross_entropy_moderate", "cross_entropy", 3,
+                  _scalar_runner("cross_entropy", *CLASSES), VALUE, _logits_moderate, True,
+                  "Cross-entropy of moderate logits, labels 0 and C − 1 included."),
+    function_case("cross_entropy_grad_moderate", "cross_entropy_grad", 3,
+                  _array_runner("cross_entropy_grad", *CLASSES), GRAD, _logits_moderate, True,
+                  "dL/dlogits of cross-entropy for moderate logits."),
+    function_case("bce_vector", "binary_cross_entropy_with_logits", 3,
+                  _scalar_runner("binary_cross_entropy_with_logits", *BINARY), VALUE, _bce_vector,
+                  True, "Binary cross-entropy of (N,) logits with 0/1 targets."),
+    function_case("bce_grad_vector", "binary_cross_entropy_with_logits_grad", 3,
+                  _array_runner("binary_cross_entropy_with_logits_grad", *BINARY), GRAD,
+                  _bce_vector, True, "dL/dlogits of binary cross-entropy for (N,) logits."),
+    function_case("gaussian_nll_default_var", "gaussian_nll", 3,
+                  _scalar_runner("gaussian_nll", *GAUSSIAN), VALUE, _gaussian_default, True,
+                  "Gaussian NLL of (N, D) means with the default var = 1."),
+    function_case("gaussian_nll_grad_default_var", "gaussian_nll_grad", 3, _run_gaussian_grad,
+                  GAUSSIAN_GRAD, _gaussian_default, True,
+                  "dL/dmean and dL/dvar (a float) with the default var = 1."),
 )

@@ -15,12 +15,14 @@ they use, in grader/specs/hidden/optimizers.py. grader.specs.load_spec("optimize
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from types import ModuleType
 
 import numpy as np
 
 from grader.compare import close
-from grader.spec import Case, Check, Data, Verdict
+from grader.spec import Case, Data, Verdict
+from grader.specs._common import case
 
 TRAJECTORY = close(rtol=1e-8, atol=1e-10)  # the same rule gives the same numbers to ~1e-15
 VALUE = close(rtol=1e-12, atol=1e-15)
@@ -214,11 +216,8 @@ def _minimize_check(actual: Data, expected: Data) -> Verdict:
 OPTIMIZERS = ("SGD", "Momentum", "NAG", "Adagrad", "Adadelta", "RMSprop", "Adam", "AdamW")
 
 
-def _case(name: str, target: str, points: float, run, check: Check, make_inputs, visible: bool,
-          description: str) -> Case:
-    return Case(name=name, target=target, points=points, run=run, check=check,
-                make_inputs=make_inputs, visibility="visible" if visible else "hidden",
-                timeout=FAST, description=description)
+# a row: (name, target, points, run, check, make_inputs, visible, description)
+_case = partial(case, timeout=FAST)
 
 
 def _default_note(name: str) -> str:

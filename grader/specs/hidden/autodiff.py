@@ -8,28 +8,28 @@ from __future__ import annotations
 import gc
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from functools import partial
 from types import ModuleType
 from typing import Any
 
 import numpy as np
 
 from grader.spec import Case, Data, Verdict
+from grader.specs._common import hidden_variant
 from grader.specs.autodiff import (
     _BINARY,
     _BINARY_LEAF,
     _ON_FLOATS,
     _OPS,
     _UNARY_LEAF,
+    PUBLIC_CASES,
     Graph,
     Rng,
     _dag,
     _graphs_check,
-    _run_graphs,
-    _run_topological_order,
     _signed,
     _simulate,
     _unary_graph,
-    _valid_order,
 )
 
 DEPTH = 100_000
@@ -189,35 +189,34 @@ def _topological_deep_check(actual: Data, expected: Data) -> Verdict:
     return Verdict(True)
 
 
-def _op_hidden_cases() -> list[Case]:
-    cases = []
-    for op, target, expr in _OPS:
-        binary = op in _BINARY
-        cases.append(Case(
-            name=f"{op}_random_graphs", target=target, points=4, run=_run_graphs,
-            check=_graphs_check(show_graph=False),
-            make_inputs=_binary_hidden(op) if binary else _unary_hidden(op),
-            timeout=5.0,
-            description=(f"Random graphs of {expr} with reused nodes and numbers on either side."
-                         if binary else f"Chains of {expr} at ordinary points and at the edges of its range.")))
-    return cases
+HIDDEN_GRAPHS = _graphs_check(show_graph=False)  # a hidden case's message never shows its graph
+
+# (target, name, points, make_inputs, description, **changes): the target's public case varied
+_harder = partial(hidden_variant, PUBLIC_CASES)
+
+
+def _op_hidden_case(op: str, target: str, expr: str) -> Case:
+    if op in _BINARY:
+        return _harder(target, f"{op}_random_graphs", 4, _binary_hidden(op),
+                       f"Random graphs of {expr} with reused nodes and numbers on either side.",
+                       check=HIDDEN_GRAPHS)
+    return _harder(target, f"{op}_random_graphs", 4, _unary_hidden(op),
+                   f"Chains of {expr} at ordinary points and at the edges of its range.",
+                   check=HIDDEN_GRAPHS)
 
 
 HIDDEN_CASES: tuple[Case, ...] = (
-    *_op_hidden_cases(),
-    Case(name="backward_random_graphs", target="Value.backward", points=4, run=_run_graphs,
-         check=_graphs_check(show_graph=False), make_inputs=_backward_random, timeout=5.0,
-         description="backward() on random graphs of + and * with many reused nodes."),
-    Case(name="backward_accumulates", target="Value.backward", points=3, run=_run_graphs,
-         check=_graphs_check(show_graph=False), make_inputs=_backward_accumulates, timeout=5.0,
-         description="backward() adds to the gradients the leaves already hold."),
+    *(_op_hidden_case(*op) for op in _OPS),
+    _harder("Value.backward", "backward_random_graphs", 4, _backward_random,
+            "backward() on random graphs of + and * with many reused nodes.", check=HIDDEN_GRAPHS),
+    _harder("Value.backward", "backward_accumulates", 3, _backward_accumulates,
+            "backward() adds to the gradients the leaves already hold.", check=HIDDEN_GRAPHS),
     Case(name="backward_deep_chain", target="Value.backward", points=4, run=_run_deep_chain,
          check=_deep_chain_check, make_inputs=_deep_chain_inputs, timeout=20.0, uses_reference=False,
          withheld=("answer",),
          description=f"backward() of a {DEPTH}-deep chain works (no recursion) and gives the right gradient."),
-    Case(name="topological_order_shared", target="topological_order", points=3,
-         run=_run_topological_order, check=_valid_order, make_inputs=lambda rng: _dag(rng, 40, 3, True),
-         timeout=5.0, description="topological_order of a larger graph with shared and repeated inputs."),
+    _harder("topological_order", "topological_order_shared", 3, lambda rng: _dag(rng, 40, 3, True),
+            "topological_order of a larger graph with shared and repeated inputs."),
     Case(name="topological_order_deep_chain", target="topological_order", points=2,
          run=_run_topological_deep, check=_topological_deep_check, timeout=20.0, uses_reference=False,
          description=f"topological_order of a {DEPTH + 1}-node chain works without recursion."),

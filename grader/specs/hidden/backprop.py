@@ -5,30 +5,13 @@ Never shipped to students.
 
 from __future__ import annotations
 
+from functools import partial
+
 import numpy as np
 
 from grader.spec import Case, Data
-from grader.specs.backprop import (
-    GRAD,
-    GRADS_ONLY,
-    NUMERIC,
-    VALUE,
-    _affine_inputs,
-    _backward_runner,
-    _case,
-    _fields,
-    _forward_runner,
-    _labels,
-    _line_data,
-    _net_inputs,
-    _run_affine_backward,
-    _run_affine_forward,
-    _run_fit,
-    _run_lr_grads,
-    _run_net,
-    _run_numerical_gradient,
-    _run_sce,
-)
+from grader.specs._common import hidden_variant, labels
+from grader.specs.backprop import PUBLIC_CASES, _affine_inputs, _line_data, _net_inputs
 
 
 def _lr_grads_large(rng: np.random.Generator) -> Data:
@@ -53,7 +36,7 @@ def _sce_extreme(rng: np.random.Generator) -> Data:
     n, c = int(rng.integers(6, 12)), int(rng.integers(3, 8))
     logits = rng.normal(0, 1, (n, c)) * rng.choice([1.0, 1e3, 1e4], size=(n, 1))
     logits[0, 0], logits[1, -1] = 1e4, -1e4
-    return {"logits": logits, "labels": _labels(rng, n, c)}
+    return {"logits": logits, "labels": labels(rng, n, c)}
 
 
 def _cubic_inputs(rng: np.random.Generator) -> Data:
@@ -64,33 +47,35 @@ def _cubic_inputs(rng: np.random.Generator) -> Data:
             "x": rng.normal(size=(rows, cols)), "h": float(rng.choice([1e-2, 3e-2]))}
 
 
+# (target, name, points, make_inputs, description): the target's public case on other inputs
+_harder = partial(hidden_variant, PUBLIC_CASES)
+
+
 HIDDEN_CASES: tuple[Case, ...] = (
-    _case("linear_regression_grads_larger", "linear_regression_grads", 4, _run_lr_grads, VALUE,
-          _lr_grads_large, False, "dL/dw and dL/db on more, wider-spread points."),
-    _case("fit_linear_regression_lr_steps", "fit_linear_regression", 4, _run_fit, VALUE,
-          _fit_custom, False, "Gradient descent with a given lr and number of steps."),
-    _case("affine_forward_shapes", "affine_forward", 4, _run_affine_forward, VALUE,
-          lambda rng: _affine_inputs(rng, False), False, "out = x @ W + b for other shapes, sizes 1 included."),
-    _case("affine_backward_shapes", "affine_backward", 6, _run_affine_backward, GRADS_ONLY,
-          lambda rng: _affine_inputs(rng, False), False, "dx, dW, db for other shapes, sizes 1 included."),
-    _case("relu_forward_edges", "relu_forward", 3, _forward_runner("relu"), VALUE,
-          _activation_edges, False, "ReLU of a 1-D array with zeros and huge values."),
-    _case("relu_backward_at_zero", "relu_backward", 4, _backward_runner("relu"), GRAD,
-          _activation_edges, False, "The gradient through ReLU, which is 0 at x == 0."),
-    _case("sigmoid_forward_extreme", "sigmoid_forward", 3, _forward_runner("sigmoid"), VALUE,
-          _activation_edges, False, "Sigmoid for |x| up to 1e4: finite, no overflow."),
-    _case("sigmoid_backward_extreme", "sigmoid_backward", 4, _backward_runner("sigmoid"), GRAD,
-          _activation_edges, False, "The gradient through sigmoid for |x| up to 1e4."),
-    _case("tanh_forward_edges", "tanh_forward", 3, _forward_runner("tanh"), VALUE,
-          _activation_edges, False, "tanh of a 1-D array with huge values."),
-    _case("tanh_backward_edges", "tanh_backward", 4, _backward_runner("tanh"), GRAD,
-          _activation_edges, False, "The gradient through tanh of a 1-D array with huge values."),
-    _case("softmax_cross_entropy_extreme", "softmax_cross_entropy", 5, _run_sce,
-          _fields(loss=VALUE, dlogits=GRAD), _sce_extreme, False,
-          "Softmax cross-entropy for |logits| up to 1e4 and labels 0 and C − 1."),
-    _case("two_layer_net_larger", "two_layer_net", 7, _run_net,
-          _fields(loss=VALUE, grads=GRAD), lambda rng: _net_inputs(rng, False), False,
-          "Loss and gradients of a larger two-layer net, labels 0 and C − 1 included."),
-    _case("numerical_gradient_cubic_with_h", "numerical_gradient", 5, _run_numerical_gradient, NUMERIC,
-          _cubic_inputs, False, "Central differences with a given h at a matrix x, leaving x unchanged."),
+    _harder("linear_regression_grads", "linear_regression_grads_larger", 4, _lr_grads_large,
+            "dL/dw and dL/db on more, wider-spread points."),
+    _harder("fit_linear_regression", "fit_linear_regression_lr_steps", 4, _fit_custom,
+            "Gradient descent with a given lr and number of steps."),
+    _harder("affine_forward", "affine_forward_shapes", 4, lambda rng: _affine_inputs(rng, False),
+            "out = x @ W + b for other shapes, sizes 1 included."),
+    _harder("affine_backward", "affine_backward_shapes", 6, lambda rng: _affine_inputs(rng, False),
+            "dx, dW, db for other shapes, sizes 1 included."),
+    _harder("relu_forward", "relu_forward_edges", 3, _activation_edges,
+            "ReLU of a 1-D array with zeros and huge values."),
+    _harder("relu_backward", "relu_backward_at_zero", 4, _activation_edges,
+            "The gradient through ReLU, which is 0 at x == 0."),
+    _harder("sigmoid_forward", "sigmoid_forward_extreme", 3, _activation_edges,
+            "Sigmoid for |x| up to 1e4: finite, no overflow."),
+    _harder("sigmoid_backward", "sigmoid_backward_extreme", 4, _activation_edges,
+            "The gradient through sigmoid for |x| up to 1e4."),
+    _harder("tanh_forward", "tanh_forward_edges", 3, _activation_edges,
+            "tanh of a 1-D array with huge values."),
+    _harder("tanh_backward", "tanh_backward_edges", 4, _activation_edges,
+            "The gradient through tanh of a 1-D array with huge values."),
+    _harder("softmax_cross_entropy", "softmax_cross_entropy_extreme", 5, _sce_extreme,
+            "Softmax cross-entropy for |logits| up to 1e4 and labels 0 and C − 1."),
+    _harder("two_layer_net", "two_layer_net_larger", 7, lambda rng: _net_inputs(rng, False),
+            "Loss and gradients of a larger two-layer net, labels 0 and C − 1 included."),
+    _harder("numerical_gradient", "numerical_gradient_cubic_with_h", 5, _cubic_inputs,
+            "Central differences with a given h at a matrix x, leaving x unchanged."),
 )

@@ -13,10 +13,11 @@ from typing import Any
 
 import numpy as np
 import torch
-from torch import nn
 
 from grader.spec import Case, Data, Verdict
+from grader.specs._common import hidden_variant, one_thread
 from grader.specs.cuda_training import (
+    PUBLIC_CASES,
     TRAINING,
     VAL_ACC_LIMIT,
     _case,
@@ -28,13 +29,11 @@ from grader.specs.cuda_training import (
     _loader_data,
     _model,
     _move_inputs,
-    _move_to_check,
-    _one_thread,
-    _run_move_to,
     _run_train,
     _spirals,
     _train_history_inputs,
 )
+from grader.specs.hidden._common import in_both_modes, mode_fault
 
 
 def _outcome(fn, *args: Any) -> str:
@@ -44,15 +43,6 @@ def _outcome(fn, *args: Any) -> str:
         return f"ok:{getattr(device, 'type', device)}"
     except Exception as exc:  # the exception's type is the answer being graded
         return "ValueError" if isinstance(exc, ValueError) else type(exc).__name__
-
-
-def _mode_hooks(model: nn.Module) -> tuple[list[list[bool]], list[Any]]:
-    """Forward hooks on every module: [module.training, grad enabled] at each call."""
-    seen: list[list[bool]] = []
-    handles = [m.register_forward_hook(
-        lambda mod, i, o: seen.append([bool(mod.training), torch.is_grad_enabled()]))
-        for m in model.modules()]
-    return seen, handles
 
 
 def _run_unavailable(module: ModuleType, inputs: Data) -> Data:
@@ -165,30 +155,26 @@ def _train_cuda_check(actual: Data, expected: Data) -> Verdict:
 
 def _run_evaluate_modes(module: ModuleType, inputs: Data) -> Data:
     model = _model(inputs["seed"], inputs["x"].shape[1], inputs["c"], dropout=0.5)
-    runs = []
-    for start_in_train_mode in (True, False):
-        model.train(start_in_train_mode)
-        seen, handles = _mode_hooks(model)
-        module.evaluate(model, _eval_loader(inputs), torch.device("cpu"))
-        for handle in handles:
-            handle.remove()
-        runs.append({"start_train": start_in_train_mode, "calls": seen,
-                     "after": [bool(m.training) for m in model.modules()]})
-    return runs
+    runs = in_both_modes(model, lambda: module.evaluate(model, _eval_loader(inputs),
+                                                        torch.device("cpu")))
+    return [{"start_train": start, "calls": calls, "after": after}
+            for start, calls, _, after in runs]
+
+
+_EVALUATE_MODE_FAULTS = {
+    "never called": "evaluate never called the model",
+    "train mode": "the model ran in train mode (dropout on): call model.eval()",
+    "grad on": "gradient tracking was on: evaluate under torch.no_grad()",
+    "not restored": "the model started in {start} mode but was left in another: "
+                    "restore the previous mode",
+}
 
 
 def _evaluate_modes_check(actual: Data, expected: Data) -> Verdict:
     for run in actual:
-        if not run["calls"]:
-            return Verdict(False, "evaluate never called the model")
-        if any(training for training, _ in run["calls"]):
-            return Verdict(False, "the model ran in train mode (dropout on): call model.eval()")
-        if any(grad for _, grad in run["calls"]):
-            return Verdict(False, "gradient tracking was on: evaluate under torch.no_grad()")
-        if any(mode != run["start_train"] for mode in run["after"]):
-            start = "train" if run["start_train"] else "eval"
-            return Verdict(False, f"the model started in {start} mode but was left in another: "
-                                  "restore the previous mode")
+        fault = mode_fault(run["calls"], run["after"], run["start_train"], _EVALUATE_MODE_FAULTS)
+        if fault is not None:
+            return Verdict(False, fault)
     return Verdict(True)
 
 
@@ -199,7 +185,7 @@ def _throughput_inputs(rng: np.random.Generator) -> Data:
 
 
 def _run_throughput(module: ModuleType, inputs: Data, device: str = "cpu") -> Data:
-    with _one_thread():
+    with one_thread():
         model = _model(inputs["seed"], inputs["in_dim"], 10, dropout=0.0)
         calls = _hook_calls(model)
         before = [p.detach().clone() for p in model.parameters()]
@@ -234,9 +220,9 @@ HIDDEN_CASES: tuple[Case, ...] = (
     _case("get_device_unavailable", "get_device", 5, _run_unavailable, _unavailable_check,
           lambda rng: {"bogus": str(rng.choice(["tpu", "gpu", "xla0", "cuda:x"]))}, False,
           "Asking for a device this machine lacks (or no device at all) raises ValueError."),
-    _case("move_to_deep", "move_to", 6, _run_move_to, _move_to_check, _move_inputs(5, True),
-          False, "Deeper nests and a torch.device argument; numpy arrays and numbers stay as they are.",
-          uses_reference=True),
+    hidden_variant(PUBLIC_CASES, "move_to", "move_to_deep", 6, _move_inputs(5, True),
+                   "Deeper nests and a torch.device argument; numpy arrays and numbers stay as "
+                   "they are."),
     _case("make_loaders_seeded", "make_loaders", 8, _run_loader_seeds, _seeds_check, _loader_data,
           False, "Seeded split and shuffling, reshuffled each epoch, unshuffled validation, pin_memory."),
     _case("train_modes", "train", 10, lambda m, i: _run_train(m, i, start_in_eval=True),

@@ -4,23 +4,11 @@ to 1e4, soft targets, scalar and array variances. Never shipped to students.
 
 from __future__ import annotations
 
+from functools import partial
+
 from grader.spec import Case, Data
-from grader.specs.losses import (
-    BINARY,
-    CLASSES,
-    GAUSSIAN,
-    GAUSSIAN_GRAD,
-    GRAD,
-    HUBER,
-    REGRESSION,
-    VALUE,
-    Rng,
-    _array_runner,
-    _case,
-    _matrix_shape,
-    _run_gaussian_grad,
-    _scalar_runner,
-)
+from grader.specs._common import hidden_variant
+from grader.specs.losses import PUBLIC_CASES, Rng, _matrix_shape
 
 # --------------------------------------------------------------- inputs only hidden cases use
 
@@ -77,41 +65,40 @@ def _gaussian_array(rng: Rng) -> Data:
 
 # --------------------------------------------------------------- the cases
 
+# (target, name, points, make_inputs, description): the target's public case on other inputs
+_harder = partial(hidden_variant, PUBLIC_CASES)
+
 HIDDEN_CASES: tuple[Case, ...] = (
-    _case("mse_vector_outliers", "mse", 4, _scalar_runner("mse", *REGRESSION), VALUE,
-          _regression_vector, False, "MSE of (N,) predictions with outliers."),
-    _case("mse_grad_vector_outliers", "mse_grad", 4, _array_runner("mse_grad", *REGRESSION), GRAD,
-          _regression_vector, False, "dL/dpred of MSE for (N,) predictions with outliers."),
-    _case("l1_vector_ties", "l1", 4, _scalar_runner("l1", *REGRESSION), VALUE,
-          _regression_vector, False, "L1 of (N,) predictions with outliers and exact ties."),
-    _case("l1_grad_vector_ties", "l1_grad", 4, _array_runner("l1_grad", *REGRESSION), GRAD,
-          _regression_vector, False, "dL/dpred of L1, which is 0 where pred == target."),
-    _case("huber_vector_delta", "huber", 4, _scalar_runner("huber", *HUBER), VALUE,
-          _huber_vector_delta, False, "Huber loss of (N,) predictions with a given δ and outliers."),
-    _case("huber_grad_vector_delta", "huber_grad", 4, _array_runner("huber_grad", *HUBER), GRAD,
-          _huber_vector_delta, False, "dL/dpred of Huber with a given δ and outliers."),
-    _case("softmax_extreme", "softmax", 4, _array_runner("softmax", "logits"), VALUE,
-          _logits_extreme, False, "softmax for |logits| up to 1e4: finite, rows sum to 1."),
-    _case("log_softmax_extreme", "log_softmax", 4, _array_runner("log_softmax", "logits"), VALUE,
-          _logits_extreme, False, "log_softmax for |logits| up to 1e4: finite (log-sum-exp)."),
-    _case("cross_entropy_extreme", "cross_entropy", 4, _scalar_runner("cross_entropy", *CLASSES),
-          VALUE, _logits_extreme, False,
-          "Cross-entropy for |logits| up to 1e4 with labels 0 and C − 1."),
-    _case("cross_entropy_grad_extreme", "cross_entropy_grad", 4,
-          _array_runner("cross_entropy_grad", *CLASSES), GRAD, _logits_extreme, False,
-          "dL/dlogits of cross-entropy for |logits| up to 1e4."),
-    _case("bce_extreme_soft_targets", "binary_cross_entropy_with_logits", 4,
-          _scalar_runner("binary_cross_entropy_with_logits", *BINARY), VALUE, _bce_extreme, False,
-          "Binary cross-entropy of (N, D) logits up to 1e4 with soft targets."),
-    _case("bce_grad_extreme_soft_targets", "binary_cross_entropy_with_logits_grad", 4,
-          _array_runner("binary_cross_entropy_with_logits_grad", *BINARY), GRAD, _bce_extreme, False,
-          "dL/dlogits of binary cross-entropy for (N, D) logits up to 1e4."),
-    _case("gaussian_nll_scalar_var", "gaussian_nll", 2, _scalar_runner("gaussian_nll", *GAUSSIAN),
-          VALUE, _gaussian_scalar, False, "Gaussian NLL of (N,) means with a given scalar var."),
-    _case("gaussian_nll_array_var", "gaussian_nll", 2, _scalar_runner("gaussian_nll", *GAUSSIAN),
-          VALUE, _gaussian_array, False, "Gaussian NLL with one variance per element."),
-    _case("gaussian_nll_grad_scalar_var", "gaussian_nll_grad", 3, _run_gaussian_grad, GAUSSIAN_GRAD,
-          _gaussian_scalar, False, "dL/dmean and dL/dvar (a float) for a given scalar var."),
-    _case("gaussian_nll_grad_array_var", "gaussian_nll_grad", 3, _run_gaussian_grad, GAUSSIAN_GRAD,
-          _gaussian_array, False, "dL/dmean and dL/dvar (an array of var's shape) for an array var."),
+    _harder("mse", "mse_vector_outliers", 4, _regression_vector,
+            "MSE of (N,) predictions with outliers."),
+    _harder("mse_grad", "mse_grad_vector_outliers", 4, _regression_vector,
+            "dL/dpred of MSE for (N,) predictions with outliers."),
+    _harder("l1", "l1_vector_ties", 4, _regression_vector,
+            "L1 of (N,) predictions with outliers and exact ties."),
+    _harder("l1_grad", "l1_grad_vector_ties", 4, _regression_vector,
+            "dL/dpred of L1, which is 0 where pred == target."),
+    _harder("huber", "huber_vector_delta", 4, _huber_vector_delta,
+            "Huber loss of (N,) predictions with a given δ and outliers."),
+    _harder("huber_grad", "huber_grad_vector_delta", 4, _huber_vector_delta,
+            "dL/dpred of Huber with a given δ and outliers."),
+    _harder("softmax", "softmax_extreme", 4, _logits_extreme,
+            "softmax for |logits| up to 1e4: finite, rows sum to 1."),
+    _harder("log_softmax", "log_softmax_extreme", 4, _logits_extreme,
+            "log_softmax for |logits| up to 1e4: finite (log-sum-exp)."),
+    _harder("cross_entropy", "cross_entropy_extreme", 4, _logits_extreme,
+            "Cross-entropy for |logits| up to 1e4 with labels 0 and C − 1."),
+    _harder("cross_entropy_grad", "cross_entropy_grad_extreme", 4, _logits_extreme,
+            "dL/dlogits of cross-entropy for |logits| up to 1e4."),
+    _harder("binary_cross_entropy_with_logits", "bce_extreme_soft_targets", 4, _bce_extreme,
+            "Binary cross-entropy of (N, D) logits up to 1e4 with soft targets."),
+    _harder("binary_cross_entropy_with_logits_grad", "bce_grad_extreme_soft_targets", 4,
+            _bce_extreme, "dL/dlogits of binary cross-entropy for (N, D) logits up to 1e4."),
+    _harder("gaussian_nll", "gaussian_nll_scalar_var", 2, _gaussian_scalar,
+            "Gaussian NLL of (N,) means with a given scalar var."),
+    _harder("gaussian_nll", "gaussian_nll_array_var", 2, _gaussian_array,
+            "Gaussian NLL with one variance per element."),
+    _harder("gaussian_nll_grad", "gaussian_nll_grad_scalar_var", 3, _gaussian_scalar,
+            "dL/dmean and dL/dvar (a float) for a given scalar var."),
+    _harder("gaussian_nll_grad", "gaussian_nll_grad_array_var", 3, _gaussian_array,
+            "dL/dmean and dL/dvar (an array of var's shape) for an array var."),
 )

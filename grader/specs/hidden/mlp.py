@@ -6,44 +6,27 @@ to students.
 
 from __future__ import annotations
 
+from functools import partial
 from types import ModuleType
-from typing import Any
 
 import numpy as np
 import torch
-from torch import nn
 
 from grader.spec import Case, Data, Verdict
+from grader.specs._common import hidden_variant, labels, one_thread
+from grader.specs.hidden._common import in_both_modes, mode_fault
 from grader.specs.mlp import (
+    PUBLIC_CASES,
     TRAINING,
     _accuracy_inputs,
     _case,
     _classifier_check,
-    _count_check,
-    _fit_check,
-    _labels,
-    _layout_check,
     _mlp_relu,
-    _one_thread,
     _run_classifier,
-    _run_count,
-    _run_fit,
-    _run_make_mlp,
-    _run_train_step,
     _seeded_classifier,
-    _train_step_check,
 )
 
 DIGITS_LIMIT = 0.93  # the reference: 95.5–98.5 % on 450 test images, mean 97 %
-
-
-def _record_modes(model: nn.Module) -> tuple[list[list[bool]], list[Any]]:
-    """Forward hooks on every module: (module.training, grad enabled) at each call."""
-    seen: list[list[bool]] = []
-    handles = [module.register_forward_hook(
-        lambda m, i, o: seen.append([bool(m.training), torch.is_grad_enabled()]))
-        for module in model.modules()]
-    return seen, handles
 
 
 def _mlp_activation_dropout(rng: np.random.Generator) -> Data:
@@ -89,7 +72,7 @@ def _count_tricky(rng: np.random.Generator) -> Data:
 def _step_classifier(rng: np.random.Generator) -> Data:
     n, d, c = int(rng.integers(8, 33)), int(rng.integers(2, 6)), int(rng.integers(2, 6))
     return {"seed": int(rng.integers(0, 2**31)), "kind": "classifier",
-            "x": rng.normal(size=(n, d)).astype(np.float32), "y": _labels(rng, n, c),
+            "x": rng.normal(size=(n, d)).astype(np.float32), "y": labels(rng, n, c),
             "hidden": int(rng.integers(4, 17)), "lr": float(rng.uniform(0.001, 0.01))}
 
 
@@ -116,7 +99,7 @@ def _small_spirals(rng: np.random.Generator) -> Data:
 
 def _run_history(module: ModuleType, inputs: Data) -> Data:
     """Three short runs: the same seed twice, then another seed."""
-    with _one_thread():
+    with one_thread():
         data = (inputs["x_train"], inputs["y_train"], inputs["x_val"], inputs["y_val"])
         runs = []
         for seed in (inputs["seed"], inputs["seed"], inputs["seed"] + 1):
@@ -153,50 +136,50 @@ def _run_accuracy_modes(module: ModuleType, inputs: Data) -> Data:
         predicted = model(torch.from_numpy(x)).argmax(dim=1).numpy()
     y = predicted.copy()
     y[: len(y) // 4] = (y[: len(y) // 4] + 1) % inputs["c"]  # a quarter wrong: a known answer
-    results = []
-    for start_in_train_mode in (True, False):
-        model.train(start_in_train_mode)
-        seen, handles = _record_modes(model)
-        value = float(module.accuracy(model, torch.from_numpy(x), torch.from_numpy(y)))
-        results.append({"start_train": start_in_train_mode, "calls": seen, "value": value,
-                        "after_train": [bool(m.training) for m in model.modules()]})
-        for handle in handles:
-            handle.remove()
+    runs = in_both_modes(model, lambda: float(module.accuracy(model, torch.from_numpy(x),
+                                                              torch.from_numpy(y))))
+    results = [{"start_train": start, "calls": calls, "value": value, "after_train": after}
+               for start, calls, value, after in runs]
     return {"runs": results, "expected": float(np.mean(predicted == y))}
+
+
+_ACCURACY_MODE_FAULTS = {
+    "never called": "accuracy never called the model",
+    "train mode": "the model ran in train mode (dropout on): call model.eval() first",
+    "grad on": "gradient tracking was on: run the model under torch.no_grad()",
+    "not restored": "the model started in {start} mode but was not left in it: "
+                    "restore the previous mode (model.train(was_training))",
+}
 
 
 def _modes_check(actual: Data, expected: Data) -> Verdict:
     for run in actual["runs"]:
-        start = "train" if run["start_train"] else "eval"
-        if not run["calls"]:
-            return Verdict(False, "accuracy never called the model")
-        if any(training for training, _ in run["calls"]):
-            return Verdict(False, "the model ran in train mode (dropout on): call model.eval() first")
-        if any(grad for _, grad in run["calls"]):
-            return Verdict(False, "gradient tracking was on: run the model under torch.no_grad()")
-        if any(m != run["start_train"] for m in run["after_train"]):
-            return Verdict(False, f"the model started in {start} mode but was not left in it: "
-                                  "restore the previous mode (model.train(was_training))")
+        fault = mode_fault(run["calls"], run["after_train"], run["start_train"],
+                           _ACCURACY_MODE_FAULTS)
+        if fault is not None:
+            return Verdict(False, fault)
         if abs(run["value"] - actual["expected"]) > 1e-6:
             return Verdict(False, f"accuracy {run['value']:.4f}, expected {actual['expected']:.4f}")
     return Verdict(True)
 
 
+# (target, name, points, make_inputs, description): the target's public case on other inputs
+_harder = partial(hidden_variant, PUBLIC_CASES)
+
 HIDDEN_CASES: tuple[Case, ...] = (
-    _case("make_mlp_activation_dropout", "make_mlp", 6, _run_make_mlp, _layout_check,
-          _mlp_activation_dropout, False, "Sigmoid or tanh, with Dropout after each activation."),
-    _case("make_mlp_no_hidden", "make_mlp", 3, _run_make_mlp, _layout_check, _mlp_no_hidden, False,
-          "No hidden layers: a single Linear, whatever the activation and dropout."),
+    _harder("make_mlp", "make_mlp_activation_dropout", 6, _mlp_activation_dropout,
+            "Sigmoid or tanh, with Dropout after each activation."),
+    _harder("make_mlp", "make_mlp_no_hidden", 3, _mlp_no_hidden,
+            "No hidden layers: a single Linear, whatever the activation and dropout."),
     _case("make_mlp_unknown_activation", "make_mlp", 3, _run_bad_activation, _bad_activation_check,
           _bad_activations, False, "An unknown activation name raises ValueError.",
           uses_reference=False),
-    _case("count_parameters_frozen_buffers", "count_parameters", 7, _run_count, _count_check,
-          _count_tricky, False, "Frozen layers and BatchNorm buffers do not count; bias-free layers."),
-    _case("train_step_stale_grads", "train_step", 8, _run_train_step, _train_step_check,
-          _step_classifier, False, "Three Adam steps on a classifier whose gradients start non-zero."),
-    _case("fit_function_other", "fit_function", 10, _run_fit, _fit_check, _fit_variant, False,
-          "Another smooth function, fitted to a mean squared error below 1e-3.",
-          timeout=TRAINING, uses_reference=False),
+    _harder("count_parameters", "count_parameters_frozen_buffers", 7, _count_tricky,
+            "Frozen layers and BatchNorm buffers do not count; bias-free layers."),
+    _harder("train_step", "train_step_stale_grads", 8, _step_classifier,
+            "Three Adam steps on a classifier whose gradients start non-zero."),
+    _harder("fit_function", "fit_function_other", 10, _fit_variant,
+            "Another smooth function, fitted to a mean squared error below 1e-3."),
     _case("train_classifier_digits", "train_classifier", 8, _run_classifier,
           _classifier_check(DIGITS_LIMIT), _digits, False,
           "The 8×8 digits: at least 93 % test accuracy.",

@@ -6,21 +6,13 @@ integer start. Never shipped to students.
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 
 import numpy as np
 
 from grader.spec import Case, Data
-from grader.specs.optimizers import (
-    OPTIMIZERS,
-    _case,
-    _decay_check,
-    _minimize_check,
-    _problem,
-    _run_decay,
-    _run_minimize,
-    _runner,
-    _trajectory_check,
-)
+from grader.specs._common import hidden_variant
+from grader.specs.optimizers import OPTIMIZERS, PUBLIC_CASES, _problem
 
 
 def _hyper(rng: np.random.Generator, name: str, weight_decay: bool) -> dict[str, Data]:
@@ -68,14 +60,15 @@ def _minimize_rosenbrock(rng: np.random.Generator) -> Data:
             "momentum": float(rng.uniform(0.5, 0.9))}
 
 
+# (target, name, points, make_inputs, description): the target's public case on other inputs
+_harder = partial(hidden_variant, PUBLIC_CASES)
+
 HIDDEN_CASES: tuple[Case, ...] = (
-    *(_case(f"{name}_hyperparameters_weight_decay", name, 6, _runner(name), _trajectory_check,
-            _custom_inputs(name), False,
-            f"{name} with other hyperparameters and weight decay on, step after step.")
+    *(_harder(name, f"{name}_hyperparameters_weight_decay", 6, _custom_inputs(name),
+              f"{name} with other hyperparameters and weight decay on, step after step.")
       for name in OPTIMIZERS),
-    _case("step_decay_custom", "step_decay", 4, _run_decay, _decay_check, _decay_custom, False,
-          "Other milestones and gamma, every epoch."),
-    _case("minimize_rosenbrock_int_start", "minimize", 8, _run_minimize, _minimize_check,
-          _minimize_rosenbrock, False,
-          "The trajectory of a momentum optimizer on Rosenbrock from an integer x0, left unchanged."),
+    _harder("step_decay", "step_decay_custom", 4, _decay_custom,
+            "Other milestones and gamma, every epoch."),
+    _harder("minimize", "minimize_rosenbrock_int_start", 8, _minimize_rosenbrock,
+            "The trajectory of a momentum optimizer on Rosenbrock from an integer x0, left unchanged."),
 )
