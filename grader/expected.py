@@ -128,10 +128,17 @@ class ExpectedStore:
         return value
 
 
+# One reference run at a time: the torch cases seed torch's global generator and set its
+# thread count, which concurrent grading threads would otherwise change under each other.
+_REFERENCE_RUN = threading.Lock()
+
+
 def run_reference(case: Case, reference: ModuleType, inputs_json: Any, assignment: str) -> Any:
     """`case.run` on the reference, as plain data normalised exactly as a child's answer is."""
     try:
-        value = case.run(reference, codec.from_jsonable(child_inputs(case, inputs_json)))
+        inputs = codec.from_jsonable(child_inputs(case, inputs_json))
+        with _REFERENCE_RUN:
+            value = case.run(reference, inputs)
         return codec.from_jsonable(codec.to_jsonable(value))
     except Exception as exc:
         raise GradingError(f"the reference failed on {assignment}/{case.name}: "

@@ -74,8 +74,11 @@ def check_parses(path: Path) -> None:
 
         try:
             source, _ = notebook_to_source(data.decode("utf-8"))
-        except (UnicodeDecodeError, NotebookError) as exc:
-            raise UserError(f"{path} is not a Jupyter notebook: {exc}") from None
+        except UnicodeDecodeError:
+            raise UserError(f"{path} is not a Jupyter notebook: the file is not UTF-8 text") from None
+        except NotebookError as exc:
+            detail = str(exc).removeprefix("not a Jupyter notebook: ")
+            raise UserError(f"{path} is not a Jupyter notebook: {detail}") from None
     try:
         compile(source, str(path), "exec", dont_inherit=True)
     except SyntaxError as exc:

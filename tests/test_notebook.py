@@ -231,5 +231,5 @@ def test_a_student_submits_a_notebook_and_grade_batch_finds_it(tmp_path) -> None
     assert [s.path for s in discover(tmp_path / "exchange", ["losses"])] == [done.path]
     broken = tmp_path / "work" / "broken.ipynb"
     broken.write_text("print('a .py file with the wrong name')\n")
-    with pytest.raises(UserError, match="broken.ipynb: not a Jupyter notebook: invalid JSON"):
+    with pytest.raises(UserError, match="broken.ipynb is not a Jupyter notebook: invalid JSON"):
         submit("losses", "dana", broken, tmp_path / "exchange")
