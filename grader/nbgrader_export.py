@@ -27,14 +27,15 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-import nbformat
-from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
-
 from grader import __version__
 from grader.catalog import Assignment, assignment_names, get_assignment
 from grader.errors import UserError
+from grader.nbformat_lite import nbformat
 from grader.spec import AssignmentSpec, Case
 from grader.specs import load_spec
+
+new_code_cell, new_markdown_cell, new_notebook = (
+    nbformat.v4.new_code_cell, nbformat.v4.new_markdown_cell, nbformat.v4.new_notebook)
 
 COURSE_ID = "dlgrade"
 CONFIG_MARKER = "# nbgrader configuration written by `dlgrade nbgrader export`"
