@@ -16,7 +16,7 @@ import os
 import sqlite3
 import time
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -25,6 +25,7 @@ from grader import __version__
 from grader.errors import UserError
 from grader.late import Lateness
 from grader.results import Report, TestResult
+from grader.sqlite_tx import immediate_transaction
 from grader.submit import iso_utc, utc_now
 
 SCHEMA_VERSION = 1
@@ -159,16 +160,9 @@ class Gradebook:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    @contextmanager
-    def write(self) -> Iterator[sqlite3.Connection]:
+    def write(self) -> AbstractContextManager[sqlite3.Connection]:
         """One write transaction; waits (busy timeout) for another writer rather than failing."""
-        self.conn.execute("BEGIN IMMEDIATE")
-        try:
-            yield self.conn
-        except BaseException:
-            self.conn.execute("ROLLBACK")
-            raise
-        self.conn.execute("COMMIT")
+        return immediate_transaction(self.conn)
 
     @contextmanager
     def batch_lock(self, wait: float = 0.0) -> Iterator[None]:

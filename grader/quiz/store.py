@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -19,6 +18,7 @@ from fsrs import Card
 
 from grader.errors import UserError
 from grader.quiz.scheduler import as_utc, card_from_json, card_to_json
+from grader.sqlite_tx import immediate_transaction
 
 SCHEMA_VERSION = 1
 DB_NAME = "quiz.db"
@@ -139,16 +139,8 @@ class ProgressStore:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    @contextmanager
-    def _transaction(self) -> Iterator[sqlite3.Connection]:
-        """BEGIN IMMEDIATE ... COMMIT, rolled back on any exception, KeyboardInterrupt included."""
-        self._conn.execute("BEGIN IMMEDIATE")
-        try:
-            yield self._conn
-        except BaseException:
-            self._conn.execute("ROLLBACK")
-            raise
-        self._conn.execute("COMMIT")
+    def _transaction(self) -> AbstractContextManager[sqlite3.Connection]:
+        return immediate_transaction(self._conn)
 
     # ------------------------------------------------------------ writing
 
