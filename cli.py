@@ -6,9 +6,11 @@ them, so `dlgrade --help` and `dlgrade quiz` start fast.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
 import typer
@@ -139,8 +141,6 @@ def plot_optimizers(
     out: Annotated[str, typer.Option("--out", help="Where to write the PNG.")] = "paths.png",
 ) -> None:
     """Draw each optimizer's path on the Rosenbrock function."""
-    from pathlib import Path
-
     from grader.plot import plot_optimizers as draw_paths
 
     paths, source = draw_paths(Path(file) if file is not None else None, Path(out))
@@ -158,9 +158,6 @@ def plot_optimizers(
 
 # ---------------------------------------------------------------- grading (issue 4)
 
-import contextlib  # noqa: E402
-from collections.abc import Iterator  # noqa: E402
-from pathlib import Path as FilePath  # noqa: E402  (grading options take paths)
 
 
 @contextlib.contextmanager
@@ -178,7 +175,7 @@ def _sandbox_errors() -> Iterator[None]:
 @user_errors
 def check_cmd(
     assignment: Annotated[str, typer.Argument(help="Assignment name, e.g. losses.")],
-    file: Annotated[FilePath | None, typer.Option(
+    file: Annotated[Path | None, typer.Option(
         "--file", "-f", help="The file to check (default: assignments/<A>.py).")] = None,
 ) -> None:
     """Run the public cases of an assignment on your file (exit 1 when a case fails)."""
@@ -197,7 +194,7 @@ def check_cmd(
 @app.command("grade")
 @user_errors
 def grade_cmd(
-    path: Annotated[FilePath, typer.Argument(help="A submission file, or a folder of them.")],
+    path: Annotated[Path, typer.Argument(help="A submission file, or a folder of them.")],
     assignment: Annotated[str | None, typer.Option(
         "--assignment", "-a", help="Assignment (default: from the file name).")] = None,
     student: Annotated[str | None, typer.Option(
@@ -231,7 +228,7 @@ def grade_cmd(
 @app.command("release")
 @user_errors
 def release_cmd(
-    out: Annotated[FilePath, typer.Argument(help="The folder to create (must not exist, or be empty).")],
+    out: Annotated[Path, typer.Argument(help="The folder to create (must not exist, or be empty).")],
 ) -> None:
     """Build the student bundle: no reference/, no hidden specs, public expected outputs."""
     from grader.release import make_release
@@ -264,11 +261,10 @@ def doctor_cmd() -> None:
 
 # ---------------------------------------------------------------- class scale (issue 5)
 
-import pathlib  # noqa: E402
 
-CourseOpt = Annotated[pathlib.Path | None, typer.Option(
+CourseOpt = Annotated[Path | None, typer.Option(
     "--course", help="Course config (default: ./course.toml when there is one).")]
-GradebookOpt = Annotated[pathlib.Path, typer.Option("--db", help="The SQLite gradebook.")]
+GradebookOpt = Annotated[Path, typer.Option("--db", help="The SQLite gradebook.")]
 
 
 @app.command("submit")
@@ -276,9 +272,9 @@ GradebookOpt = Annotated[pathlib.Path, typer.Option("--db", help="The SQLite gra
 def submit_cmd(
     assignment: Annotated[str, typer.Argument(help="Assignment name, e.g. losses.")],
     student: Annotated[str, typer.Option("--student", help="Your student id (A-Z a-z 0-9 . _ -).")],
-    file: Annotated[pathlib.Path | None, typer.Option(
+    file: Annotated[Path | None, typer.Option(
         "--file", help="The file to hand in (default: assignments/<A>.py, else ./<A>.py).")] = None,
-    exchange: Annotated[pathlib.Path | None, typer.Option(
+    exchange: Annotated[Path | None, typer.Option(
         "--exchange", help="Exchange folder (default: the course config's, else ./submissions).")] = None,
     course: CourseOpt = None,
 ) -> None:
@@ -302,8 +298,8 @@ def submit_cmd(
             if late.late else "on time"))
 
 
-def _grade_class(directory: pathlib.Path, *, db: pathlib.Path, assignments: list[str] | None,
-                 jobs: int | None, feedback_dir: pathlib.Path | None, force: bool,
+def _grade_class(directory: Path, *, db: Path, assignments: list[str] | None,
+                 jobs: int | None, feedback_dir: Path | None, force: bool,
                  course: Any, wait: float) -> None:
     from grader.batch import RichProgress, grade_class, summary_renderables
 
@@ -334,13 +330,13 @@ def _grade_class(directory: pathlib.Path, *, db: pathlib.Path, assignments: list
 @app.command("grade-batch")
 @user_errors
 def grade_batch_cmd(
-    directory: Annotated[pathlib.Path, typer.Argument(
+    directory: Annotated[Path, typer.Argument(
         metavar="DIR", help="Exchange folder: DIR/<student>/<assignment>.py")],
     assignment: Annotated[list[str] | None, typer.Option(
         "--assignment", "-a", help="Only this assignment (repeatable).")] = None,
     jobs: Annotated[int | None, typer.Option("--jobs", "-j", help="Parallel graders (default: CPU cores).")] = None,
-    db: GradebookOpt = pathlib.Path("gradebook.db"),
-    feedback_dir: Annotated[pathlib.Path | None, typer.Option(
+    db: GradebookOpt = Path("gradebook.db"),
+    feedback_dir: Annotated[Path | None, typer.Option(
         "--feedback-dir", help="Write per-student feedback and the instructor summary here.")] = None,
     force: Annotated[bool, typer.Option("--force", help="Regrade submissions already graded.")] = False,
     course: CourseOpt = None,
@@ -357,7 +353,7 @@ def grade_batch_cmd(
 @app.command("demo")
 @user_errors
 def demo_cmd(
-    out: Annotated[pathlib.Path, typer.Option("--out", help="Where the gradebook and feedback go.")] = pathlib.Path("demo-out"),
+    out: Annotated[Path, typer.Option("--out", help="Where the gradebook and feedback go.")] = Path("demo-out"),
     jobs: Annotated[int | None, typer.Option("--jobs", "-j", help="Parallel graders (default: CPU cores).")] = None,
 ) -> None:
     """Grade the bundled example class (examples/) into demo-out/."""
@@ -380,7 +376,7 @@ app.add_typer(gradebook_app, name="gradebook")
 @user_errors
 def gradebook_show(
     student: Annotated[str | None, typer.Option("--student", help="One student's cases in detail.")] = None,
-    db: GradebookOpt = pathlib.Path("gradebook.db"),
+    db: GradebookOpt = Path("gradebook.db"),
 ) -> None:
     """Current grades: a row per student, or one student's cases."""
     from grader.batch import summary_renderables
@@ -427,10 +423,10 @@ def gradebook_show(
 @gradebook_app.command("export")
 @user_errors
 def gradebook_export(
-    out: Annotated[pathlib.Path, typer.Argument(
+    out: Annotated[Path, typer.Argument(
         metavar="OUT", help="A file for csv/json, a folder for gradescope.")],
     fmt: Annotated[str, typer.Option("--format", help="csv, json or gradescope.")] = "csv",
-    db: GradebookOpt = pathlib.Path("gradebook.db"),
+    db: GradebookOpt = Path("gradebook.db"),
 ) -> None:
     """Export the current grades: CSV (a row per student), JSON, or Gradescope results.json files."""
     from grader.export import export
@@ -446,7 +442,6 @@ def gradebook_export(
 
 # ---------------------------------------------------------------- quizzes (issue 6)
 
-from pathlib import Path  # noqa: E402  (quiz options take paths)
 
 quiz_app = typer.Typer(
     help="Concept quizzes with spaced repetition (FSRS). Plain `dlgrade quiz` runs a session.",
@@ -585,8 +580,6 @@ def nbgrader_export(
         "--assignment", "-a", help="Export only this assignment (repeatable; default: all six).")] = None,
 ) -> None:
     """Write COURSE_DIR/source/<A>/<A>.ipynb per assignment and COURSE_DIR/nbgrader_config.py."""
-    from pathlib import Path
-
     from grader.nbgrader_export import export_course
 
     root = Path(course_dir)
