@@ -8,6 +8,7 @@ from collections import namedtuple
 import numpy as np
 import pytest
 import torch
+from spec_helpers import one_thread_fixture
 from torch import nn
 
 from assignments import datasets as ds
@@ -17,14 +18,7 @@ HAS_CUDA = torch.cuda.is_available()
 skip_without_cuda = pytest.mark.skipif(not HAS_CUDA, reason="no CUDA")
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """Tiny models train as fast on one thread, and far faster when the machine is busy
-    (two torch threads spin-wait for each other while other processes hold the cores)."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+one_thread = one_thread_fixture()  # tiny models: one torch thread, restored afterwards
 
 
 def _model(seed: int = 0, dropout: float = 0.2) -> nn.Sequential:

@@ -5,20 +5,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
+from spec_helpers import one_thread_fixture
 from torch import nn
 
 from assignments import datasets as ds
 from reference import mlp
 
-
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """Tiny models train as fast on one thread, and far faster when the machine is busy
-    (two torch threads spin-wait for each other while other processes hold the cores)."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+one_thread = one_thread_fixture()  # tiny models: one torch thread, restored afterwards
 
 
 def _layout(model: nn.Sequential) -> list[tuple]:
