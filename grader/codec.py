@@ -1,20 +1,23 @@
 """Plain data across the sandbox boundary: JSON, with ndarrays as base64 `.npy` bytes.
 
 Plain data is None, bool, int, float, str, numeric numpy arrays, and lists / tuples /
-dicts (str keys) of those (see grader.spec). Decoding never unpickles
-(`np.load(..., allow_pickle=False)`), so whatever a student's process sends back is at
-worst malformed data, never code; and what decodes is exactly plain Python and plain
-ndarrays, so no lying `__eq__`, `__array__` or ndarray subclass survives the trip.
+dicts (str keys) of those (see grader.spec). Decoding never unpickles and never parses a
+header: an array travels as its dtype (one of a fixed list of numeric dtypes), its shape
+and its raw bytes, and comes back through `np.frombuffer`. So whatever a student's
+process sends back is at worst malformed data, never code; and what decodes is exactly
+plain Python and plain ndarrays, so no lying `__eq__`, `__array__` or ndarray subclass
+survives the trip. (The raw form is also what keeps a grading cheap: reading a `.npy`
+header costs ~70 µs an array, a hundred times `np.frombuffer`.)
 
-Tags: an ndarray is {"$nd": "<base64 .npy>"}, a tuple {"$tuple": [...]}, a float that JSON
-cannot spell {"$float": "nan" | "inf" | "-inf"}, and a dict whose keys could be mistaken for
-a tag {"$dict": {...}}.
+Tags: an ndarray is {"$nd": [dtype, shape, "<base64 bytes, C order>"]}, a tuple
+{"$tuple": [...]}, a float that JSON cannot spell {"$float": "nan" | "inf" | "-inf"}, and
+a dict whose keys could be mistaken for a tag {"$dict": {...}}.
 """
 
 from __future__ import annotations
 
 import base64
-import io
+import binascii
 import json
 import math
 from typing import Any
@@ -23,7 +26,16 @@ import numpy as np
 
 MAX_MESSAGE_BYTES = 16 * 1024 * 1024  # one encoded value; a 50 MB answer is refused
 MAX_DEPTH = 64
-_ARRAY_KINDS = "biuf"  # bool, signed, unsigned, float: what a grading case can compare
+MAX_NDIM = 32
+
+# bool, signed, unsigned, float in either byte order: what a grading case can compare
+_DTYPES = {
+    str(dt.newbyteorder(order).str): dt.newbyteorder(order)
+    for dt in map(np.dtype, (np.bool_, np.int8, np.int16, np.int32, np.int64, np.uint8,
+                             np.uint16, np.uint32, np.uint64, np.float16, np.float32,
+                             np.float64, np.longdouble))
+    for order in "<>"
+}
 
 
 class CodecError(ValueError):
@@ -41,11 +53,10 @@ def _encode_array(value: np.ndarray) -> dict[str, str]:
     array = np.asarray(value)
     if type(value) is not np.ndarray:  # a subclass: keep its data, drop its behaviour
         array = np.array(array, copy=True, subok=False)
-    if array.dtype.kind not in _ARRAY_KINDS:
+    if array.dtype.str not in _DTYPES:
         raise CodecError(f"an array of dtype {array.dtype} is not plain data (numbers only)")
-    buffer = io.BytesIO()
-    np.save(buffer, np.ascontiguousarray(array), allow_pickle=False)
-    return {"$nd": base64.b64encode(buffer.getvalue()).decode("ascii")}
+    data = base64.b64encode(array.tobytes(order="C")).decode("ascii")
+    return {"$nd": [array.dtype.str, list(array.shape), data]}
 
 
 def _encode_float(value: float) -> float | dict[str, str]:
@@ -104,17 +115,25 @@ def encode(value: Any, *, max_bytes: int = MAX_MESSAGE_BYTES) -> bytes:
 # ------------------------------------------------------------------------ decoding
 
 
-def _decode_array(text: Any) -> np.ndarray:
-    if not isinstance(text, str):
+def _decode_array(inner: Any) -> np.ndarray:
+    if not (isinstance(inner, list) and len(inner) == 3):
         raise CodecError("malformed array")
+    dtype_str, shape, text = inner
+    dtype = _DTYPES.get(dtype_str) if isinstance(dtype_str, str) else None
+    if dtype is None:
+        raise CodecError(f"an array of dtype {str(dtype_str)[:20]!r} is not plain data")
+    if not (isinstance(shape, list) and len(shape) <= MAX_NDIM
+            and all(type(n) is int and n >= 0 for n in shape)):
+        raise CodecError("malformed array shape")
+    if not isinstance(text, str):
+        raise CodecError("malformed array data")
     try:
-        raw = base64.b64decode(text.encode("ascii"), validate=True)
-        array = np.load(io.BytesIO(raw), allow_pickle=False)
-    except (ValueError, OSError, EOFError, UnicodeError) as exc:
-        raise CodecError(f"malformed array: {exc}") from None
-    if type(array) is not np.ndarray or array.dtype.kind not in _ARRAY_KINDS:
-        raise CodecError(f"an array of dtype {array.dtype} is not plain data")
-    return array
+        raw = bytearray(base64.b64decode(text.encode("ascii"), validate=True))  # writeable
+    except (binascii.Error, UnicodeError) as exc:
+        raise CodecError(f"malformed array data: {exc}") from None
+    if len(raw) != math.prod(shape) * dtype.itemsize:
+        raise CodecError(f"malformed array: {len(raw)} bytes for shape {tuple(shape)} of {dtype}")
+    return np.frombuffer(raw, dtype=dtype).reshape(shape)
 
 
 def _from_json(value: Any, depth: int) -> Any:

@@ -10,6 +10,7 @@ the seed owner grader.spec.PUBLIC_STUDENT) and its expected output.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import importlib.util
 import json
@@ -65,7 +66,12 @@ class ExpectedStore:
         self._lock = threading.Lock()
 
     def has_reference(self, assignment: str) -> bool:
-        return (self.reference_dir / f"{assignment}.py").is_file()
+        return self._reference_path(assignment) is not None
+
+    @functools.cache  # noqa: B019  one answer per session: asked twice a case, a stat each
+    def _reference_path(self, assignment: str) -> Path | None:
+        path = self.reference_dir / f"{assignment}.py"
+        return path if path.is_file() else None
 
     def reference(self, assignment: str) -> ModuleType:
         """reference/<assignment>.py, imported here in the trusted process only."""

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from proc_helpers import descendants
 
 from grader import codec
 from grader.sandbox.pool import CaseRequest, Sandbox, SandboxConfig, describe_exit
@@ -137,6 +138,26 @@ def add(a, b):
     outcomes = run(sandbox, source)
     assert phrase in outcomes["add_1"].error, outcomes["add_1"].error
     assert all(outcomes[n].ok for n in ("scale_1", "scale_2", "total_1"))
+
+
+def test_a_child_that_lingers_after_its_last_answer_is_killed(sandbox):
+    # every answer forged at import time, then the process stays: the grade does not wait
+    # for it, and the zygote kills it once the grace period after the last answer is over
+    answers = "".join(f"os.write(3, frame({{'kind': 'result', 'case': {c.name!r}, 'ok': True, "
+                      f"'value': 0.0}}))\n" for c in SPEC.cases)
+    source = ("import os, time\nfrom grader.sandbox.protocol import frame\n"
+              "os.write(3, frame({'kind': 'imported'}))\n" + answers + "time.sleep(60)\n")
+    zygote = sandbox.zygote("numpy")
+    before = len(descendants(zygote.proc.pid))
+    start = time.monotonic()
+    outcomes = run(sandbox, source)
+    assert time.monotonic() - start < 5
+    assert all(o.ok and o.value == 0.0 for o in outcomes.values())
+    deadline = time.monotonic() + 10
+    while len(descendants(zygote.proc.pid)) > before and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert len(descendants(zygote.proc.pid)) == before, "the lingering child is still alive"
+    assert time.monotonic() - start < 10
 
 
 def test_import_errors_fail_every_case(sandbox):

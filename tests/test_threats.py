@@ -17,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from proc_helpers import descendants
 
 from grader.catalog import ROOT
 from grader.grading import IMPORT_TIMEOUT, Grader
@@ -52,24 +53,6 @@ def only_target_fails(report: Report, target: str, *phrases: str) -> list[str]:
             assert t.status == "passed", (t.name, t.message)
     assert messages, f"no case targets {target}"
     return messages
-
-
-def descendants(pid: int) -> list[int]:
-    """The living descendants of `pid` (zombies, already dead, are left out)."""
-    children: dict[int, list[int]] = {}
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            state, ppid = stat.read_text().rsplit(")", 1)[1].split()[:2]
-        except (OSError, IndexError, ValueError):
-            continue
-        if state != "Z":
-            children.setdefault(int(ppid), []).append(int(stat.parent.name))
-    found, stack = [], [pid]
-    while stack:
-        for child in children.get(stack.pop(), []):
-            found.append(child)
-            stack.append(child)
-    return found
 
 
 @pytest.fixture(scope="module", params=[None, False], ids=["bwrap-if-working", "no-bwrap"])

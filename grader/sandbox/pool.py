@@ -119,8 +119,10 @@ class Job:
         return self.exit_info
 
     def finish(self) -> None:
-        """Make sure the child is gone (it may have sent everything and still be running)."""
-        self.kill()  # the zygote kills it, its process group and its uid, and reaps it
+        """Make sure the child goes: it exits by itself after its last answer, and the zygote
+        kills it (its process group and its uid) if it has not within a grace period."""
+        if not self._killed and not self.exited.is_set():
+            self.zygote.send({"op": "finish", "job": self.id})
         self.reader.close()
         self.zygote.forget(self.id)
 
@@ -216,11 +218,14 @@ class ZygoteProcess:
         return job
 
     def kill(self, job_id: int) -> None:
+        self.send({"op": "kill", "job": job_id})
+
+    def send(self, body: dict[str, Any]) -> None:
         with self._lock:
             if self.dead:
                 return
             try:
-                send_message(self.sock, {"op": "kill", "job": job_id})
+                send_message(self.sock, body)
             except OSError:
                 self.dead = True
 

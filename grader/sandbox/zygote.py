@@ -8,6 +8,8 @@ sandbox's own code once, so a child costs a fork, not a 1.5 s import. It never i
 Control channel: a Unix socket to the trusted process (fd given by --control-fd).
   trusted -> zygote  {"op": "run", "job": id, "nfds": 1, ...}  + the result pipe's write end
                      {"op": "kill", "job": id}
+                     {"op": "finish", "job": id}  (all answers read: kill it unless it has
+                                                   exited by itself within FINISH_GRACE)
   zygote -> trusted  {"op": "ready", ...facts}  and  {"op": "exit", "job": id, ...status}
 When the socket closes, the zygote kills every child and exits.
 """
@@ -16,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import gc
 import importlib
 import os
 import secrets
@@ -26,10 +29,13 @@ import socket
 import struct
 import sys
 import tempfile
+import time
+from collections import deque
 from dataclasses import dataclass
 from typing import Any
 
 UID_POOL = 256
+FINISH_GRACE = 0.5  # seconds a child that has sent every answer gets to exit by itself
 # imported once here, so that no child pays for them (torch._dynamo: the first optimizer
 # imports it, 1-2 s; sklearn: the digits data set)
 WARM_IMPORTS = {
@@ -45,6 +51,16 @@ class Running:
     pid: int
     uid: int | None
     workdir: str
+    kill_at: float | None = None  # monotonic deadline set by "finish"
+
+
+@dataclass
+class Cleanup:
+    """A run whose uid is being swept; its folder, uid and exit report wait for the sweep."""
+
+    uid: int | None
+    workdir: str | None
+    report: dict[str, Any] | None
 
 
 class Reaper:
@@ -92,9 +108,9 @@ class Reaper:
         finally:
             os._exit(0)
 
-    def reap(self, uid: int) -> None:
+    def request(self, uid: int) -> None:
+        """Ask for a sweep of `uid`; one byte on acks_r says it is done (sweeps finish in order)."""
         os.write(self.requests_w, struct.pack(">I", uid))
-        os.read(self.acks_r, 1)
 
 
 class Zygote:
@@ -108,6 +124,9 @@ class Zygote:
         self.free_uids = uids
         self.reaper = reaper
         self.running: dict[int, Running] = {}  # pid -> job
+        # uid sweeps asked of the reaper and not yet acknowledged, oldest first: the zygote
+        # goes on starting children meanwhile, and a uid is reused only after its sweep
+        self.sweeping: deque[Cleanup] = deque()
 
     def send(self, body: dict[str, Any]) -> None:
         from grader.sandbox.protocol import send_message
@@ -140,14 +159,66 @@ class Zygote:
         os.close(fds[0])
         self.running[pid] = Running(job["job"], pid, uid, self.ctx.workdir)
 
+    def _kill(self, run: Running) -> None:
+        for kill in (os.killpg, os.kill):
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                kill(run.pid, signal.SIGKILL)
+        self._sweep(Cleanup(run.uid, None, None))  # what it started under its uid
+
     def kill(self, job_id: int) -> None:
         for run in self.running.values():
             if run.job == job_id:
-                for kill in (os.killpg, os.kill):
-                    with contextlib.suppress(ProcessLookupError, PermissionError):
-                        kill(run.pid, signal.SIGKILL)
-                if run.uid is not None and self.reaper:
-                    self.reaper.reap(run.uid)
+                self._kill(run)
+
+    def finish(self, job_id: int) -> None:
+        for run in self.running.values():
+            if run.job == job_id and run.kill_at is None:
+                run.kill_at = time.monotonic() + FINISH_GRACE
+
+    def kill_overdue(self) -> float | None:
+        """Kill the finished children past their grace; seconds until the next deadline."""
+        now = time.monotonic()
+        waits = []
+        for run in self.running.values():
+            if run.kill_at is not None:
+                if run.kill_at <= now:
+                    run.kill_at = float("inf")  # once
+                    self._kill(run)
+                elif run.kill_at != float("inf"):
+                    waits.append(run.kill_at - now)
+        return min(waits, default=None)
+
+    def _sweep(self, cleanup: Cleanup) -> None:
+        if cleanup.uid is not None and self.reaper:
+            self.reaper.request(cleanup.uid)
+            self.sweeping.append(cleanup)
+        else:
+            self._complete(cleanup)
+
+    def _complete(self, cleanup: Cleanup) -> None:
+        if cleanup.workdir is not None:
+            shutil.rmtree(cleanup.workdir, ignore_errors=True)
+            if cleanup.uid is not None and self.free_uids is not None:
+                self.free_uids.append(cleanup.uid)
+        if cleanup.report is not None:
+            self.send(cleanup.report)
+
+    def swept(self, blocking: bool = False) -> None:
+        """Complete the cleanups whose sweeps the reaper has acknowledged."""
+        assert self.reaper is not None
+        while self.sweeping:
+            try:
+                acks = os.read(self.reaper.acks_r, len(self.sweeping))
+            except BlockingIOError:
+                if not blocking:
+                    return
+                os.set_blocking(self.reaper.acks_r, True)
+                acks = os.read(self.reaper.acks_r, 1)
+                os.set_blocking(self.reaper.acks_r, False)
+            if not acks:
+                raise RuntimeError("the reaper is gone")
+            for _ in acks:
+                self._complete(self.sweeping.popleft())
 
     def reap_children(self) -> None:
         while True:
@@ -162,18 +233,13 @@ class Zygote:
                 continue  # an orphan re-parented to us (we are a subreaper): just reaped
             with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.killpg(pid, signal.SIGKILL)  # what it left in its process group; then its uid
-            if run.uid is not None and self.reaper:
-                self.reaper.reap(run.uid)
-            shutil.rmtree(run.workdir, ignore_errors=True)
-            if run.uid is not None and self.free_uids is not None:
-                self.free_uids.append(run.uid)
             report: dict[str, Any] = {"op": "exit", "job": run.job, "max_rss_kb": usage.ru_maxrss,
                                       "cpu_seconds": usage.ru_utime + usage.ru_stime}
             if os.WIFSIGNALED(status):
                 report["signal"] = os.WTERMSIG(status)
             else:
                 report["code"] = os.waitstatus_to_exitcode(status)
-            self.send(report)
+            self._sweep(Cleanup(run.uid, run.workdir, report))
 
     def shutdown(self) -> None:
         for pid in list(self.running):
@@ -182,7 +248,12 @@ class Zygote:
                     kill(pid, signal.SIGKILL)
         for run in self.running.values():
             if run.uid is not None and self.reaper:
-                self.reaper.reap(run.uid)
+                self.reaper.request(run.uid)
+                self.sweeping.append(Cleanup(run.uid, None, None))
+        if self.reaper:
+            with contextlib.suppress(OSError, RuntimeError):
+                self.sweeping = deque(Cleanup(c.uid, None, None) for c in self.sweeping)
+                self.swept(blocking=True)  # every uid swept before the zygote is gone
         shutil.rmtree(self.ctx.tmp_root, ignore_errors=True)
 
     def serve(self) -> None:
@@ -196,26 +267,36 @@ class Zygote:
         selector = selectors.DefaultSelector()
         selector.register(self.ctl, selectors.EVENT_READ)
         selector.register(wake_r, selectors.EVENT_READ)
+        if self.reaper:
+            os.set_blocking(self.reaper.acks_r, False)
+            selector.register(self.reaper.acks_r, selectors.EVENT_READ)
+        timeout: float | None = None
         try:
             while True:
-                for key, _ in selector.select():
+                for key, _ in selector.select(timeout):
                     if key.fileobj is self.ctl:
                         try:
                             messages = self.receiver.receive()
                         except (Closed, ConnectionError):
                             return
                         for body, fds in messages:
-                            if body.get("op") == "run":
+                            op = body.get("op")
+                            if op == "run":
                                 self.start(body, fds)
-                            elif body.get("op") == "kill":
+                            elif op == "kill":
                                 self.kill(body.get("job"))
-                    else:
+                            elif op == "finish":
+                                self.finish(body.get("job"))
+                    elif key.fileobj == wake_r:
                         try:
                             while os.read(wake_r, 512):
                                 pass
                         except BlockingIOError:
                             pass
                 self.reap_children()
+                timeout = self.kill_overdue()
+                if self.reaper:
+                    self.swept()
         finally:
             self.shutdown()
 
@@ -294,6 +375,7 @@ def main(argv: list[str] | None = None) -> None:
     ctx = child.ChildContext(tmp_root=tmp_root, framework=args.framework, find_run=find_run,
                              library_dirs=library_dirs())
     zygote = Zygote(ctl, ctx, uids, reaper)
+    gc.freeze()  # a child's collections then skip the inherited objects: no copy-on-write of them
     zygote.send({"op": "ready", "pid": os.getpid(), "uid_drop": uids is not None,
                  "uid_drop_off": uid_drop_off if is_root else "the grader does not run as root",
                  "subreaper": subreaper, "preloaded": sorted(specs),
