@@ -10,7 +10,10 @@ import torch
 from spec_helpers import SpecBench, one_thread_fixture, whole_spec_tests
 
 from assignments import cuda_training as stub
+from grader.spec import case_rng, withheld_inputs
 from grader.specs import load_spec
+from grader.specs._common import network_rows
+from grader.specs.cuda_training import _model
 from reference import cuda_training as ref
 
 ASSIGNMENT = "cuda_training"
@@ -192,3 +195,16 @@ def test_messages_say_what_is_wrong():
     assert "train mode" in message({"evaluate": evaluate_in_train_mode}, "evaluate_eval_mode_no_grad")
     assert "samples/s" in message({"measure_throughput": throughput_steps_per_second},
                                   "measure_throughput_cpu")
+
+
+def test_train_accuracy_is_measured_here_from_the_returned_weights():
+    case = SPEC.case("train_history")
+    inputs = case.make_inputs(case_rng("grace", ASSIGNMENT, case.name))
+    untrained = _model(0)
+    # a forged history that claims a perfect model, and the untrained weights
+    forged = {"history": {"train_loss": [1.0] + [0.1] * 19, "val_loss": [0.1] * 20,
+                          "val_acc": [1.0] * 20},
+              "calls": [], "devices": ["cpu"], "epochs": 20, "train_batches": 1, "val_batches": 1,
+              "network": network_rows(untrained)}
+    verdict = case.check(forged, withheld_inputs(case, inputs))
+    assert not verdict.passed and "on the validation data, below" in verdict.message

@@ -9,7 +9,9 @@ from spec_helpers import SpecBench, one_thread_fixture, whole_spec_tests
 from torch import nn
 
 from assignments import mlp as stub
+from grader.spec import case_rng, child_inputs, withheld_inputs
 from grader.specs import load_spec
+from grader.specs._common import network_rows, run_network
 from reference import mlp as ref
 
 ASSIGNMENT = "mlp"
@@ -143,3 +145,48 @@ def test_messages_say_what_is_wrong():
     assert "loss.item()" in message({"train_step": train_step_returns_tensor}, "train_step_regression")
     assert "eval" in message({"accuracy": accuracy_in_train_mode}, "accuracy_eval_mode_no_grad")
     assert "restore" in message({"accuracy": accuracy_leaves_eval_mode}, "accuracy_eval_mode_no_grad")
+
+
+# ---------------------------------------------------------------- verdicts computed here
+
+def _case(name):
+    return SPEC.case(name)
+
+
+def _withheld(name, student="frank"):
+    case = _case(name)
+    return withheld_inputs(case, case.make_inputs(case_rng(student, ASSIGNMENT, case.name)))
+
+
+def test_the_fit_is_measured_here_from_the_weights_not_from_the_childs_numbers():
+    untrained = nn.Sequential(nn.Linear(1, 64), nn.Tanh(), nn.Linear(64, 1))
+    # what a child with a monkeypatched np.mean would have reported: a perfect fit
+    forged = {"mse": 0.0, "network": network_rows(untrained), "own_mse": 0.0}
+    verdict = _case("fit_function_sin").check(forged, _withheld("fit_function_sin"))
+    assert not verdict.passed and "mean squared error on [-π, π] is" in verdict.message
+
+
+def test_classifier_accuracy_is_measured_here_on_withheld_points():
+    held = _withheld("train_classifier_spirals")["held_out"]
+    assert set(held) == {"x", "y", "widths"} and held["widths"] == [2, 64, 64, 3]
+    torch.manual_seed(0)
+    untrained = nn.Sequential(nn.Linear(2, 64), nn.ReLU(), nn.Linear(64, 64), nn.ReLU(),
+                              nn.Linear(64, 3))
+    forged = {"epochs": 100, "keys": ["train_loss", "val_acc"], "lengths": [100, 100],
+              "network": network_rows(untrained), "accuracy": 1.0}
+    verdict = _case("train_classifier_spirals").check(forged, {"held_out": held})
+    assert not verdict.passed and "held-out accuracy" in verdict.message
+    # the child never sees the held-out points
+    case = _case("train_classifier_spirals")
+    assert "held_out" not in child_inputs(case, {"held_out": held, "x_train": 1})
+
+
+@pytest.mark.parametrize("network", [
+    [["Linear", torch.zeros(10**6, 1).double().numpy(), None]],  # a huge product, refused unrun
+    [["model", "MyNet"]],
+    [["Linear", torch.zeros(64, 1).double().numpy(), None], ["GELU"],
+     ["Linear", torch.zeros(1, 64).double().numpy(), None]],
+])
+def test_networks_that_are_not_the_asked_for_mlp_are_refused_before_any_arithmetic(network):
+    why = run_network(network, [1, 64, 1], torch.zeros(5, 1).double().numpy())
+    assert isinstance(why, str)

@@ -1,4 +1,5 @@
-"""One test per threat of DESIGN.md's threat model, each a hostile `losses` submission.
+"""One test per threat of DESIGN.md's threat model, each a hostile `losses` submission
+(and one `mlp` submission: forged numbers in a training case).
 
 A submission is the reference solution plus ONE hostile part from tests/data/hostile/
 (usually a hostile `mse`), so every other target must still pass, the hostile target
@@ -31,11 +32,13 @@ CASE_TIMEOUT = 2.0 * SCALE
 ORIGINAL_ALLCLOSE = np.allclose
 
 
-def hostile_submission(folder: Path, threat: str, student: str = "mallory", **fill: str) -> Path:
-    text = REFERENCE.read_text() + f"\n\n# ---- hostile part: {threat}\n" + (HOSTILE / f"{threat}.py").read_text()
+def hostile_submission(folder: Path, threat: str, student: str = "mallory",
+                       assignment: str = "losses", **fill: str) -> Path:
+    reference = ROOT / "reference" / f"{assignment}.py"
+    text = reference.read_text() + f"\n\n# ---- hostile part: {threat}\n" + (HOSTILE / f"{threat}.py").read_text()
     for placeholder, value in fill.items():
         text = text.replace(f"__{placeholder}__", value)
-    path = folder / student / "losses.py"
+    path = folder / student / f"{assignment}.py"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text)
     return path
@@ -138,6 +141,21 @@ def test_monkeypatched_numpy_comparisons(grader, tmp_path):
     report = grade(grader, hostile_submission(tmp_path, "monkeypatch_numpy"))
     only_target_fails(report, "mse", "differ")
     assert np.allclose is ORIGINAL_ALLCLOSE and not np.allclose(0.0, 1.0)
+
+
+@pytest.mark.slow
+def test_monkeypatched_numpy_cannot_forge_a_training_verdict(grader, tmp_path):
+    # the training cases judge the returned weights here, on points the child never saw
+    report = grader.grade_file(hostile_submission(tmp_path, "monkeypatch_training", assignment="mlp"),
+                               "mlp")
+    failed = {t.name: t.message for t in report.tests if t.status == "failed"}
+    for name in ("fit_function_sin", "fit_function_other"):
+        assert "mean squared error on [-π, π] is" in failed.pop(name)
+    for name in ("train_classifier_spirals", "train_classifier_digits"):
+        assert "held-out accuracy of the trained model is" in failed.pop(name)
+    failed.pop("train_classifier_history_seed", None)  # its forged history: judged as it is
+    assert not failed, failed
+    assert np.mean([1.0, 3.0]) == 2.0
 
 
 @pytest.mark.parametrize(("threat", "target"), [("lying_array", "mse_grad"), ("lying_object", "mse")])

@@ -1,7 +1,7 @@
 """What several spec modules share: building cases from a table (and a hidden case from the
 public case it varies), calling a function while noting which arguments it modified,
-judging a dict field by field, labels that include both ends of their range, and training
-tiny torch models on one thread.
+judging a dict field by field, trained networks sent back as weights and run here, labels
+that include both ends of their range, and training tiny torch models on one thread.
 
 Shipped to students with the public specs (grader/specs/hidden/ is not): nothing here may
 say anything about a hidden case.
@@ -119,6 +119,61 @@ def fields(**checks: Check) -> Check:
         return Verdict(True)
 
     return judged
+
+
+# --------------------------------------------------------------- trained networks, run here
+
+
+def network_rows(model: Any) -> list[list[Data]]:
+    """A trained nn.Sequential as plain data, one row per layer, weights in float64: the
+    trusted process runs it itself (run_network) on data the child never saw, so a
+    training case's verdict never rests on a number the student's process computed."""
+    from torch import nn  # here: the numpy specs share this module and never load torch
+
+    if not isinstance(model, nn.Sequential):
+        return [["model", type(model).__name__]]
+    rows: list[list[Data]] = []
+    for layer in model.children():
+        if isinstance(layer, nn.Linear):
+            bias = None if layer.bias is None else layer.bias.detach().cpu().double().numpy()
+            rows.append(["Linear", layer.weight.detach().cpu().double().numpy(), bias])
+        else:
+            rows.append([type(layer).__name__])
+    return rows
+
+
+ACTIVATIONS = {"ReLU": lambda z: np.maximum(z, 0.0), "Tanh": np.tanh,
+                "Sigmoid": lambda z: 0.5 * (1.0 + np.tanh(0.5 * z)),  # overflow-free
+                "Dropout": lambda z: z}  # evaluation: dropout is the identity
+
+
+def linear_shapes(network: Data) -> list[list[int]]:
+    """[in, out] of each Linear row of a network sent back by a child."""
+    return [[int(np.shape(row[1])[1]), int(np.shape(row[1])[0])]
+            for row in network if row[0] == "Linear"]
+
+
+def run_network(network: Data, widths: list[int], x: np.ndarray) -> np.ndarray | str:
+    """The network's outputs on x, computed here; a str says why the network is not a
+    stack of Linear layers of these widths with activations (and Dropout) between. Shapes are checked before any arithmetic, so a child
+    cannot make this process multiply matrices of its choosing."""
+    if network and network[0][0] == "model":
+        return f"the model is a {network[0][1]}, not an nn.Sequential"
+    shapes = linear_shapes(network)
+    want = [[i, o] for i, o in zip(widths, widths[1:], strict=False)]
+    if shapes != want:
+        return f"the model's Linear layers are (in, out) = {shapes}, expected {want}"
+    out = np.asarray(x, dtype=np.float64)
+    for row in network:
+        if row[0] == "Linear":
+            out = out @ np.asarray(row[1], dtype=np.float64).T
+            if row[2] is not None:
+                out = out + np.asarray(row[2], dtype=np.float64).reshape(-1)
+        elif row[0] in ACTIVATIONS:
+            out = ACTIVATIONS[row[0]](out)
+        else:
+            return f"the model holds a {row[0]} layer; expected Linear, ReLU/Sigmoid/Tanh, Dropout"
+    return out
 
 
 # --------------------------------------------------------------- inputs

@@ -1,8 +1,11 @@
 """Grading spec of assignment 5, multi-layer perceptrons in torch.
 
 Structure and single-step cases compare with the reference (cheap: milliseconds).
-Training cases are property cases — the trained model must reach a threshold, checked
-by the case itself on the returned model — so no reference training runs per student.
+Training cases are property cases — the trained model must reach a threshold — so no
+reference training runs per student. The child sends back the trained network's layers
+and weights, and this process runs that network itself on data the child never saw
+(withheld): a threshold never rests on a number the student's process computed, which a
+monkeypatched numpy or torch there could forge.
 Each `run` receives numpy inputs, seeds torch itself, and builds every model it needs
 with plain torch, so a case exercises its own target only.
 
@@ -22,7 +25,7 @@ from torch import nn
 
 from grader.compare import close
 from grader.spec import Case, Check, Data, Verdict
-from grader.specs._common import case, labels, one_thread
+from grader.specs._common import case, labels, network_rows, one_thread, run_network
 
 STEP = close(rtol=1e-5, atol=1e-6)  # float32 training steps: same ops, maybe other threads
 ACCURACY = close(rtol=1e-6, atol=1e-9)
@@ -177,40 +180,43 @@ def _train_step_check(actual: Data, expected: Data) -> Verdict:
 # --------------------------------------------------------------- fit_function
 
 
+def _fit_inputs(rng: np.random.Generator, a: float, b: float, c: float) -> Data:
+    hidden = 64
+    return {"a": a, "b": b, "c": c, "hidden": hidden, "steps": 3000,
+            "seed": int(rng.integers(0, 1000)),
+            # the same function for this process to measure the fit with
+            "target": {"a": a, "b": b, "c": c, "hidden": hidden}}
+
+
 def _fit_sin(rng: np.random.Generator) -> Data:
-    return {"a": 1.0, "b": 1.0, "c": 0.0, "hidden": 64, "steps": 3000,
-            "seed": int(rng.integers(0, 1000))}
+    return _fit_inputs(rng, 1.0, 1.0, 0.0)
 
 
-def _target(inputs: Data):
-    a, b, c = inputs["a"], inputs["b"], inputs["c"]
+def _target(a: float, b: float, c: float):
     return lambda x: a * np.sin(b * np.asarray(x)) + c * np.asarray(x) / np.pi
 
 
 def _run_fit(module: ModuleType, inputs: Data) -> Data:
     with one_thread():
-        fn = _target(inputs)
+        fn = _target(inputs["a"], inputs["b"], inputs["c"])
         model, mse = module.fit_function(fn, hidden=inputs["hidden"], steps=inputs["steps"],
                                          seed=inputs["seed"])
-        grid = np.linspace(-np.pi, np.pi, 777, dtype=np.float32).reshape(-1, 1)  # not the 1000-point grid
-        model.eval()
-        with torch.no_grad():
-            pred = model(torch.from_numpy(grid)).detach().cpu().numpy().astype(np.float64)
-        own = float(np.mean((pred - fn(grid.astype(np.float64))) ** 2))
-        linears = [[int(m.in_features), int(m.out_features)] for m in model.modules()
-                   if isinstance(m, nn.Linear)]
-        return {"mse": float(mse), "own_mse": own, "linears": linears, "hidden": inputs["hidden"]}
+        return {"mse": float(mse), "network": network_rows(model)}
 
 
 def _fit_check(actual: Data, expected: Data) -> Verdict:
-    own, reported, h = actual["own_mse"], actual["mse"], actual["hidden"]
-    if actual["linears"] != [[1, h], [h, 1]]:
-        return Verdict(False, f"the network's Linear layers are {actual['linears']}; fit_function "
-                              f"uses one hidden layer: make_mlp(1, [{h}], 1, activation='tanh')")
+    target = expected["target"]
+    h = int(target["hidden"])
+    grid = np.linspace(-np.pi, np.pi, 777).reshape(-1, 1)  # not the 1000-point grid
+    pred = run_network(actual["network"], [1, h, 1], grid)
+    if isinstance(pred, str):
+        return Verdict(False, f"{pred} — fit_function uses one hidden layer of width {h}")
+    own = float(np.mean((pred - _target(target["a"], target["b"], target["c"])(grid)) ** 2))
+    reported = actual["mse"]
     if not np.isfinite(own) or own >= MSE_LIMIT:
         return Verdict(False, f"the fitted network's mean squared error on [-π, π] is {own:.3g}, "
                               f"not below {MSE_LIMIT:g}: check the training loop (Adam, full batch, "
-                              "every step) and the tanh hidden layer")
+                              "every step) and the hidden layer's activation")
     if not np.isfinite(reported) or abs(reported - own) > own + 1e-5:
         return Verdict(False, f"the returned mse {reported:.3g} does not match the network's error "
                               f"on a dense grid ({own:.3g}): compute it on the grid after training")
@@ -220,45 +226,32 @@ def _fit_check(actual: Data, expected: Data) -> Verdict:
 # --------------------------------------------------------------- train_classifier
 
 
+def _held_out(x_test: np.ndarray, y_test: np.ndarray, settings: Data, classes: int) -> Data:
+    """Withheld from the child: the test points, their labels and the network's widths."""
+    widths = [int(x_test.shape[1]), *(int(h) for h in settings["hidden"]), classes]
+    return {"x": x_test, "y": y_test, "widths": widths}
+
+
 def _spirals(rng: np.random.Generator) -> Data:
     from assignments.datasets import make_spirals
 
     x, y = make_spirals(250, 3, noise=0.1, seed=int(rng.integers(0, 1000)))
     perm = rng.permutation(len(x))
     val, test, train = perm[:150], perm[150:300], perm[300:]
-    # y_test is withheld: the child predicts, this process counts the hits
+    settings = {"hidden": [64, 64], "epochs": 100, "lr": 3e-3, "batch_size": 32,
+                "seed": int(rng.integers(0, 1000))}
     return {"x_train": x[train], "y_train": y[train], "x_val": x[val], "y_val": y[val],
-            "x_test": x[test], "y_test": y[test],
-            "settings": {"hidden": [64, 64], "epochs": 100, "lr": 3e-3, "batch_size": 32,
-                         "seed": int(rng.integers(0, 1000))}}
-
-
-def _predict(model: nn.Module, x: np.ndarray) -> np.ndarray:
-    model.eval()
-    device = next(model.parameters()).device
-    with torch.no_grad():
-        return model(torch.as_tensor(x, device=device)).argmax(dim=1).cpu().numpy()
+            "settings": settings, "held_out": _held_out(x[test], y[test], settings, 3)}
 
 
 def _run_classifier(module: ModuleType, inputs: Data) -> Data:
     with one_thread():
-        if "split" in inputs:
-            from assignments.datasets import load_digits
-
-            x_train, y_train, x_val, y_val = load_digits(seed=inputs["split"])
-        else:
-            x_train, y_train = inputs["x_train"], inputs["y_train"]
-            x_val, y_val = inputs["x_val"], inputs["y_val"]
         settings = dict(inputs["settings"])
         settings["hidden"] = tuple(settings["hidden"])
-        model, history = module.train_classifier(x_train, y_train, x_val, y_val, **settings)
-        answer = {"epochs": settings["epochs"], "keys": sorted(str(k) for k in history),
-                  "lengths": [len(history[k]) for k in sorted(history)]}
-        if "x_test" in inputs:
-            answer["test_predictions"] = _predict(model, inputs["x_test"])
-        else:
-            answer["accuracy"] = float(np.mean(_predict(model, x_val) == y_val))
-        return answer
+        model, history = module.train_classifier(inputs["x_train"], inputs["y_train"],
+                                                 inputs["x_val"], inputs["y_val"], **settings)
+        return {"epochs": settings["epochs"], "keys": sorted(str(k) for k in history),
+                "lengths": [len(history[k]) for k in sorted(history)], "network": network_rows(model)}
 
 
 def _classifier_check(limit: float) -> Check:
@@ -268,14 +261,11 @@ def _classifier_check(limit: float) -> Check:
         if any(n != actual["epochs"] for n in actual["lengths"]):
             return Verdict(False, f"history lists have lengths {actual['lengths']}; expected one "
                                   f"value per epoch ({actual['epochs']})")
-        if expected is not None:  # held-out labels the child never saw
-            predictions = np.asarray(actual["test_predictions"])
-            if predictions.shape != expected["y_test"].shape:
-                return Verdict(False, f"{predictions.shape} predictions for "
-                                      f"{expected['y_test'].shape} held-out points")
-            accuracy = float(np.mean(predictions == expected["y_test"]))
-        else:
-            accuracy = actual["accuracy"]
+        held = expected["held_out"]
+        logits = run_network(actual["network"], held["widths"], held["x"])
+        if isinstance(logits, str):
+            return Verdict(False, f"the returned model: {logits}")
+        accuracy = float(np.mean(np.argmax(logits, axis=1) == held["y"]))
         if not accuracy >= limit:
             return Verdict(False, f"held-out accuracy of the trained model is {accuracy:.1%}, "
                                   f"below {limit:.0%}: check shuffling, mini-batches, Adam and "
@@ -315,11 +305,11 @@ PUBLIC_CASES: tuple[Case, ...] = (
           _step_regression, True, "Three SGD steps on a small regression net: losses and parameters."),
     _case("fit_function_sin", "fit_function", 8, _run_fit, _fit_check, _fit_sin, True,
           "fit_function(np.sin) with its defaults reaches a mean squared error below 1e-3 on [-π, π].",
-          timeout=TRAINING, uses_reference=False),
+          timeout=TRAINING, uses_reference=False, withheld=("target",)),
     _case("train_classifier_spirals", "train_classifier", 8, _run_classifier,
           _classifier_check(SPIRALS_LIMIT),
           _spirals, True, "Three spirals (750 points): at least 95 % accuracy on 150 held-out points.",
-          timeout=TRAINING, uses_reference=False, withheld=("y_test",)),
+          timeout=TRAINING, uses_reference=False, withheld=("held_out",)),
     _case("accuracy_value", "accuracy", 5, _run_accuracy, ACCURACY, _accuracy_inputs, True,
           "Accuracy of a small classifier on numpy inputs."),
 )
