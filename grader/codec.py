@@ -1,4 +1,4 @@
-"""Plain data across the sandbox boundary: JSON, with ndarrays as base64 `.npy` bytes.
+"""Plain data across the sandbox boundary: JSON, with ndarrays as dtype, shape and base64 bytes.
 
 Plain data is None, bool, int, float, str, numeric numpy arrays, and lists / tuples /
 dicts (str keys) of those (see grader.spec). Decoding never unpickles and never parses a
