@@ -23,7 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from grader.spec import case_rng, child_inputs, withheld_inputs  # noqa: E402
 from grader.specs import load_spec  # noqa: E402
-from grader.specs._common import run_network  # noqa: E402
+from grader.specs._common import network_accuracy  # noqa: E402
 
 
 def main() -> int:
@@ -32,7 +32,6 @@ def main() -> int:
     parser.add_argument("case", nargs="?", default="train_classifier_digits")
     parser.add_argument("--seeds", type=int, default=50, help="student seeds (default 50)")
     args = parser.parse_args()
-    import numpy as np
     import torch
 
     torch.set_num_threads(1)
@@ -46,8 +45,9 @@ def main() -> int:
         expected = withheld_inputs(case, inputs)
         held = (expected or {}).get("held_out")
         if held is not None:
-            logits = run_network(actual["network"], held["widths"], held["x"])
-            accuracies.append(float(np.mean(np.argmax(logits, axis=1) == held["y"])))
+            accuracy = network_accuracy(actual["network"], held)
+            if not isinstance(accuracy, str):
+                accuracies.append(accuracy)
         verdict = case.check(actual, expected)
         if not verdict.passed:
             failures.append(f"student{i}: {verdict.message}")

@@ -172,7 +172,7 @@ class Zygote:
 
     def finish(self, job_id: int) -> None:
         for run in self.running.values():
-            if run.job == job_id and run.kill_at is None:
+            if run.job == job_id:
                 run.kill_at = time.monotonic() + FINISH_GRACE
 
     def kill_overdue(self) -> float | None:
@@ -180,12 +180,11 @@ class Zygote:
         now = time.monotonic()
         waits = []
         for run in self.running.values():
-            if run.kill_at is not None:
-                if run.kill_at <= now:
-                    run.kill_at = float("inf")  # once
-                    self._kill(run)
-                elif run.kill_at != float("inf"):
-                    waits.append(run.kill_at - now)
+            if run.kill_at is not None and run.kill_at <= now:
+                run.kill_at = None
+                self._kill(run)
+            elif run.kill_at is not None:
+                waits.append(run.kill_at - now)
         return min(waits, default=None)
 
     def _sweep(self, cleanup: Cleanup) -> None:

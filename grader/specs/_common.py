@@ -147,19 +147,15 @@ ACTIVATIONS = {"ReLU": lambda z: np.maximum(z, 0.0), "Tanh": np.tanh,
                 "Dropout": lambda z: z}  # evaluation: dropout is the identity
 
 
-def linear_shapes(network: Data) -> list[list[int]]:
-    """[in, out] of each Linear row of a network sent back by a child."""
-    return [[int(np.shape(row[1])[1]), int(np.shape(row[1])[0])]
-            for row in network if row[0] == "Linear"]
-
-
 def run_network(network: Data, widths: list[int], x: np.ndarray) -> np.ndarray | str:
-    """The network's outputs on x, computed here; a str says why the network is not a
-    stack of Linear layers of these widths with activations (and Dropout) between. Shapes are checked before any arithmetic, so a child
-    cannot make this process multiply matrices of its choosing."""
+    """The network's outputs on x, computed here; a str says why the network is not a stack
+    of Linear layers of these widths with activations (and Dropout) between. Shapes are
+    checked before any arithmetic, so a child cannot make this process multiply matrices
+    of its choosing."""
     if network and network[0][0] == "model":
         return f"the model is a {network[0][1]}, not an nn.Sequential"
-    shapes = linear_shapes(network)
+    shapes = [[int(np.shape(row[1])[1]), int(np.shape(row[1])[0])]
+              for row in network if row[0] == "Linear"]
     want = [[i, o] for i, o in zip(widths, widths[1:], strict=False)]
     if shapes != want:
         return f"the model's Linear layers are (in, out) = {shapes}, expected {want}"
@@ -174,6 +170,15 @@ def run_network(network: Data, widths: list[int], x: np.ndarray) -> np.ndarray |
         else:
             return f"the model holds a {row[0]} layer; expected Linear, ReLU/Sigmoid/Tanh, Dropout"
     return out
+
+
+def network_accuracy(network: Data, labelled: Data) -> float | str:
+    """A classifier network's accuracy on withheld points {"x", "y", "widths"}, computed here
+    (a str: why the network cannot be run)."""
+    logits = run_network(network, labelled["widths"], labelled["x"])
+    if isinstance(logits, str):
+        return logits
+    return float(np.mean(np.argmax(logits, axis=1) == labelled["y"]))
 
 
 # --------------------------------------------------------------- inputs

@@ -27,7 +27,7 @@ from torch.utils.data import DataLoader, TensorDataset
 
 from grader.compare import close
 from grader.spec import Case, Data, Verdict, no_inputs
-from grader.specs._common import case, network_rows, one_thread, run_network
+from grader.specs._common import case, network_accuracy, network_rows, one_thread
 
 VALUE = close(rtol=1e-5, atol=1e-7)
 DRAWS = close(rtol=1e-12, atol=0.0)
@@ -84,11 +84,8 @@ def _hook_calls(model: nn.Module) -> list[list[Any]]:
 
 def _validation_accuracy(actual: Data, expected: Data) -> float | str:
     """The returned network's accuracy on the validation data, computed here (a str: why not)."""
-    check = expected["val_check"]
-    logits = run_network(actual["network"], check["widths"], check["x"])
-    if isinstance(logits, str):
-        return f"the trained model: {logits}"
-    return float(np.mean(np.argmax(logits, axis=1) == check["y"]))
+    accuracy = network_accuracy(actual["network"], expected["val_check"])
+    return f"the trained model: {accuracy}" if isinstance(accuracy, str) else accuracy
 
 
 # --------------------------------------------------------------- get_device

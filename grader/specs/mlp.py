@@ -25,7 +25,14 @@ from torch import nn
 
 from grader.compare import close
 from grader.spec import Case, Check, Data, Verdict
-from grader.specs._common import case, labels, network_rows, one_thread, run_network
+from grader.specs._common import (
+    case,
+    labels,
+    network_accuracy,
+    network_rows,
+    one_thread,
+    run_network,
+)
 
 STEP = close(rtol=1e-5, atol=1e-6)  # float32 training steps: same ops, maybe other threads
 ACCURACY = close(rtol=1e-6, atol=1e-9)
@@ -261,11 +268,9 @@ def _classifier_check(limit: float) -> Check:
         if any(n != actual["epochs"] for n in actual["lengths"]):
             return Verdict(False, f"history lists have lengths {actual['lengths']}; expected one "
                                   f"value per epoch ({actual['epochs']})")
-        held = expected["held_out"]
-        logits = run_network(actual["network"], held["widths"], held["x"])
-        if isinstance(logits, str):
-            return Verdict(False, f"the returned model: {logits}")
-        accuracy = float(np.mean(np.argmax(logits, axis=1) == held["y"]))
+        accuracy = network_accuracy(actual["network"], expected["held_out"])
+        if isinstance(accuracy, str):
+            return Verdict(False, f"the returned model: {accuracy}")
         if not accuracy >= limit:
             return Verdict(False, f"held-out accuracy of the trained model is {accuracy:.1%}, "
                                   f"below {limit:.0%}: check shuffling, mini-batches, Adam and "
