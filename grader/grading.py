@@ -159,19 +159,22 @@ class Grader:
         requests = [CaseRequest(c.name, c.target, child_inputs(c, inputs[c.name]),
                                 c.timeout * self.timeout_scale)
                     for c in to_run]
-        # the expected outputs are computed here while the child runs the submission
+        # the expected outputs are computed here while the child runs the submission; the
+        # helper starts once the child has been asked for, so that the child's start never
+        # waits behind the reference for this process's GIL
         expected: dict[str, Any] = {}
         helper = threading.Thread(target=self._expected_into, name="expected", daemon=True,
                                   args=(expected, to_run, seed_owner, assignment, inputs))
-        helper.start()
         try:
             outcomes = self.sandbox.run(
                 framework=spec.framework, assignment=assignment, source=source,
                 filename=f"{assignment}.py", cases=requests,
                 import_timeout=IMPORT_TIMEOUT * self.timeout_scale, protect=protect,
-                cuda=spec.framework == "torch" and cuda_available()) if requests else {}
+                cuda=spec.framework == "torch" and cuda_available(),
+                while_running=helper.start) if requests else {}
         finally:
-            helper.join()
+            if helper.ident is not None:
+                helper.join()
         if "" in expected:  # the reference itself failed: a grader bug, not the student's
             raise expected[""]
 

@@ -76,6 +76,19 @@ def test_fail_fast_per_target_and_a_fresh_child_for_the_others(sandbox):
     assert all(outcomes[n].ok for n in ("add_1", "add_2", "total_1"))
 
 
+def test_overlapped_work_starts_once_after_the_child_was_asked_for(sandbox):
+    """`while_running` (the expected outputs) runs once the job is out, even with two children."""
+    crashing = RIGHT + "\ndef add(a, b):\n    import os, signal\n    os.kill(os.getpid(), signal.SIGABRT)\n"
+    zygote = sandbox.zygote("numpy")
+    calls: list[int] = []
+    outcomes = sandbox.run(framework="numpy", assignment="toy", source=crashing, filename="toy.py",
+                           cases=requests(), import_timeout=5.0,
+                           while_running=lambda: calls.append(zygote._next))
+    assert outcomes["add_1"].error == "crashed with SIGABRT (aborted)"
+    assert all(outcomes[n].ok for n in ("scale_1", "scale_2", "total_1"))  # in a second child
+    assert len(calls) == 1 and calls[0] == zygote._next - 1  # after the first job, before the second
+
+
 def test_a_crash_is_reported_with_its_signal(sandbox):
     crashing = RIGHT + "\ndef add(a, b):\n    import os, signal\n    os.kill(os.getpid(), signal.SIGABRT)\n"
     outcomes = run(sandbox, crashing)
