@@ -174,15 +174,24 @@ def _sandbox_errors() -> Iterator[None]:
 @app.command("check")
 @user_errors
 def check_cmd(
-    assignment: Annotated[str, typer.Argument(help="Assignment name, e.g. losses.")],
+    assignment: Annotated[str, typer.Argument(
+        help="Assignment name, e.g. losses; or the file itself, e.g. losses.py.")],
+    path: Annotated[Path | None, typer.Argument(
+        help="The file to check (default: assignments/<A>.py).", show_default=False)] = None,
     file: Annotated[Path | None, typer.Option(
-        "--file", "-f", help="The file to check (default: assignments/<A>.py).")] = None,
+        "--file", "-f", help="The file to check, as an option.")] = None,
 ) -> None:
     """Run the public cases of an assignment on your file (exit 1 when a case fails)."""
     from grader.catalog import get_assignment
     from grader.grading import Grader
     from grader.report import render
+    from grader.submission import SUFFIXES, detect_assignment
 
+    if path is not None and file is not None and path != file:
+        raise UserError(f"two files to check ({path} and --file {file}): give one")
+    file = file or path
+    if Path(assignment).suffix in SUFFIXES and file is None:  # dlgrade check losses.py
+        file, assignment = Path(assignment), detect_assignment(Path(assignment))
     spec = get_assignment(assignment)
     with _sandbox_errors(), Grader(visibility="public") as grader:
         report = grader.grade_file(file or spec.stub_path, spec.name)

@@ -68,6 +68,14 @@ def test_check_exit_codes_and_table():
     assert right.exit_code == 0 and "score 42/42" in right.stdout
 
 
+@pytest.mark.parametrize("args", [["losses", str(REFERENCE)], [str(REFERENCE)]])
+def test_check_takes_the_file_as_a_student_types_it(args):
+    """`dlgrade check losses my.py` and `dlgrade check losses.py` check that file."""
+    result = invoke("check", *args)
+    assert result.exit_code == 0, result.output
+    assert "score 42/42" in result.stdout
+
+
 def test_messages_are_text_not_markup():
     """A student's exception text is shown as it is: it cannot restyle the report."""
     report = Report("losses", "eve", "0" * 64, "x.py", tests=[
@@ -87,6 +95,9 @@ def test_messages_are_text_not_markup():
     (["grade", "grader/catalog.py"], "cannot tell the assignment"),
     (["check", "nope"], "unknown assignment 'nope'"),
     (["check", "losses", "--file", "missing.py"], "no such file"),
+    (["check", "losses", "missing.py"], "no such file"),
+    (["check", "losses", "a.py", "--file", "b.py"], "two files to check"),
+    (["check", "notes.py"], "cannot tell the assignment"),
     (["release", str(ROOT)], "contain the course tree"),
 ])
 def test_bad_inputs_are_one_line_and_exit_2(args, phrase, monkeypatch):
