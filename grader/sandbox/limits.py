@@ -38,16 +38,18 @@ class Limits:
     cpu_margin_s: int = 10
 
 
-def vm_kib(field: str) -> int:
-    """A `VmXxx` figure of this process, in KiB, from /proc/self/status (0 if absent)."""
+def vm_kib() -> dict[str, int]:
+    """This process's `VmXxx` figures in KiB (VmData, VmSize, ...), from /proc/self/status."""
+    figures: dict[str, int] = {}
     try:
         with open("/proc/self/status") as status:
             for line in status:
-                if line.startswith(field + ":"):
-                    return int(line.split()[1])
-    except OSError:
+                if line.startswith("Vm"):
+                    name, _, value = line.partition(":")
+                    figures[name] = int(value.split()[0])
+    except (OSError, ValueError, IndexError):
         pass
-    return 0
+    return figures
 
 
 def count_processes(uid: int) -> int:
@@ -75,11 +77,12 @@ def _set(which: int, soft: int, hard: int | None = None) -> None:
 def apply_limits(limits: Limits, *, cpu_seconds: float, cuda: bool, own_uid: bool) -> dict[str, int]:
     """Lower this process's limits; returns what was set (for `dlgrade doctor`)."""
     budget = (limits.cuda_memory_mb if cuda else limits.memory_mb) * MB
-    data = vm_kib("VmData") * 1024 + budget
+    now = vm_kib()  # one read of /proc/self/status for both figures
+    data = now.get("VmData", 0) * 1024 + budget
     applied = {"data_bytes": data, "memory_budget_bytes": budget}
     _set(resource.RLIMIT_DATA, data)
     if not cuda:
-        address_space = vm_kib("VmSize") * 1024 + budget
+        address_space = now.get("VmSize", 0) * 1024 + budget
         _set(resource.RLIMIT_AS, address_space)
         applied["as_bytes"] = address_space
     cpu = int(cpu_seconds) + limits.cpu_margin_s
