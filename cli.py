@@ -177,7 +177,8 @@ def check_cmd(
     assignment: Annotated[str, typer.Argument(
         help="Assignment name, e.g. losses; or the file itself, e.g. losses.py.")],
     path: Annotated[Path | None, typer.Argument(
-        help="The file to check (default: assignments/<A>.py).", show_default=False)] = None,
+        help="The file to check (default: assignments/<A>.py).", metavar="FILE",
+        show_default=False)] = None,
     file: Annotated[Path | None, typer.Option(
         "--file", "-f", help="The file to check, as an option.")] = None,
 ) -> None:
@@ -185,13 +186,9 @@ def check_cmd(
     from grader.catalog import get_assignment
     from grader.grading import Grader
     from grader.report import render
-    from grader.submission import SUFFIXES, detect_assignment
+    from grader.submission import assignment_and_file
 
-    if path is not None and file is not None and path != file:
-        raise UserError(f"two files to check ({path} and --file {file}): give one")
-    file = file or path
-    if Path(assignment).suffix in SUFFIXES and file is None:  # dlgrade check losses.py
-        file, assignment = Path(assignment), detect_assignment(Path(assignment))
+    assignment, file = assignment_and_file(assignment, path, file)
     spec = get_assignment(assignment)
     with _sandbox_errors(), Grader(visibility="public") as grader:
         report = grader.grade_file(file or spec.stub_path, spec.name)
@@ -279,10 +276,14 @@ GradebookOpt = Annotated[Path, typer.Option("--db", help="The SQLite gradebook."
 @app.command("submit")
 @user_errors
 def submit_cmd(
-    assignment: Annotated[str, typer.Argument(help="Assignment name, e.g. losses.")],
+    assignment: Annotated[str, typer.Argument(
+        help="Assignment name, e.g. losses; or the file itself, e.g. losses.py.")],
     student: Annotated[str, typer.Option("--student", help="Your student id (A-Z a-z 0-9 . _ -).")],
+    path: Annotated[Path | None, typer.Argument(
+        help="The file to hand in (default: assignments/<A>.py, else ./<A>.py).", metavar="FILE",
+        show_default=False)] = None,
     file: Annotated[Path | None, typer.Option(
-        "--file", help="The file to hand in (default: assignments/<A>.py, else ./<A>.py).")] = None,
+        "--file", "-f", help="The file to hand in, as an option.")] = None,
     exchange: Annotated[Path | None, typer.Option(
         "--exchange", help="Exchange folder (default: the course config's, else ./submissions).")] = None,
     course: CourseOpt = None,
@@ -290,8 +291,10 @@ def submit_cmd(
     """Hand in an assignment: copy it into the exchange folder with a manifest."""
     from grader.course import DEFAULT_EXCHANGE, find_course
     from grader.late import assess
+    from grader.submission import assignment_and_file
     from grader.submit import default_file, submit
 
+    assignment, file = assignment_and_file(assignment, path, file)
     cfg = find_course(course)
     folder = exchange or (cfg.exchange_dir if cfg else DEFAULT_EXCHANGE)
     done = submit(assignment, student, file or default_file(assignment), folder)

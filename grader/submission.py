@@ -69,6 +69,18 @@ def detect_assignment(path: Path) -> str:
     return name
 
 
+def assignment_and_file(assignment: str, path: Path | None,
+                        option: Path | None) -> tuple[str, Path | None]:
+    """What `check` and `submit` were given, as a student types it: `losses`, `losses my.py`,
+    `losses --file my.py`, or the file alone, `losses.py` (the assignment from its name)."""
+    if path is not None and option is not None and path != option:
+        raise UserError(f"two files given ({path} and --file {option}): give one")
+    file = option or path
+    if file is None and Path(assignment).suffix in SUFFIXES:
+        return detect_assignment(Path(assignment)), Path(assignment)
+    return assignment, file
+
+
 def default_student(path: Path) -> str:
     """The student of `<student>/<assignment>.py`: its folder's name; else "anonymous".
 

@@ -96,7 +96,7 @@ def test_messages_are_text_not_markup():
     (["check", "nope"], "unknown assignment 'nope'"),
     (["check", "losses", "--file", "missing.py"], "no such file"),
     (["check", "losses", "missing.py"], "no such file"),
-    (["check", "losses", "a.py", "--file", "b.py"], "two files to check"),
+    (["check", "losses", "a.py", "--file", "b.py"], "two files given"),
     (["check", "notes.py"], "cannot tell the assignment"),
     (["release", str(ROOT)], "contain the course tree"),
 ])

@@ -50,6 +50,17 @@ def test_submit_copies_the_file_and_writes_the_manifest(work: Path) -> None:
     assert str(target.relative_to(work)) in result.output.replace("\n", "")
 
 
+@pytest.mark.parametrize("args", [["losses", "mine/losses.py"], ["mine/losses.py"],
+                                  ["losses", "-f", "mine/losses.py"]])
+def test_the_file_can_be_given_as_a_student_types_it(work: Path, args: list[str]) -> None:
+    """`submit losses my.py`, `submit my/losses.py` (the assignment from the name), `-f`."""
+    (work / "mine").mkdir()
+    (work / "mine" / "losses.py").write_text(GOOD + "# mine\n")
+    result = runner.invoke(app, ["submit", *args, "--student", "park"])
+    assert result.exit_code == 0, result.output
+    assert (work / "submissions" / "park" / "losses.py").read_text().endswith("# mine\n")
+
+
 def test_default_file_is_the_working_copy_in_assignments(work: Path) -> None:
     (work / "assignments").mkdir()
     (work / "assignments" / "losses.py").write_text(GOOD + "# from assignments/\n")
@@ -117,6 +128,8 @@ def test_valid_ids() -> None:
     (["submit", "losses", "--student", "kim", "--file", "bad.ipynb"], "is not a Jupyter notebook"),
     (["submit", "losses", "--student", "kim", "--file", "losses.py", "--exchange", "afile"], "is not a folder"),
     (["submit", "losses", "--student", "kim", "--file", "losses.py", "--course", "nope.toml"], "no course config at nope.toml"),
+    (["submit", "losses", "broken.py", "--student", "kim", "--file", "losses.py"], "two files given"),
+    (["submit", "notes.py", "--student", "kim"], "cannot tell the assignment"),
 ])
 def test_bad_submissions_get_one_line_and_exit_2(work: Path, args: list[str], words: str) -> None:
     (work / "notes.txt").write_text("hello")
