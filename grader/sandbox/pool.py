@@ -329,10 +329,10 @@ class Sandbox:
                     "cpu_seconds": import_timeout + sum(c.timeout for c in pending),
                     "cases": [{"name": c.name, "inputs": c.inputs} for c in pending]}
             job = self._start(framework, body)
-            if while_running is not None:
-                while_running, overlap = None, while_running
-                overlap()
             try:
+                if while_running is not None:
+                    while_running()
+                    while_running = None  # once, for the first child only
                 self._drive(job, pending, outcomes, import_timeout)
             finally:
                 job.finish()
