@@ -77,7 +77,11 @@ def assignment_and_file(assignment: str, path: Path | None,
         raise UserError(f"two files given ({path} and --file {option}): give one")
     file = option or path
     if file is None and Path(assignment).suffix in SUFFIXES:
-        return detect_assignment(Path(assignment)), Path(assignment)
+        given = Path(assignment)
+        if given.stem not in assignment_names():
+            raise UserError(f"cannot tell the assignment from the file name {given.name!r}: "
+                            f"give it first, as in `losses {assignment}`")
+        return given.stem, given
     return assignment, file
 
 

@@ -129,7 +129,7 @@ def test_valid_ids() -> None:
     (["submit", "losses", "--student", "kim", "--file", "losses.py", "--exchange", "afile"], "is not a folder"),
     (["submit", "losses", "--student", "kim", "--file", "losses.py", "--course", "nope.toml"], "no course config at nope.toml"),
     (["submit", "losses", "broken.py", "--student", "kim", "--file", "losses.py"], "two files given"),
-    (["submit", "notes.py", "--student", "kim"], "cannot tell the assignment"),
+    (["submit", "notes.py", "--student", "kim"], "give it first, as in `losses notes.py`"),
 ])
 def test_bad_submissions_get_one_line_and_exit_2(work: Path, args: list[str], words: str) -> None:
     (work / "notes.txt").write_text("hello")
