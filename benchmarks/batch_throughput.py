@@ -13,8 +13,8 @@ submission) and the steady state (from the first graded submission to the last, 
 leaves out the start-up that no number of jobs shortens). Prints submissions per minute
 and the speed-up over the first run (--one-core's, else the first --jobs value's; the
 target: >= 1.7x for jobs 2 over jobs 1 on 2 cores for losses), and checks that every run
-gave every student the same scores. --repeat N keeps the fastest of N runs (other load on the machine only slows).
-"cores busy" is the whole machine's busy CPU time over the run's wall time. One grading
+gave every student the same scores. --repeat N keeps the fastest of N runs (other load on
+the machine only slows). "cores busy" is the whole machine's busy CPU time over the run's wall time. One grading
 already overlaps work (the reference's expected outputs are computed while the sandboxed
 child runs; the gradebook write, the child's exit and its uid sweep while the next
 submission starts), so with --jobs 1 it keeps more than one core busy, and on C cores no

@@ -59,13 +59,13 @@ def file_sha256(path: Path) -> str:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
-def detect_assignment(path: Path) -> str:
+def detect_assignment(path: Path, remedy: str = "pass --assignment") -> str:
     """The assignment a file is for, from its name (losses.py -> "losses")."""
     name = Path(path).stem
     if name not in assignment_names():
         valid = ", ".join(f"{a}.py" for a in assignment_names())
         raise UserError(f"cannot tell the assignment from the file name {Path(path).name!r} "
-                        f"(expected one of {valid}); pass --assignment")
+                        f"(expected one of {valid}); {remedy}")
     return name
 
 
@@ -77,11 +77,8 @@ def assignment_and_file(assignment: str, path: Path | None,
         raise UserError(f"two files given ({path} and --file {option}): give one")
     file = option or path
     if file is None and Path(assignment).suffix in SUFFIXES:
-        given = Path(assignment)
-        if given.stem not in assignment_names():
-            raise UserError(f"cannot tell the assignment from the file name {given.name!r}: "
-                            f"give it first, as in `losses {assignment}`")
-        return given.stem, given
+        given = Path(assignment)  # these commands have no --assignment
+        return detect_assignment(given, f"give it first, as in `losses {assignment}`"), given
     return assignment, file
 
 

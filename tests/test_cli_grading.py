@@ -97,7 +97,7 @@ def test_messages_are_text_not_markup():
     (["check", "losses", "--file", "missing.py"], "no such file"),
     (["check", "losses", "missing.py"], "no such file"),
     (["check", "losses", "a.py", "--file", "b.py"], "two files given"),
-    (["check", "notes.py"], "cannot tell the assignment from the file name 'notes.py': give it first"),
+    (["check", "notes.py"], "give it first, as in `losses notes.py`"),
     (["release", str(ROOT)], "contain the course tree"),
 ])
 def test_bad_inputs_are_one_line_and_exit_2(args, phrase, monkeypatch):

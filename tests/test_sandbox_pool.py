@@ -34,6 +34,9 @@ def total(x): return float(np.sum(x))
 """
 
 
+CRASHING_ADD = RIGHT + "\ndef add(a, b):\n    import os, signal\n    os.kill(os.getpid(), signal.SIGABRT)\n"
+
+
 def requests(student: str = "ann", timeout: float = 2.0) -> list[CaseRequest]:
     return [CaseRequest(c.name, c.target, codec.to_jsonable(c.make_inputs(case_rng(student, "toy", c.name))),
                         timeout) for c in SPEC.cases]
@@ -78,10 +81,9 @@ def test_fail_fast_per_target_and_a_fresh_child_for_the_others(sandbox):
 
 def test_overlapped_work_starts_once_after_the_child_was_asked_for(sandbox):
     """`while_running` (the expected outputs) runs once the job is out, even with two children."""
-    crashing = RIGHT + "\ndef add(a, b):\n    import os, signal\n    os.kill(os.getpid(), signal.SIGABRT)\n"
     zygote = sandbox.zygote("numpy")
     calls: list[int] = []
-    outcomes = sandbox.run(framework="numpy", assignment="toy", source=crashing, filename="toy.py",
+    outcomes = sandbox.run(framework="numpy", assignment="toy", source=CRASHING_ADD, filename="toy.py",
                            cases=requests(), import_timeout=5.0,
                            while_running=lambda: calls.append(zygote._next))
     assert outcomes["add_1"].error == "crashed with SIGABRT (aborted)"
@@ -90,8 +92,7 @@ def test_overlapped_work_starts_once_after_the_child_was_asked_for(sandbox):
 
 
 def test_a_crash_is_reported_with_its_signal(sandbox):
-    crashing = RIGHT + "\ndef add(a, b):\n    import os, signal\n    os.kill(os.getpid(), signal.SIGABRT)\n"
-    outcomes = run(sandbox, crashing)
+    outcomes = run(sandbox, CRASHING_ADD)
     assert outcomes["add_1"].error == "crashed with SIGABRT (aborted)"
     assert outcomes["add_2"].error.startswith("not run: add crashed with SIGABRT")
     assert all(outcomes[n].ok for n in ("scale_1", "scale_2", "total_1"))
