@@ -5,14 +5,14 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: test demo install sandbox lint bench clean
+.PHONY: test demo install sandbox lint bench clean constraints
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
-$(STAMP): $(BIN)/python pyproject.toml
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+$(STAMP): $(BIN)/python pyproject.toml constraints.txt
+	$(BIN)/python -m pip install --quiet --upgrade 'pip<27'
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev]'
 	@$(MAKE) --no-print-directory sandbox
 	@touch $(STAMP)
 
@@ -43,3 +43,15 @@ bench: $(STAMP)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis demo-out
+
+# Re-resolve every dependency to its newest release within pyproject's bounds, in a
+# throw-away venv, and record the result; run `make test` on it before committing.
+constraints:
+	rm -rf .venv-constraints
+	$(PYTHON) -m venv .venv-constraints
+	.venv-constraints/bin/python -m pip install --quiet --upgrade 'pip<27'
+	.venv-constraints/bin/python -m pip install --quiet -e '.[dev]'
+	{ echo "# The versions CI tested: make test / make demo install with '-c constraints.txt'."; \
+	  echo "# Refresh: make constraints (a fresh venv resolved without this file), then make test."; \
+	  .venv-constraints/bin/python -m pip freeze --exclude-editable | grep -v '^#'; } > constraints.txt
+	rm -rf .venv-constraints

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import os
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -49,10 +50,25 @@ class _OneLineErrors(TyperGroup):
             where = f" (see: {exc.ctx.command_path} --help)" if getattr(exc, "ctx", None) else ""
             _print_error(exc.format_message() + where)
             sys.exit(exc.exit_code)
-        except (click.exceptions.Abort, typer.Abort):
+        except (typer.Abort, KeyboardInterrupt):
             _print_error("aborted")
+            sys.exit(130)
+        except BrokenPipeError:
+            _quiet_broken_pipe()
+        except Exception as exc:  # a defect of dlgrade's own, not of the user's input
+            if os.environ.get("DLGRADE_DEBUG"):
+                raise
+            _print_error(f"internal error: {type(exc).__name__}: {exc} "
+                         "(set DLGRADE_DEBUG=1 to see the traceback)")
             sys.exit(1)
         sys.exit(code if isinstance(code, int) else 0)
+
+
+def _quiet_broken_pipe() -> None:
+    """`dlgrade ... | head` closed our stdout: stop quietly, as other Unix tools do."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())  # Python's final flush must not raise again
+    sys.exit(141)  # 128 + SIGPIPE, what a shell reports for a tool killed by the pipe
 
 
 app = typer.Typer(

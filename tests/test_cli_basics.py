@@ -78,3 +78,31 @@ def test_installed_console_script_runs() -> None:
     result = subprocess.run([str(DLGRADE), "list"], capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
     assert "backprop" in result.stdout
+
+
+def test_an_unexpected_error_is_one_line_not_a_traceback(monkeypatch) -> None:
+    """A defect of dlgrade's own still ends in one line (and exit 1), never a traceback."""
+    import grader.catalog
+
+    class Exploding:
+        def __iter__(self):
+            raise RuntimeError("the catalog broke")
+
+    monkeypatch.setattr(grader.catalog, "ASSIGNMENTS", Exploding())
+    result = runner.invoke(app, ["list"])
+    assert result.exit_code == 1, result.output
+    assert "Traceback" not in result.output
+    assert "internal error: RuntimeError: the catalog broke" in result.output
+    assert "AttributeError" not in result.output
+
+
+@pytest.mark.parametrize("args", [["--help"], ["list"], ["quiz", "export", "--help"]])
+def test_output_into_a_closed_pipe_ends_quietly(args: list[str]) -> None:
+    """`dlgrade ... | head`: the reader is gone before dlgrade writes; no traceback follows."""
+    proc = subprocess.Popen([str(DLGRADE), *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert proc.stdout is not None and proc.stderr is not None
+    proc.stdout.close()  # like `head` exiting: every write of dlgrade's now hits EPIPE
+    stderr = proc.stderr.read().decode()
+    code = proc.wait(timeout=60)
+    assert "Traceback" not in stderr and "Error" not in stderr, stderr
+    assert code in (0, 1, 141), (code, stderr)

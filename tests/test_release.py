@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from grader.catalog import ASSIGNMENTS, ROOT
+from grader.codec import from_jsonable
 from grader.errors import UserError
 from grader.expected import EXPECTED_DIR, write_public_expected
 from grader.release import find_leaks, make_release
@@ -93,11 +94,38 @@ def test_release_refuses_a_folder_in_use(tmp_path):
 
 
 def test_shipped_expected_outputs_are_up_to_date(tmp_path):
-    """grader/expected/*.json match what the reference gives now (else: dlgrade build-expected)."""
+    """grader/expected/*.json still match the reference (else: dlgrade build-expected).
+
+    Inputs must be identical: they come from seeded numpy generators, the same on every
+    machine. Outputs are judged by each case's own check, as a student's answer would be:
+    float32 training in torch is not bit-identical across CPUs, and need not be.
+    """
     fresh = write_public_expected(tmp_path)
     assert fresh, "no assignment has a spec and a reference"
     for path in fresh:
-        committed = EXPECTED_DIR / path.name
-        assert committed.is_file(), f"{committed} is missing: run dlgrade build-expected"
-        assert json.loads(committed.read_text()) == json.loads(path.read_text()), \
-            f"{committed} is stale: run dlgrade build-expected"
+        committed_path = EXPECTED_DIR / path.name
+        assert committed_path.is_file(), f"{committed_path} is missing: run dlgrade build-expected"
+        committed, now = json.loads(committed_path.read_text()), json.loads(path.read_text())
+        assert committed["cases"].keys() == now["cases"].keys(), \
+            f"{committed_path} lists other cases: run dlgrade build-expected"
+        spec = load_spec(now["assignment"])
+        for name, entry in now["cases"].items():
+            old = committed["cases"][name]
+            assert old["inputs"] == entry["inputs"], \
+                f"{committed_path}: inputs of {name} changed: run dlgrade build-expected"
+            verdict = spec.case(name).check(from_jsonable(entry["expected"]),
+                                            from_jsonable(old["expected"]))
+            assert verdict.passed, (f"{committed_path}: the reference's {name} no longer passes "
+                                    f"against the shipped output ({verdict.message}): "
+                                    "run dlgrade build-expected")
+
+
+def test_a_changed_expected_output_is_caught(tmp_path):
+    """The check above can fail: a shipped output off by more than rounding is reported."""
+    path = write_public_expected(tmp_path, assignments=["losses"])[0]
+    data = json.loads(path.read_text())
+    spec = load_spec("losses")
+    expected = from_jsonable(data["cases"]["mse_matrix"]["expected"])
+    off = {**expected, "out": expected["out"] * 1.001}
+    assert spec.case("mse_matrix").check(expected, expected).passed
+    assert not spec.case("mse_matrix").check(off, expected).passed
