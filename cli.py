@@ -157,7 +157,7 @@ def plot_optimizers(
     out: Annotated[str, typer.Option("--out", help="Where to write the PNG.")] = "paths.png",
 ) -> None:
     """Draw each optimizer's path on the Rosenbrock function."""
-    from grader.plot import plot_optimizers as draw_paths
+    from grader.tools.plot import plot_optimizers as draw_paths
 
     paths, source = draw_paths(Path(file) if file is not None else None, Path(out))
     table = Table(title=f"Optimizer paths on Rosenbrock ({source})")
@@ -200,9 +200,9 @@ def check_cmd(
 ) -> None:
     """Run the public cases of an assignment on your file (exit 1 when a case fails)."""
     from grader.catalog import get_assignment
-    from grader.grading import Grader
-    from grader.report import render
-    from grader.submission import assignment_and_file
+    from grader.grading.grader import Grader
+    from grader.grading.submission import assignment_and_file
+    from grader.ui.report import render
 
     assignment, file = assignment_and_file(assignment, path, file)
     spec = get_assignment(assignment)
@@ -229,8 +229,8 @@ def grade_cmd(
     """Grade submissions on every case, public and hidden (instructors)."""
     from rich.progress import Progress
 
-    from grader.grading import grade_path
-    from grader.report import render, to_json
+    from grader.grading.grader import grade_path
+    from grader.ui.report import render, to_json
 
     with _sandbox_errors(), Progress(console=err_console, transient=True,
                                      disable=not path.is_dir()) as progress:
@@ -253,7 +253,7 @@ def release_cmd(
     out: Annotated[Path, typer.Argument(help="The folder to create (must not exist, or be empty).")],
 ) -> None:
     """Build the student bundle: no reference/, no hidden specs, public expected outputs."""
-    from grader.release import make_release
+    from grader.classroom.release import make_release
 
     summary = make_release(out)
     console.print(f"release written to [bold]{summary.out}[/]: {summary.files} files, public "
@@ -265,8 +265,8 @@ def release_cmd(
 @app.command("build-expected")
 @user_errors
 def build_expected_cmd() -> None:
-    """Rebuild grader/expected/*.json (public expected outputs) from reference/."""
-    from grader.release import build_expected
+    """Rebuild grader/specs/expected/*.json (public expected outputs) from reference/."""
+    from grader.classroom.release import build_expected
 
     for path in build_expected():
         console.print(f"wrote {path}")
@@ -276,7 +276,7 @@ def build_expected_cmd() -> None:
 @user_errors
 def doctor_cmd() -> None:
     """Versions, CUDA, bwrap, and which sandbox layers are active here."""
-    from grader.doctor import diagnose, render
+    from grader.tools.doctor import diagnose, render
 
     render(diagnose(), console)
 
@@ -305,10 +305,10 @@ def submit_cmd(
     course: CourseOpt = None,
 ) -> None:
     """Hand in an assignment: copy it into the exchange folder with a manifest."""
+    from grader.classroom.handin import default_file, submit
+    from grader.classroom.late import assess
     from grader.course import DEFAULT_EXCHANGE, find_course
-    from grader.late import assess
-    from grader.submission import assignment_and_file
-    from grader.submit import default_file, submit
+    from grader.grading.submission import assignment_and_file
 
     assignment, file = assignment_and_file(assignment, path, file)
     cfg = find_course(course)
@@ -329,7 +329,7 @@ def submit_cmd(
 def _grade_class(directory: Path, *, db: Path, assignments: list[str] | None,
                  jobs: int | None, feedback_dir: Path | None, force: bool,
                  course: Any, wait: float) -> None:
-    from grader.batch import RichProgress, grade_class, summary_renderables
+    from grader.classroom.batch import RichProgress, grade_class, summary_renderables
 
     try:
         result = grade_class(directory, db=db, assignments=assignments, jobs=jobs,
@@ -407,8 +407,8 @@ def gradebook_show(
     db: GradebookOpt = Path("gradebook.db"),
 ) -> None:
     """Current grades: a row per student, or one student's cases."""
-    from grader.batch import summary_renderables
-    from grader.gradebook import Gradebook
+    from grader.classroom.batch import summary_renderables
+    from grader.classroom.gradebook import Gradebook
 
     with Gradebook(db, create=False) as gb:
         records = gb.current(students=[student] if student else None)
@@ -457,8 +457,8 @@ def gradebook_export(
     db: GradebookOpt = Path("gradebook.db"),
 ) -> None:
     """Export the current grades: CSV (a row per student), JSON, or Gradescope results.json files."""
-    from grader.export import export
-    from grader.gradebook import Gradebook
+    from grader.classroom.export import export
+    from grader.classroom.gradebook import Gradebook
 
     with Gradebook(db, create=False) as gb:
         records = gb.current()
@@ -608,7 +608,7 @@ def nbgrader_export(
         "--assignment", "-a", help="Export only this assignment (repeatable; default: all six).")] = None,
 ) -> None:
     """Write COURSE_DIR/source/<A>/<A>.ipynb per assignment and COURSE_DIR/nbgrader_config.py."""
-    from grader.nbgrader_export import export_course
+    from grader.interop.nbgrader_export import export_course
 
     root = Path(course_dir)
     exported = export_course(root, assignment)

@@ -26,8 +26,8 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PrivateAttr, ValidationError
 
 from grader.catalog import assignment_names
+from grader.classroom.late import LatePolicy, NoLatePolicy
 from grader.errors import UserError
-from grader.late import LatePolicy, NoLatePolicy
 
 if sys.version_info >= (3, 11):
     import tomllib

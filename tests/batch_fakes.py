@@ -13,8 +13,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from grader.results import Report, TestResult
-from grader.submit import sha256_of
+from grader.classroom.handin import sha256_of
+from grader.grading.results import Report, TestResult
 
 SECRET = "SECRET-INPUT-7f3a"
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from batch_fakes import FakeGrader, make_class
 
-from grader.batch import (
+from grader.classroom.batch import (
     Outcome,
     assignment_stats,
     discover,
@@ -20,11 +20,11 @@ from grader.batch import (
     run_batch,
     student_totals,
 )
+from grader.classroom.gradebook import Gradebook
+from grader.classroom.handin import submit
+from grader.classroom.late import PerDayPolicy
 from grader.course import Course
 from grader.errors import UserError
-from grader.gradebook import Gradebook
-from grader.late import PerDayPolicy
-from grader.submit import submit
 
 UTC = timezone.utc
 

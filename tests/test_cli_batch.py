@@ -20,11 +20,11 @@ import pytest
 from batch_fakes import FakeGrader, make_class
 from typer.testing import CliRunner
 
-import grader.batch
+import grader.classroom.batch
 from cli import app
-from grader.batch import DELAY_ENV
 from grader.catalog import ROOT
-from grader.gradebook import Gradebook
+from grader.classroom.batch import DELAY_ENV
+from grader.classroom.gradebook import Gradebook
 
 runner = CliRunner()
 DLGRADE = str(Path(sys.executable).with_name("dlgrade"))
@@ -36,7 +36,7 @@ FORGOT_1_OVER_N = ("    return float(np.sum((target - pred) ** 2) / pred.shape[0
 @pytest.fixture
 def fake(monkeypatch: pytest.MonkeyPatch) -> FakeGrader:
     grader_ = FakeGrader()
-    monkeypatch.setattr(grader.batch, "default_grader", lambda protect=(): grader_)
+    monkeypatch.setattr(grader.classroom.batch, "default_grader", lambda protect=(): grader_)
     return grader_
 
 

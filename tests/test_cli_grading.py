@@ -13,8 +13,8 @@ from typer.testing import CliRunner
 
 import cli
 from grader.catalog import ROOT
-from grader.report import render
-from grader.results import Report, TestResult
+from grader.grading.results import Report, TestResult
+from grader.ui.report import render
 
 runner = CliRunner()
 REFERENCE = ROOT / "reference" / "losses.py"
@@ -117,9 +117,9 @@ def test_bad_flags_exit_2(args):
 
 
 def test_build_expected_writes_the_shipped_files(tmp_path, monkeypatch):
-    import grader.release
+    import grader.classroom.release
 
-    monkeypatch.setattr(grader.release, "EXPECTED_DIR", tmp_path)
+    monkeypatch.setattr(grader.classroom.release, "EXPECTED_DIR", tmp_path)
     result = invoke("build-expected")
     assert result.exit_code == 0, result.output
     assert (tmp_path / "losses.json").is_file()
@@ -137,6 +137,6 @@ def test_doctor_names_every_layer():
 def test_help_does_not_import_torch_or_the_engine():
     done = subprocess.run([sys.executable, "-c", "import sys, cli; from typer.testing import CliRunner; "
                            "CliRunner().invoke(cli.app, ['--help']); "
-                           "print('torch' in sys.modules, 'grader.grading' in sys.modules)"],
+                           "print('torch' in sys.modules, 'grader.grading.grader' in sys.modules)"],
                           cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert done.stdout.split() == ["False", "False"], done.stdout + done.stderr

@@ -1,4 +1,4 @@
-"""grader.codec: plain data in and out, never a pickle, size and depth capped."""
+"""grader.sandbox.codec: plain data in and out, never a pickle, size and depth capped."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import pickle
 import numpy as np
 import pytest
 
-from grader import codec
+from grader.sandbox import codec
 
 
 def roundtrip(value):

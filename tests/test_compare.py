@@ -1,11 +1,11 @@
-"""grader.compare: structure, shapes, finiteness, tolerances, and the hints in its messages."""
+"""grader.grading.compare: structure, shapes, finiteness, tolerances, and the hints in its messages."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from grader.compare import close, compare, grad_close
+from grader.grading.compare import close, compare, grad_close
 
 E = np.arange(1.0, 7.0).reshape(2, 3)
 

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from grader.catalog import ROOT
+from grader.classroom.late import NoLatePolicy, PerDayPolicy
 from grader.course import find_course, load_course
 from grader.errors import UserError
-from grader.late import NoLatePolicy, PerDayPolicy
 
 FULL = """
 name = "Deep learning basics"

@@ -10,7 +10,7 @@ import threading
 
 import pytest
 
-from grader.expected import ExpectedStore, make_inputs
+from grader.grading.expected import ExpectedStore, make_inputs
 from grader.specs import load_spec
 
 pytestmark = pytest.mark.slow

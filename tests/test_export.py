@@ -13,12 +13,12 @@ from batch_fakes import FakeGrader, make_class
 from typer.testing import CliRunner
 
 from cli import app
-from grader.batch import grade_class
+from grader.classroom.batch import grade_class
+from grader.classroom.export import export
+from grader.classroom.gradebook import Gradebook
+from grader.classroom.late import PerDayPolicy
 from grader.course import Course
 from grader.errors import UserError
-from grader.export import export
-from grader.gradebook import Gradebook
-from grader.late import PerDayPolicy
 
 runner = CliRunner()
 

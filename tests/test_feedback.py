@@ -8,8 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from grader.errors import UserError
-from grader.feedback import (
+from grader.classroom.feedback import (
     case_failure_rates,
     lesson_for,
     score_distribution_png,
@@ -20,8 +19,9 @@ from grader.feedback import (
     targets_to_review,
     write_feedback,
 )
-from grader.gradebook import GradeRecord
-from grader.results import Report, TestResult
+from grader.classroom.gradebook import GradeRecord
+from grader.errors import UserError
+from grader.grading.results import Report, TestResult
 
 SECRET = "SECRET-INPUT-7f3a"
 

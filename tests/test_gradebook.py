@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
+from grader.classroom.gradebook import APPLICATION_ID, SCHEMA_VERSION, Gradebook
+from grader.classroom.late import Lateness
 from grader.errors import UserError
-from grader.gradebook import APPLICATION_ID, SCHEMA_VERSION, Gradebook
-from grader.late import Lateness
-from grader.results import Report, TestResult
+from grader.grading.results import Report, TestResult
 
 ON_TIME = Lateness(days=0, percent=0.0, penalty=0.0, score=0.0)
 WHEN = datetime(2025, 3, 14, 12, 0, tzinfo=timezone.utc)

@@ -1,4 +1,4 @@
-"""grader.grading: the API batch grading and the CLI build on (Grader, grade_path, ...)."""
+"""grader.grading.grader: the API batch grading and the CLI build on (Grader, grade_path, ...)."""
 
 from __future__ import annotations
 
@@ -10,12 +10,12 @@ import pytest
 
 from grader.catalog import ROOT
 from grader.errors import UserError
-from grader.expected import ExpectedStore
-from grader.grading import Grader, cuda_available, detect_assignment, grade_path
-from grader.report import redact_hidden, to_json
-from grader.spec import PUBLIC_STUDENT
+from grader.grading.case import PUBLIC_STUDENT
+from grader.grading.expected import ExpectedStore
+from grader.grading.grader import Grader, cuda_available, detect_assignment, grade_path
+from grader.grading.submission import default_student
 from grader.specs import load_spec
-from grader.submission import default_student
+from grader.ui.report import redact_hidden, to_json
 
 DATA = Path(__file__).parent / "data"
 REFERENCE = ROOT / "reference" / "losses.py"
@@ -212,8 +212,8 @@ def test_timeout_scale(tmp_path):
 
 
 def test_public_grading_without_a_reference_uses_the_shipped_outputs(tmp_path):
-    """What a student release does: no reference/, grader/expected/<a>.json instead."""
-    from grader.expected import write_public_expected
+    """What a student release does: no reference/, grader/specs/expected/<a>.json instead."""
+    from grader.grading.expected import write_public_expected
 
     shipped = tmp_path / "expected"
     write_public_expected(shipped, assignments=["losses"])

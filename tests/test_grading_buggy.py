@@ -11,7 +11,7 @@ from __future__ import annotations
 import pytest
 
 from grader.catalog import ROOT
-from grader.grading import Grader
+from grader.grading.grader import Grader
 
 BUGS = {
     # forgot the 1/N of the mean

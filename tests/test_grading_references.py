@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 
 from grader.catalog import ASSIGNMENTS, ROOT
-from grader.grading import Grader, cuda_available
+from grader.grading.grader import Grader, cuda_available
 from grader.specs import load_spec
 
 NAMES = [a.name for a in ASSIGNMENTS]

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from grader.late import NoLatePolicy, PerDayPolicy, assess, late_days, penalty_percent
+from grader.classroom.late import NoLatePolicy, PerDayPolicy, assess, late_days, penalty_percent
 
 KST = timezone(timedelta(hours=9))
 DUE = datetime(2025, 3, 14, 23, 59, tzinfo=KST)

@@ -22,11 +22,12 @@ from nbgrader.preprocessors import ClearHiddenTests, ClearSolutions
 from typer.testing import CliRunner
 
 from cli import app
-from grader import nbgrader_checks
 from grader.catalog import assignment_names, get_assignment
-from grader.compare import close
-from grader.expected import ExpectedStore, write_public_expected
-from grader.nbgrader_export import (
+from grader.grading.case import AssignmentSpec, Case, evaluate_trusted
+from grader.grading.compare import close
+from grader.grading.expected import ExpectedStore, write_public_expected
+from grader.interop import nbgrader_checks
+from grader.interop.nbgrader_export import (
     BEGIN_HIDDEN,
     BEGIN_SOLUTION,
     END_HIDDEN,
@@ -36,7 +37,6 @@ from grader.nbgrader_export import (
     export_course,
     without_markers,
 )
-from grader.spec import AssignmentSpec, Case, evaluate_trusted
 from grader.specs import load_spec
 
 NUMPY_ASSIGNMENTS = ("backprop", "autodiff", "losses", "optimizers")

@@ -23,7 +23,7 @@ from typer.testing import CliRunner
 
 from cli import app
 from grader.catalog import assignment_names
-from grader.nbgrader_export import export_course, fill_in, jupyter_environment
+from grader.interop.nbgrader_export import export_course, fill_in, jupyter_environment
 
 pytestmark = pytest.mark.nbgrader
 

@@ -13,14 +13,14 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_raw_
 from typer.testing import CliRunner
 
 from cli import app
-from grader.batch import discover
+from grader.classroom.batch import discover
+from grader.classroom.handin import submit
 from grader.errors import UserError
-from grader.grading import grade_path
-from grader.nbgrader_export import build_notebook, without_markers
-from grader.notebook import NotebookError, notebook_to_source
+from grader.grading.grader import grade_path
+from grader.grading.notebook import NotebookError, notebook_to_source
+from grader.grading.submission import load_source
+from grader.interop.nbgrader_export import build_notebook, without_markers
 from grader.specs import load_spec
-from grader.submission import load_source
-from grader.submit import submit
 
 
 def _text(*cells: nbformat.NotebookNode) -> str:
@@ -111,7 +111,7 @@ def test_nbgrader_test_cells_are_not_part_of_the_module() -> None:
                              "schema_version": 3}}
     source, notes = notebook_to_source(_text(
         new_code_cell("def f():\n    return 1", metadata=solution),
-        new_code_cell("from grader.nbgrader_checks import check_target\nraise SystemExit", metadata=grade),
+        new_code_cell("from grader.interop.nbgrader_checks import check_target\nraise SystemExit", metadata=grade),
     ))
     assert _module(source).f() == 1
     assert "check_target" not in source

@@ -10,7 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from cli import app
-from grader import plot
+from grader.tools import plot
 from reference import optimizers as ref
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"

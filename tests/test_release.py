@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 
 from grader.catalog import ASSIGNMENTS, ROOT
-from grader.codec import from_jsonable
+from grader.classroom.release import find_leaks, make_release
 from grader.errors import UserError
-from grader.expected import EXPECTED_DIR, write_public_expected
-from grader.release import find_leaks, make_release
+from grader.grading.expected import EXPECTED_DIR, write_public_expected
+from grader.sandbox.codec import from_jsonable
 from grader.specs import load_spec
 
 
@@ -39,7 +39,7 @@ def test_the_release_leaves_out_solutions_and_hidden_cases(release):
     assert not (release / ".git").exists() and not (release / ".venv").exists()
     assert not list(release.rglob("__pycache__"))
     assert find_leaks(release) == []
-    for name in ("cli.py", "grader/grading.py", "assignments/losses.py", "assignments/datasets.py"):
+    for name in ("cli.py", "grader/grading/grader.py", "assignments/losses.py", "assignments/datasets.py"):
         assert (release / name).is_file()
 
 
@@ -53,12 +53,12 @@ def test_no_hidden_case_is_named_anywhere_in_the_release(release):
 
 
 def test_the_release_ships_public_expected_outputs(release):
-    for path in sorted((release / "grader" / "expected").glob("*.json")):
+    for path in sorted((release / "grader" / "specs" / "expected").glob("*.json")):
         data = json.loads(path.read_text())
         assert data["student"] == "public"
         for name, entry in data["cases"].items():
             assert {"inputs", "expected", "inputs_sha256"} <= set(entry), name
-    shipped = {p.stem for p in (release / "grader" / "expected").glob("*.json")}
+    shipped = {p.stem for p in (release / "grader" / "specs" / "expected").glob("*.json")}
     assert {"losses", "backprop", "autodiff", "optimizers"} <= shipped
 
 
@@ -94,7 +94,7 @@ def test_release_refuses_a_folder_in_use(tmp_path):
 
 
 def test_shipped_expected_outputs_are_up_to_date(tmp_path):
-    """grader/expected/*.json still match the reference (else: dlgrade build-expected).
+    """grader/specs/expected/*.json still match the reference (else: dlgrade build-expected).
 
     Inputs must be identical: they come from seeded numpy generators, the same on every
     machine. Outputs are judged by each case's own check, as a student's answer would be:

@@ -17,9 +17,9 @@ import numpy as np
 import pytest
 from proc_helpers import descendants
 
-from grader import codec
+from grader.grading.case import case_rng
+from grader.sandbox import codec
 from grader.sandbox.pool import CaseRequest, Sandbox, SandboxConfig, describe_exit
-from grader.spec import case_rng
 
 DATA = Path(__file__).parent / "data"
 sys.path.insert(0, str(DATA))

@@ -9,7 +9,7 @@ import pytest
 from spec_helpers import STUDENTS, SpecBench, assert_fails_exactly, per_case_tests
 
 from assignments import autodiff as stub
-from grader.spec import case_rng
+from grader.grading.case import case_rng
 from grader.specs import load_spec
 from reference import autodiff as ref
 

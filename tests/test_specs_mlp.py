@@ -9,7 +9,7 @@ from spec_helpers import SpecBench, one_thread_fixture, whole_spec_tests
 from torch import nn
 
 from assignments import mlp as stub
-from grader.spec import case_rng, child_inputs, withheld_inputs
+from grader.grading.case import case_rng, child_inputs, withheld_inputs
 from grader.specs import load_spec
 from grader.specs._common import network_rows, run_network
 from reference import mlp as ref

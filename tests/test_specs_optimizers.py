@@ -9,7 +9,7 @@ import torch
 from spec_helpers import SpecBench, whole_spec_tests
 
 from assignments import optimizers as stub
-from grader.spec import case_rng
+from grader.grading.case import case_rng
 from grader.specs import load_spec
 from grader.specs.optimizers import OPTIMIZERS
 from reference import optimizers as ref

@@ -13,8 +13,8 @@ from typer.testing import CliRunner
 from cli import app
 from grader import __version__
 from grader.catalog import ROOT
+from grader.classroom.handin import check_student_id, read_manifest, submit
 from grader.errors import UserError
-from grader.submit import check_student_id, read_manifest, submit
 
 runner = CliRunner()
 GOOD = "import numpy as np\n\n\ndef mse(pred, target):\n    return float(np.sum((target - pred) ** 2) / pred.shape[0])\n"

@@ -21,8 +21,8 @@ import pytest
 from proc_helpers import descendants
 
 from grader.catalog import ROOT
-from grader.grading import IMPORT_TIMEOUT, Grader
-from grader.results import Report
+from grader.grading.grader import IMPORT_TIMEOUT, Grader
+from grader.grading.results import Report
 from grader.sandbox.limits import Limits
 
 HOSTILE = Path(__file__).parent / "data" / "hostile"

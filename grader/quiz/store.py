@@ -18,7 +18,7 @@ from fsrs import Card
 
 from grader.errors import UserError
 from grader.quiz.scheduler import as_utc, card_from_json, card_to_json
-from grader.sqlite_tx import immediate_transaction
+from grader.sqlite import immediate_transaction
 
 SCHEMA_VERSION = 1
 DB_NAME = "quiz.db"

@@ -343,8 +343,10 @@ def main(argv: list[str] | None = None) -> None:
         with contextlib.suppress(ImportError):
             importlib.import_module(name)
 
-    from grader import codec  # noqa: F401
-    from grader.sandbox import child
+    from grader.sandbox import (
+        child,
+        codec,  # noqa: F401
+    )
 
     module_name, _, function = args.specs.partition(":")
     load_spec = getattr(importlib.import_module(module_name), function or "load_spec")

@@ -9,7 +9,7 @@ from __future__ import annotations
 import importlib
 
 from grader.catalog import get_assignment
-from grader.spec import AssignmentSpec, Case
+from grader.grading.case import AssignmentSpec, Case
 
 
 def load_spec(name: str) -> AssignmentSpec:

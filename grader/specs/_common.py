@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from grader.spec import Case, Check, Data, Verdict
+from grader.grading.case import Case, Check, Data, Verdict
 
 Run = Callable[[ModuleType, Data], Data]
 MakeInputs = Callable[[np.random.Generator], Data]

@@ -26,8 +26,8 @@ from typing import Any
 
 import numpy as np
 
-from grader.compare import close, grad_close
-from grader.spec import Case, Check, Data, Verdict
+from grader.grading.case import Case, Check, Data, Verdict
+from grader.grading.compare import close, grad_close
 
 VALUE = close(rtol=1e-7, atol=1e-10)
 GRAD = grad_close(1e-6)

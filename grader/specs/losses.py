@@ -15,8 +15,8 @@ from types import ModuleType
 
 import numpy as np
 
-from grader.compare import close, grad_close
-from grader.spec import Case, Data
+from grader.grading.case import Case, Data
+from grader.grading.compare import close, grad_close
 from grader.specs._common import call_noting_changes, fields, floats, function_case, present
 
 VALUE = close(rtol=1e-7, atol=1e-9)

@@ -1,6 +1,6 @@
 """Comparing an actual output with the expected one, in the trusted process only.
 
-Both sides are plain data (see grader.spec): what the sandbox sends back has already
+Both sides are plain data (see grader.grading.case): what the sandbox sends back has already
 been decoded into plain Python and plain ndarrays, so nothing here can be fooled by
 a lying `__eq__` or an ndarray subclass. A comparison checks structure, shape, dtype
 kind, finiteness and tolerance; its message says what differs, where, and, when a
@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
-from grader.spec import Check, Data, Verdict
+from grader.grading.case import Check, Data, Verdict
 
 _NUMERIC_KINDS = "biuf"  # bool, signed, unsigned, float
 

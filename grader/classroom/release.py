@@ -3,7 +3,7 @@
 `make_release(out)` copies the tree minus `reference/` (the solutions), the hidden specs
 (`grader/specs/hidden/`), the project's own tests, benchmarks and examples (they hold
 solutions too), version control, environments and caches; it then writes the public
-expected outputs (`grader/expected/<assignment>.json`) from the reference, so that
+expected outputs (`grader/specs/expected/<assignment>.json`) from the reference, so that
 `dlgrade check` works inside the release, and finally scans the release for any function
 body of the reference, refusing to leave a leaking release behind.
 """
@@ -17,7 +17,7 @@ from pathlib import Path
 
 from grader.catalog import REFERENCE_DIR, ROOT
 from grader.errors import UserError
-from grader.expected import EXPECTED_DIR, write_public_expected
+from grader.grading.expected import EXPECTED_DIR, write_public_expected
 
 TOP_LEVEL_EXCLUDED = frozenset({
     "reference", "tests", "benchmarks", "examples", "notes", ".git", ".venv", "venv", ".ci",
@@ -38,7 +38,7 @@ class ReleaseSummary:
 
 
 def build_expected() -> list[Path]:
-    """Rebuild grader/expected/*.json in place from reference/."""
+    """Rebuild grader/specs/expected/*.json in place from reference/."""
     if not REFERENCE_DIR.is_dir():
         raise UserError(f"no reference solutions in {REFERENCE_DIR}: build-expected needs them")
     return write_public_expected(EXPECTED_DIR)
@@ -112,7 +112,7 @@ def make_release(out: Path, root: Path = ROOT) -> ReleaseSummary:
         out.rmdir()
     shutil.copytree(root, out, ignore=_ignore(root.resolve(), out), symlinks=False)
     try:
-        expected_dir = out / "grader" / "expected"
+        expected_dir = out / "grader" / "specs" / "expected"
         for stale in expected_dir.glob("*.json"):
             stale.unlink()
         written = write_public_expected(expected_dir, reference_dir=root / "reference")

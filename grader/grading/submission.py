@@ -1,7 +1,7 @@
 """A submission's source, and who and what it is for.
 
 `load_source(path)` is the single entry for reading a submission: a `.py` file, or a
-notebook (`.ipynb`) whose code cells become the module (grader.notebook).
+notebook (`.ipynb`) whose code cells become the module (grader.grading.notebook).
 """
 
 from __future__ import annotations
@@ -39,12 +39,12 @@ def load_source(path: Path) -> tuple[str, list[str]]:
 
 
 def _notebook_source(path: Path, data: bytes) -> tuple[str, list[str]]:
-    """A notebook's code cells as one module (grader.notebook).
+    """A notebook's code cells as one module (grader.grading.notebook).
 
     A file that is not a notebook still gets graded, like a .py file that does not
     import: its module is one line that raises, so every case fails with the reason.
     """
-    from grader.notebook import NotebookError, notebook_to_source
+    from grader.grading.notebook import NotebookError, notebook_to_source
 
     try:
         return notebook_to_source(data.decode("utf-8"))
@@ -90,7 +90,7 @@ def default_student(path: Path) -> str:
     path = Path(path).resolve()
     folder = path.parent
     if path.stem in assignment_names() and folder not in (ASSIGNMENTS_DIR, REFERENCE_DIR):
-        from grader.submit import STUDENT_ID
+        from grader.classroom.handin import STUDENT_ID
 
         if STUDENT_ID.fullmatch(folder.name):
             return folder.name

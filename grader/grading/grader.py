@@ -3,13 +3,13 @@
 The trusted process (this one) loads the spec, makes each case's inputs from
 case_rng(student, assignment, case), gets the expected output from the reference (or the
 shipped public outputs), and sends source and inputs, as plain data, to a sandboxed
-child (grader.sandbox); it compares what comes back with grader.compare-based checks and
+child (grader.sandbox); it compares what comes back with grader.grading.compare-based checks and
 scores. Student code never runs here, and nothing it prints is read.
 
 Student ids: `student=` when given; otherwise the name of the submission's folder when the
 path looks like `<student>/<assignment>.py`; otherwise "anonymous". The inputs of
 `visibility="public"` grading (`dlgrade check`) are always those of
-grader.spec.PUBLIC_STUDENT, the seed owner of the shipped expected outputs.
+grader.grading.case.PUBLIC_STUDENT, the seed owner of the shipped expected outputs.
 """
 
 from __future__ import annotations
@@ -25,12 +25,10 @@ from typing import Any, Literal
 
 from grader.catalog import ASSIGNMENTS, ROOT, get_assignment
 from grader.errors import UserError
-from grader.expected import ExpectedStore, GradingError
-from grader.results import Report, TestResult
-from grader.sandbox.limits import Limits
-from grader.sandbox.pool import CaseRequest, Sandbox, SandboxConfig
-from grader.spec import PUBLIC_STUDENT, AssignmentSpec, Case, child_inputs
-from grader.submission import (
+from grader.grading.case import PUBLIC_STUDENT, AssignmentSpec, Case, child_inputs
+from grader.grading.expected import ExpectedStore, GradingError
+from grader.grading.results import Report, TestResult
+from grader.grading.submission import (
     ANONYMOUS,
     SUFFIXES,
     default_student,
@@ -39,6 +37,8 @@ from grader.submission import (
     load_source,
     neighbours,
 )
+from grader.sandbox.limits import Limits
+from grader.sandbox.pool import CaseRequest, Sandbox, SandboxConfig
 
 IMPORT_TIMEOUT = 5.0  # seconds to import a submission (before timeout_scale); numpy, torch
 # and the datasets are already imported in the warm process, so an import takes milliseconds

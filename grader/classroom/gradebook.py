@@ -22,11 +22,11 @@ from datetime import datetime
 from pathlib import Path
 
 from grader import __version__
+from grader.classroom.handin import iso_utc, utc_now
+from grader.classroom.late import Lateness
 from grader.errors import UserError
-from grader.late import Lateness
-from grader.results import Report, TestResult
-from grader.sqlite_tx import immediate_transaction
-from grader.submit import iso_utc, utc_now
+from grader.grading.results import Report, TestResult
+from grader.sqlite import immediate_transaction
 
 SCHEMA_VERSION = 1
 APPLICATION_ID = 0x646C6772  # "dlgr": tells a dlgrade gradebook from any other SQLite file

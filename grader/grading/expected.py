@@ -3,9 +3,9 @@
 Where `reference/` exists, a case's expected output is its `run` on the reference module,
 on the same plain-data inputs the student's child gets (decoded from the same encoding),
 cached by (assignment, case, seed). The student release has no `reference/`: there,
-public cases use `grader/expected/<assignment>.json`, which `dlgrade release` and
+public cases use `grader/specs/expected/<assignment>.json`, which `dlgrade release` and
 `dlgrade build-expected` write from the reference, holding each public case's inputs (for
-the seed owner grader.spec.PUBLIC_STUDENT) and its expected output.
+the seed owner grader.grading.case.PUBLIC_STUDENT) and its expected output.
 """
 
 from __future__ import annotations
@@ -20,10 +20,9 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from grader import codec
 from grader.catalog import REFERENCE_DIR, ROOT, assignment_names
 from grader.errors import UserError
-from grader.spec import (
+from grader.grading.case import (
     PUBLIC_STUDENT,
     AssignmentSpec,
     Case,
@@ -32,8 +31,9 @@ from grader.spec import (
     child_inputs,
     withheld_inputs,
 )
+from grader.sandbox import codec
 
-EXPECTED_DIR = ROOT / "grader" / "expected"
+EXPECTED_DIR = ROOT / "grader" / "specs" / "expected"
 FORMAT = 1
 
 

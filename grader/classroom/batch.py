@@ -20,15 +20,21 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Literal, Protocol
 
 from grader.catalog import assignment_names, get_assignment
+from grader.classroom.gradebook import Gradebook, GradeRecord
+from grader.classroom.late import Lateness, NoLatePolicy, assess
 from grader.course import Course
 from grader.errors import UserError
-from grader.gradebook import Gradebook, GradeRecord
-from grader.late import Lateness, NoLatePolicy, assess
-from grader.results import Report
+from grader.grading.results import Report
 
 if TYPE_CHECKING:
-    from grader.feedback import FeedbackFiles
-from grader.submit import STUDENT_ID, SUBMISSION_SUFFIXES, parse_iso, read_manifest, sha256_of
+    from grader.classroom.feedback import FeedbackFiles
+from grader.classroom.handin import (
+    STUDENT_ID,
+    SUBMISSION_SUFFIXES,
+    parse_iso,
+    read_manifest,
+    sha256_of,
+)
 
 # Test hook: seconds each worker waits before grading a submission, so a test can kill a
 # real batch in the middle of its work. Unset in normal use.
@@ -209,7 +215,7 @@ def gradebook_files(db: Path) -> list[Path]:
 
 
 def default_grader(protect: Sequence[Path] = ()) -> GradesFiles:
-    from grader.grading import Grader
+    from grader.grading.grader import Grader
 
     return Grader(visibility="all", protect=protect)
 
@@ -237,7 +243,7 @@ def grade_class(root: Path, *, db: Path, assignments: Sequence[str] | None = Non
         records = [r for r in gradebook.current() if (r.student, r.assignment) in pairs]
     feedback = None
     if feedback_dir is not None:
-        from grader.feedback import write_feedback
+        from grader.classroom.feedback import write_feedback
 
         feedback = write_feedback(records, feedback_dir, course)
     return ClassResult(batch=batch, records=records, feedback=feedback)

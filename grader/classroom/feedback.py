@@ -19,11 +19,11 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
-from grader.batch import assignment_stats, student_totals
+from grader.classroom.batch import assignment_stats, student_totals
+from grader.classroom.gradebook import GradeRecord
 from grader.course import Course
 from grader.errors import UserError
-from grader.gradebook import GradeRecord
-from grader.results import TestResult
+from grader.grading.results import TestResult
 
 MESSAGE_LIMIT = 2000  # characters of a case message shown in feedback
 

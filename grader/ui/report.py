@@ -15,7 +15,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from grader.results import Report
+from grader.grading.results import Report
 
 STATUS_STYLE = {"passed": "green", "failed": "red", "skipped": "yellow"}
 HIDDEN_MESSAGE = "hidden case"

@@ -27,7 +27,7 @@ from typing import Any
 from grader import __version__
 from grader.catalog import get_assignment
 from grader.errors import UserError
-from grader.submission import MAX_SOURCE_BYTES, SUFFIXES
+from grader.grading.submission import MAX_SOURCE_BYTES, SUFFIXES
 
 SUBMISSION_SUFFIXES: tuple[str, ...] = SUFFIXES  # what submit accepts and grade-batch picks up, in order
 MANIFEST = "manifest.json"
@@ -70,7 +70,7 @@ def check_parses(path: Path) -> None:
         raise UserError(f"{path} is {len(data) / 1e6:.1f} MB: too large for a submission")
     source: bytes | str = data
     if path.suffix == ".ipynb":
-        from grader.notebook import NotebookError, notebook_to_source
+        from grader.grading.notebook import NotebookError, notebook_to_source
 
         try:
             source, _ = notebook_to_source(data.decode("utf-8"))

@@ -19,7 +19,7 @@ import json
 import re
 import tokenize
 
-from grader.nbformat_lite import nbformat
+from grader.grading.nbformat_lite import nbformat
 
 CELL_MAGICS_WITH_PYTHON_BODY = frozenset({"time", "timeit", "capture"})
 

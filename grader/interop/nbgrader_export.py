@@ -10,7 +10,7 @@ Each notebook is built from the stub, the hidden reference and the spec:
   so no solution block sits at module level (its released `raise` would stop the cell);
 - per target, a read-only grade cell worth the target's points that runs the public
   cases and, between `### BEGIN HIDDEN TESTS` / `### END HIDDEN TESTS`, the hidden ones
-  (grader.nbgrader_checks), placed after the code its cases call.
+  (grader.interop.nbgrader_checks), placed after the code its cases call.
 Plus `COURSE_DIR/nbgrader_config.py`.
 """
 
@@ -30,8 +30,8 @@ from pathlib import Path
 from grader import __version__
 from grader.catalog import Assignment, assignment_names, get_assignment
 from grader.errors import UserError
-from grader.nbformat_lite import nbformat
-from grader.spec import AssignmentSpec, Case
+from grader.grading.case import AssignmentSpec, Case
+from grader.grading.nbformat_lite import nbformat
 from grader.specs import load_spec
 
 new_code_cell, new_markdown_cell, new_notebook = (
@@ -147,7 +147,7 @@ def write_config(course_dir: Path, names: Sequence[str]) -> Path | None:
     path.write_text(f"""{CONFIG_MARKER} (dlgrade {__version__}).
 # dlgrade rewrites it on the next export while the first line is unchanged.
 # Run nbgrader from the Python environment where dlgrade is installed: the grade
-# cells import grader.nbgrader_checks, which needs the reference and the hidden specs.
+# cells import grader.interop.nbgrader_checks, which needs the reference and the hidden specs.
 c = get_config()  # noqa: F821  (nbgrader defines get_config)
 
 c.CourseDirectory.course_id = {COURSE_ID!r}
@@ -433,7 +433,7 @@ def _target_cell(name: str, target: str, cases: list[Case]) -> nbformat.Notebook
     points = round(sum(c.points for c in cases), 6)
     lines = [f"# Tests of `{target}`: {len(public)} public and {len(hidden)} hidden case(s), "
              f"{points:g} points.",
-             "from grader.nbgrader_checks import award, check_target",
+             "from grader.interop.nbgrader_checks import award, check_target",
              "",
              f"_result = check_target({name!r}, {target!r}, globals())"]
     if hidden:

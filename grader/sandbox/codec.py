@@ -1,7 +1,7 @@
 """Plain data across the sandbox boundary: JSON, with ndarrays as dtype, shape and base64 bytes.
 
 Plain data is None, bool, int, float, str, numeric numpy arrays, and lists / tuples /
-dicts (str keys) of those (see grader.spec). Decoding never unpickles and never parses a
+dicts (str keys) of those (see grader.grading.case). Decoding never unpickles and never parses a
 header: an array travels as its dtype (one of a fixed list of numeric dtypes), its shape
 and its raw bytes, and comes back through `np.frombuffer`. So whatever a student's
 process sends back is at worst malformed data, never code; and what decodes is exactly

@@ -12,8 +12,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Literal
 
+from grader.classroom.gradebook import GradeRecord
 from grader.errors import UserError
-from grader.gradebook import GradeRecord
 
 Format = Literal["csv", "json", "gradescope"]
 FORMATS: tuple[str, ...] = ("csv", "json", "gradescope")
