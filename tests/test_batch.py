@@ -11,19 +11,11 @@ from pathlib import Path
 import pytest
 from batch_fakes import FakeGrader, make_class
 
-from grader.classroom.batch import (
-    Outcome,
-    assignment_stats,
-    discover,
-    grade_class,
-    histogram,
-    run_batch,
-    student_totals,
-)
+from grader.classroom.batch import Outcome, discover, grade_class, run_batch
 from grader.classroom.gradebook import Gradebook
 from grader.classroom.handin import submit
-from grader.classroom.late import PerDayPolicy
-from grader.course import Course
+from grader.classroom.stats import assignment_stats, histogram, student_totals
+from grader.course import Course, PerDayPolicy
 from grader.errors import UserError
 
 UTC = timezone.utc

@@ -23,7 +23,6 @@ from typer.testing import CliRunner
 import grader.classroom.batch
 from cli import app
 from grader.catalog import ROOT
-from grader.classroom.batch import DELAY_ENV
 from grader.classroom.gradebook import Gradebook
 
 runner = CliRunner()
@@ -134,10 +133,19 @@ def losses_class(root: Path, n: int) -> Path:
     return root
 
 
-def dlgrade(*args: str, delay: float = 0.0) -> subprocess.Popen:
-    env = os.environ | {DELAY_ENV: str(delay), "COLUMNS": "120"}
+def dlgrade(*args: str) -> subprocess.Popen:
+    env = os.environ | {"COLUMNS": "120"}
     return subprocess.Popen([DLGRADE, *args], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                             text=True, env=env, start_new_session=True)
+
+
+def slow_batch(root: Path, db: Path, delay: float) -> subprocess.Popen:
+    """The real batch, waiting `delay` s before each submission (tests/slow_batch.py)."""
+    here = Path(__file__).parent
+    path = os.pathsep.join(filter(None, [str(here), str(ROOT), os.environ.get("PYTHONPATH")]))
+    return subprocess.Popen([sys.executable, str(here / "slow_batch.py"), str(root), str(db), str(delay)],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            env=os.environ | {"PYTHONPATH": path}, start_new_session=True)
 
 
 def graded_count(db: Path) -> int:
@@ -184,7 +192,7 @@ def test_real_batch_end_to_end(tmp_path: Path) -> None:
 
 def test_sigkill_mid_batch_loses_only_what_was_in_flight(tmp_path: Path) -> None:
     root, db = losses_class(tmp_path / "class", 16), tmp_path / "g.db"
-    proc = dlgrade("grade-batch", str(root), "--db", str(db), "--jobs", "2", delay=0.4)
+    proc = slow_batch(root, db, delay=0.4)
     wait_until(lambda: graded_count(db) >= 4 or proc.poll() is not None)
     os.kill(proc.pid, signal.SIGKILL)
     code, _ = finish(proc)
@@ -204,7 +212,7 @@ def test_sigkill_mid_batch_loses_only_what_was_in_flight(tmp_path: Path) -> None
 
 def test_two_batches_on_one_gradebook(tmp_path: Path) -> None:
     root, db = losses_class(tmp_path / "class", 10), tmp_path / "g.db"
-    first = dlgrade("grade-batch", str(root), "--db", str(db), "--jobs", "2", delay=0.3)
+    first = slow_batch(root, db, delay=0.3)
     wait_until(lambda: graded_count(db) >= 1 or first.poll() is not None)
     refused = dlgrade("grade-batch", str(root), "--db", str(db))
     waiting = dlgrade("grade-batch", str(root), "--db", str(db), "--wait", "120")

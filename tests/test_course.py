@@ -8,8 +8,7 @@ from pathlib import Path
 import pytest
 
 from grader.catalog import ROOT
-from grader.classroom.late import NoLatePolicy, PerDayPolicy
-from grader.course import find_course, load_course
+from grader.course import NoLatePolicy, PerDayPolicy, find_course, load_course
 from grader.errors import UserError
 
 FULL = """

@@ -16,8 +16,7 @@ from cli import app
 from grader.classroom.batch import grade_class
 from grader.classroom.export import export
 from grader.classroom.gradebook import Gradebook
-from grader.classroom.late import PerDayPolicy
-from grader.course import Course
+from grader.course import Course, PerDayPolicy
 from grader.errors import UserError
 
 runner = CliRunner()

@@ -14,8 +14,8 @@ from grader.grading.case import PUBLIC_STUDENT
 from grader.grading.expected import ExpectedStore
 from grader.grading.grader import Grader, cuda_available, detect_assignment, grade_path
 from grader.grading.submission import default_student
+from grader.interop import gradescope
 from grader.specs import load_spec
-from grader.ui.report import redact_hidden, to_json
 
 DATA = Path(__file__).parent / "data"
 REFERENCE = ROOT / "reference" / "losses.py"
@@ -145,13 +145,13 @@ def test_bad_files_are_user_errors(grader, tmp_path):
 
 def test_gradescope_json_and_redaction(grader):
     report = grader.grade_source((ROOT / "assignments" / "losses.py").read_text(), "losses", "hal")
-    data = report.to_gradescope()
+    data = gradescope.results(report)
     assert {"score", "max_score", "execution_time", "tests", "assignment", "student",
             "sha256"} <= set(data)
     assert {"name", "score", "max_score", "status", "output", "visibility", "target"} <= set(data["tests"][0])
     assert {t["visibility"] for t in data["tests"]} == {"visible", "hidden"}
-    assert to_json([report]).startswith("[")
-    student_view = redact_hidden(report)
+    assert gradescope.to_json([report]).startswith("[")
+    student_view = report.for_students()
     for original, shown in zip(report.tests, student_view.tests, strict=True):
         assert (shown.status, shown.points) == (original.status, original.points)
         if original.visibility == "hidden":
@@ -166,7 +166,7 @@ def test_gradescope_json_and_redaction(grader):
 @pytest.fixture(scope="module")
 def toy_grader():
     store = ExpectedStore(reference_dir=DATA / "toy_reference")
-    with Grader(_specs="toy_specs:load_spec", _store=store) as g:
+    with Grader(spec_loader="toy_specs:load_spec", preload=False, store=store) as g:
         yield g
 
 
@@ -181,7 +181,7 @@ def test_gpu_cases_are_skipped_without_cuda(toy_grader):
     assert report.max_score == 100 and report.score == 100  # left out of the maximum
     assert any("CUDA case(s) skipped" in n for n in report.notes)
     store = ExpectedStore(reference_dir=DATA / "toy_reference")
-    with Grader(_specs="toy_specs:load_spec", _store=store, require_cuda=True) as strict, \
+    with Grader(spec_loader="toy_specs:load_spec", preload=False, store=store, require_cuda=True) as strict, \
             pytest.raises(UserError, match="need CUDA"):
         strict.grade_source(TOY, "toy_gpu", "ivy")
 
@@ -203,7 +203,7 @@ def test_the_torch_zygote_grades_too(toy_grader):
 def test_timeout_scale(tmp_path):
     store = ExpectedStore(reference_dir=DATA / "toy_reference")
     slow = TOY + "\ndef total(x):\n    import time\n    time.sleep(30)\n"
-    with Grader(_specs="toy_specs:load_spec", _store=store, timeout_scale=0.1) as grader:
+    with Grader(spec_loader="toy_specs:load_spec", preload=False, store=store, timeout_scale=0.1) as grader:
         report = grader.grade_source(slow, "toy", "kim")
     total = [t for t in report.tests if t.target == "total"]
     assert total[0].message == "timed out after 0.5 s"
@@ -213,17 +213,17 @@ def test_timeout_scale(tmp_path):
 
 def test_public_grading_without_a_reference_uses_the_shipped_outputs(tmp_path):
     """What a student release does: no reference/, grader/specs/expected/<a>.json instead."""
-    from grader.grading.expected import write_public_expected
+    from grader.classroom.release import write_public_expected
 
     shipped = tmp_path / "expected"
     write_public_expected(shipped, assignments=["losses"])
     store = ExpectedStore(reference_dir=tmp_path / "no-reference", shipped_dir=shipped)
-    with Grader(visibility="public", _store=store) as grader:
+    with Grader(visibility="public", store=store) as grader:
         right = grader.grade_source(REFERENCE.read_text(), "losses", None)
         wrong = grader.grade_source(REFERENCE.read_text() + "\ndef mse(p, t):\n    return 0.0\n",
                                     "losses", None)
     assert right.score == right.max_score == 42
     assert {t.target for t in wrong.tests if t.status == "failed"} == {"mse"}
-    with Grader(_store=store) as grader, pytest.raises(UserError, match="reference/ is absent"):
+    with Grader(store=store) as grader, pytest.raises(UserError, match="reference/ is absent"):
         grader.grade_source(REFERENCE.read_text(), "losses", "someone")
     assert PUBLIC_STUDENT == "public"

@@ -8,7 +8,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from grader.classroom.late import NoLatePolicy, PerDayPolicy, assess, late_days, penalty_percent
+from grader.classroom.late import assess, late_days, penalty_percent
+from grader.course import NoLatePolicy, PerDayPolicy
 
 KST = timezone(timedelta(hours=9))
 DUE = datetime(2025, 3, 14, 23, 59, tzinfo=KST)

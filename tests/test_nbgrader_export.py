@@ -23,9 +23,10 @@ from typer.testing import CliRunner
 
 from cli import app
 from grader.catalog import assignment_names, get_assignment
+from grader.classroom.release import write_public_expected
 from grader.grading.case import AssignmentSpec, Case, evaluate_trusted
 from grader.grading.compare import close
-from grader.grading.expected import ExpectedStore, write_public_expected
+from grader.grading.expected import ExpectedStore
 from grader.interop import nbgrader_checks
 from grader.interop.nbgrader_export import (
     BEGIN_HIDDEN,

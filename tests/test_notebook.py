@@ -18,7 +18,7 @@ from grader.classroom.handin import submit
 from grader.errors import UserError
 from grader.grading.grader import grade_path
 from grader.grading.notebook import NotebookError, notebook_to_source
-from grader.grading.submission import load_source
+from grader.grading.submission import read_submission
 from grader.interop.nbgrader_export import build_notebook, without_markers
 from grader.specs import load_spec
 
@@ -154,8 +154,9 @@ def test_what_is_not_a_notebook_is_a_clear_error(text: str, says: str) -> None:
 def test_a_binary_file_is_not_a_notebook(tmp_path) -> None:
     path = tmp_path / "losses.ipynb"
     path.write_bytes(b"\x89PNG\r\n\x1a\n\xff\xfe")
-    source, notes = load_source(path)
-    assert notes == [f"losses.ipynb: {_problem(source)}"] and "not UTF-8" in notes[0]
+    read = read_submission(path)
+    source, notes = read.source, read.notes
+    assert notes == (f"losses.ipynb: {_problem(source)}",) and "not UTF-8" in notes[0]
     with pytest.raises(ImportError, match="not a Jupyter notebook: the file is not UTF-8"):
         _module(source)
 
@@ -176,17 +177,18 @@ def _solution_notebook(path: Path, **replace: str) -> Path:
     return path
 
 
-def test_load_source_reads_a_notebook_and_reports_a_broken_one_as_an_import_failure(tmp_path) -> None:
+def test_read_submission_reads_a_notebook_and_reports_a_broken_one_as_an_import_failure(tmp_path) -> None:
     good = _solution_notebook(tmp_path / "alice" / "losses.ipynb")
-    source, notes = load_source(good)
+    source, notes = read_submission(good).source, read_submission(good).notes
     assert "def softmax" in source and "check_target" not in source
     assert any("%matplotlib inline" in n for n in notes)
 
     bad = tmp_path / "bob" / "losses.ipynb"
     bad.parent.mkdir()
     bad.write_text("{not json")
-    source, notes = load_source(bad)
-    assert notes == [f"losses.ipynb: {_problem(source)}"]
+    read = read_submission(bad)
+    source, notes = read.source, read.notes
+    assert notes == (f"losses.ipynb: {_problem(source)}",)
     with pytest.raises(ImportError, match="not a Jupyter notebook: invalid JSON"):
         _module(source)
 

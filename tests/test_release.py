@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 
 from grader.catalog import ASSIGNMENTS, ROOT
-from grader.classroom.release import find_leaks, make_release
+from grader.classroom.release import find_leaks, make_release, write_public_expected
 from grader.errors import UserError
-from grader.grading.expected import EXPECTED_DIR, write_public_expected
+from grader.grading.expected import EXPECTED_DIR
 from grader.sandbox.codec import from_jsonable
 from grader.specs import load_spec
 

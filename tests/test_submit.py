@@ -122,7 +122,7 @@ def test_valid_ids() -> None:
     (["submit", "lossess", "--student", "kim", "--file", "losses.py"], "unknown assignment 'lossess'"),
     (["submit", "losses", "--student", "kim", "--file", "nowhere.py"], "no such file: nowhere.py"),
     (["submit", "backprop", "--student", "kim"], "no assignments/backprop.py or backprop.py here"),
-    (["submit", "losses", "--student", "kim", "--file", "notes.txt"], "expected a .py or .ipynb file"),
+    (["submit", "losses", "--student", "kim", "--file", "notes.txt"], "a submission is a .py or .ipynb file"),
     (["submit", "losses", "--student", "kim", "--file", "broken.py"], "is not valid Python (line 2)"),
     (["submit", "losses", "--student", "kim", "--file", "nul.py"], "is not valid Python"),
     (["submit", "losses", "--student", "kim", "--file", "bad.ipynb"], "is not a Jupyter notebook"),

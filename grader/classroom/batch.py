@@ -10,75 +10,64 @@ from __future__ import annotations
 
 import functools
 import os
-import statistics
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal, Protocol
+from typing import Literal, Protocol
 
-from grader.catalog import assignment_names, get_assignment
+from grader.classroom.feedback import FeedbackFiles, write_feedback
 from grader.classroom.gradebook import Gradebook, GradeRecord
+from grader.classroom.handin import parse_iso, read_manifest
 from grader.classroom.late import Lateness, NoLatePolicy, assess
 from grader.course import Course
 from grader.errors import UserError
+from grader.grading.grader import Grader
 from grader.grading.results import Report
-
-if TYPE_CHECKING:
-    from grader.classroom.feedback import FeedbackFiles
-from grader.classroom.handin import (
-    STUDENT_ID,
-    SUBMISSION_SUFFIXES,
-    parse_iso,
-    read_manifest,
-    sha256_of,
-)
-
-# Test hook: seconds each worker waits before grading a submission, so a test can kill a
-# real batch in the middle of its work. Unset in normal use.
-DELAY_ENV = "DLGRADE_TEST_DELAY_PER_SUBMISSION"
+from grader.grading.submission import SourceFile, find_submissions, read_submission
 
 
 @dataclass(frozen=True)
 class Submission:
+    """A submission found in the exchange, read once: what is graded is what was hashed."""
+
     student: str
     assignment: str
     path: Path
-    sha256: str
+    file: SourceFile | None  # None when it cannot be read as a submission (see `problem`)
     submitted_at: datetime
     submitted_at_source: Literal["manifest", "mtime"]
+    problem: str | None = None
+
+    @property
+    def sha256(self) -> str:
+        return self.file.sha256 if self.file is not None else ""
 
 
 class GradesFiles(Protocol):
-    def grade_file(self, path: Path, assignment: str | None = None,
-                   student: str | None = None) -> Report: ...
+    def grade(self, file: SourceFile, assignment: str | None = None,
+              student: str | None = None) -> Report: ...
 
 
 def discover(root: Path, assignments: Sequence[str] | None = None) -> list[Submission]:
-    """Every `<root>/<student>/<assignment><suffix>`, sorted by student then assignment.
+    """Every submission of `find_submissions(root)`, read and hashed once.
 
     The submission time is the manifest's when its sha256 matches the file (the file is
     what `submit` recorded), else the file's modification time.
     """
-    if not root.is_dir():
-        raise UserError(f"no such folder: {root}")
-    wanted = [get_assignment(a).name for a in assignments] if assignments else assignment_names()
     found: list[Submission] = []
-    for student_dir in sorted(p for p in root.iterdir() if p.is_dir()):
-        if not STUDENT_ID.fullmatch(student_dir.name):
-            continue  # hidden folders, names that cannot be student ids
-        manifest = read_manifest(student_dir)
-        for assignment in wanted:
-            path = next((student_dir / f"{assignment}{s}" for s in SUBMISSION_SUFFIXES
-                         if (student_dir / f"{assignment}{s}").is_file()), None)
-            if path is None:
-                continue
-            sha = sha256_of(path)
-            entry = manifest.get(assignment, {})
-            when, source = _submitted_at(entry, sha, path)
-            found.append(Submission(student_dir.name, assignment, path, sha, when, source))
+    manifests: dict[Path, dict] = {}
+    for f in find_submissions(root, list(assignments) if assignments else None):
+        manifest = manifests.setdefault(f.path.parent, read_manifest(f.path.parent))
+        try:
+            file, problem = read_submission(f.path), None
+        except UserError as exc:  # e.g. over the size cap: reported, the others still graded
+            file, problem = None, f"UserError: {exc}"
+        sha = file.sha256 if file is not None else ""
+        when, source = _submitted_at(manifest.get(f.assignment, {}), sha, f.path)
+        found.append(Submission(f.student, f.assignment, f.path, file, when, source, problem))
     return found
 
 
@@ -130,13 +119,9 @@ class BatchResult:
 
 
 def _grade_one(grader: GradesFiles, sub: Submission) -> Report:
-    delay = float(os.environ.get(DELAY_ENV, "0") or 0)
-    if delay > 0:
-        time.sleep(delay)
-    report = grader.grade_file(sub.path, sub.assignment, sub.student)
-    if not report.sha256:
-        report.sha256 = sub.sha256
-    return report
+    if sub.file is None:
+        raise RuntimeError(sub.problem)
+    return grader.grade(sub.file, sub.assignment, sub.student)
 
 
 def run_batch(submissions: Sequence[Submission], make_grader: Callable[[], GradesFiles],
@@ -192,7 +177,7 @@ def _finish(sub: Submission, fut: Future[Report], gradebook: Gradebook, course: 
     try:
         report = fut.result()
     except Exception as exc:  # a grader failure on one submission must not stop the class
-        return Outcome(sub, error=f"{type(exc).__name__}: {exc}")
+        return Outcome(sub, error=sub.problem or f"{type(exc).__name__}: {exc}")
     due = course.due_date(sub.assignment) if course else None
     policy = course.late_policy if course else NoLatePolicy()
     lateness = assess(report.score, sub.submitted_at, due, policy)
@@ -215,8 +200,6 @@ def gradebook_files(db: Path) -> list[Path]:
 
 
 def default_grader(protect: Sequence[Path] = ()) -> GradesFiles:
-    from grader.grading.grader import Grader
-
     return Grader(visibility="all", protect=protect)
 
 
@@ -243,131 +226,5 @@ def grade_class(root: Path, *, db: Path, assignments: Sequence[str] | None = Non
         records = [r for r in gradebook.current() if (r.student, r.assignment) in pairs]
     feedback = None
     if feedback_dir is not None:
-        from grader.classroom.feedback import write_feedback
-
         feedback = write_feedback(records, feedback_dir, course)
     return ClassResult(batch=batch, records=records, feedback=feedback)
-
-
-# ---------------------------------------------------------------- statistics
-
-
-@dataclass(frozen=True)
-class AssignmentStats:
-    assignment: str
-    n: int
-    mean: float
-    median: float
-    min: float
-    max: float
-    fully_correct: int  # full marks before any late penalty
-    late: int
-    max_score: float
-
-
-def assignment_stats(records: Sequence[GradeRecord]) -> list[AssignmentStats]:
-    """Per assignment (catalog order): n, mean/median/min/max of the final score, full marks, late."""
-    order = {n: i for i, n in enumerate(assignment_names())}
-    by_assignment: dict[str, list[GradeRecord]] = {}
-    for r in records:
-        by_assignment.setdefault(r.assignment, []).append(r)
-    stats = []
-    for name in sorted(by_assignment, key=lambda n: order.get(n, 99)):
-        rs = by_assignment[name]
-        scores = [r.score for r in rs]
-        stats.append(AssignmentStats(
-            assignment=name, n=len(rs), mean=statistics.fmean(scores),
-            median=statistics.median(scores), min=min(scores), max=max(scores),
-            fully_correct=sum(r.fully_correct for r in rs), late=sum(r.late_days > 0 for r in rs),
-            max_score=max(r.max_score for r in rs)))
-    return stats
-
-
-def student_totals(records: Sequence[GradeRecord]) -> tuple[dict[str, float], float]:
-    """Each student's total final score, and the most a student could have had.
-
-    A student who did not hand in an assignment of the batch scores 0 for it.
-    """
-    max_by_assignment: dict[str, float] = {}
-    totals: dict[str, float] = {}
-    for r in records:
-        totals[r.student] = totals.get(r.student, 0.0) + r.score
-        max_by_assignment[r.assignment] = max(max_by_assignment.get(r.assignment, 0.0), r.max_score)
-    return dict(sorted(totals.items())), sum(max_by_assignment.values())
-
-
-def histogram(values: Sequence[float], top: float, bins: int = 10) -> list[tuple[float, float, int]]:
-    """Equal-width bins over [0, top]; the last bin includes `top`. (low, high, count) each."""
-    if top <= 0:
-        return [(0.0, 0.0, len(values))]
-    width = top / bins
-    counts = [0] * bins
-    for v in values:
-        counts[min(bins - 1, max(0, int(v / width)))] += 1
-    return [(i * width, (i + 1) * width, c) for i, c in enumerate(counts)]
-
-
-# ---------------------------------------------------------------- terminal output
-
-
-class RichProgress:
-    """A Rich progress bar: done / total, submissions below full marks, grader errors, ETA."""
-
-    def __init__(self, console: object) -> None:
-        from rich.progress import (
-            BarColumn,
-            MofNCompleteColumn,
-            Progress,
-            TextColumn,
-            TimeElapsedColumn,
-            TimeRemainingColumn,
-        )
-
-        self._progress = Progress(
-            TextColumn("[bold]grading"), BarColumn(), MofNCompleteColumn(),
-            TextColumn("{task.fields[below]} below full marks · {task.fields[errors]} errors"),
-            TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn(),
-            console=console,  # type: ignore[arg-type]
-        )
-        self._task = None
-        self._below = self._errors = 0
-
-    def start(self, total: int, skipped: int) -> None:
-        if skipped:
-            self._progress.console.print(f"{skipped} already graded (unchanged): skipped")
-        if total:
-            self._progress.start()
-            self._task = self._progress.add_task("grading", total=total, below=0, errors=0)
-
-    def advance(self, outcome: Outcome) -> None:
-        if outcome.error is not None:
-            self._errors += 1
-        elif not outcome.full_marks:
-            self._below += 1
-        self._progress.update(self._task, advance=1, below=self._below, errors=self._errors)
-
-    def finish(self) -> None:
-        if self._task is not None:
-            self._progress.stop()
-
-
-def summary_renderables(records: Sequence[GradeRecord], bar_width: int = 40) -> list[object]:
-    """The end-of-batch summary: a table per assignment and a histogram of total scores."""
-    from rich.table import Table
-    from rich.text import Text
-
-    table = Table(title="per assignment (final scores, after late penalties)")
-    for col in ("assignment", "n", "mean", "median", "min", "max", "fully correct", "late"):
-        table.add_column(col, justify="left" if col == "assignment" else "right")
-    for s in assignment_stats(records):
-        table.add_row(s.assignment, str(s.n), f"{s.mean:.1f}", f"{s.median:.1f}", f"{s.min:.1f}",
-                      f"{s.max:.1f}", f"{s.fully_correct}/{s.n}", str(s.late))
-    totals, top = student_totals(records)
-    bins = histogram(list(totals.values()), top)
-    biggest = max((c for *_, c in bins), default=0) or 1
-    hist = Text(f"total scores of {len(totals)} students (out of {top:g})\n", style="bold")
-    for low, high, count in reversed(bins):
-        hist.append(f"{low:6.1f} – {high:6.1f} │ ")
-        hist.append("█" * (max(1, round(bar_width * count / biggest)) if count else 0), style="cyan")
-        hist.append(f" {count}\n")
-    return [table, hist]

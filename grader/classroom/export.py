@@ -12,25 +12,17 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Literal
 
-from grader.classroom.gradebook import GradeRecord
+from grader.catalog import in_catalog_order
+from grader.classroom.gradebook import GradeRecord, by_student
 from grader.errors import UserError
+from grader.interop import gradescope
 
 Format = Literal["csv", "json", "gradescope"]
 FORMATS: tuple[str, ...] = ("csv", "json", "gradescope")
 
 
 def _assignments(records: Sequence[GradeRecord]) -> list[str]:
-    from grader.catalog import assignment_names
-
-    order = {n: i for i, n in enumerate(assignment_names())}
-    return sorted({r.assignment for r in records}, key=lambda n: (order.get(n, 99), n))
-
-
-def _by_student(records: Sequence[GradeRecord]) -> dict[str, dict[str, GradeRecord]]:
-    out: dict[str, dict[str, GradeRecord]] = {}
-    for r in sorted(records, key=lambda r: r.student):
-        out.setdefault(r.student, {})[r.assignment] = r
-    return out
+    return in_catalog_order({r.assignment for r in records})
 
 
 def write_csv(records: Sequence[GradeRecord], out: Path) -> Path:
@@ -39,7 +31,7 @@ def write_csv(records: Sequence[GradeRecord], out: Path) -> Path:
     with out.open("w", newline="", encoding="utf-8") as fh:
         writer = csv.writer(fh)
         writer.writerow(["student", *names, "total"])
-        for student, recs in _by_student(records).items():
+        for student, recs in by_student(records).items():
             writer.writerow([student, *(f"{recs[a].score:g}" if a in recs else "" for a in names),
                              f"{sum(r.score for r in recs.values()):g}"])
     return out
@@ -52,7 +44,7 @@ def _record_json(r: GradeRecord) -> dict[str, Any]:
         "sha256": r.sha256, "path": r.path, "submitted_at": r.submitted_at,
         "submitted_at_source": r.submitted_at_source, "graded_at": r.graded_at,
         "notes": r.report.notes,
-        "tests": [t.to_gradescope() for t in r.report.tests],
+        "tests": [gradescope.case_results(t) for t in r.report.tests],
     }
 
 
@@ -64,7 +56,7 @@ def write_json(records: Sequence[GradeRecord], out: Path) -> Path:
         "students": {
             student: {"total": round(sum(r.score for r in recs.values()), 6),
                       "assignments": {a: _record_json(r) for a, r in recs.items()}}
-            for student, recs in _by_student(records).items()
+            for student, recs in by_student(records).items()
         },
     }
     out.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
@@ -73,7 +65,7 @@ def write_json(records: Sequence[GradeRecord], out: Path) -> Path:
 
 def gradescope_results(r: GradeRecord) -> dict[str, Any]:
     """Gradescope's results.json for one submission; `score` is after the late penalty."""
-    data = r.report.to_gradescope()
+    data = gradescope.results(r.report)
     data["score"] = r.score
     if r.late_days > 0:
         line = (f"Late by {r.late_days} day(s): −{r.penalty_percent:g} % "

@@ -19,11 +19,11 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
-from grader.classroom.batch import assignment_stats, student_totals
-from grader.classroom.gradebook import GradeRecord
+from grader.classroom.gradebook import GradeRecord, by_student
+from grader.classroom.stats import assignment_stats, student_totals
 from grader.course import Course
 from grader.errors import UserError
-from grader.grading.results import TestResult
+from grader.grading.results import HIDDEN_MESSAGE, TestResult
 
 MESSAGE_LIMIT = 2000  # characters of a case message shown in feedback
 
@@ -132,10 +132,10 @@ def targets_to_review(tests: Sequence[TestResult]) -> list[TargetLoss]:
 
 
 def shown_message(test: TestResult) -> str | None:
-    """What the student may read of a case's message: nothing for hidden cases."""
-    if test.visibility == "hidden":
+    """What the student may read of a case's message (TestResult.student_message), cut short."""
+    msg = test.student_message
+    if msg is None:
         return None
-    msg = test.message or ""
     return msg if len(msg) <= MESSAGE_LIMIT else msg[:MESSAGE_LIMIT] + " …(cut)"
 
 
@@ -231,7 +231,7 @@ def student_html(student: str, records: Sequence[GradeRecord], course: Course | 
         for t in rec.report.tests:
             msg = shown_message(t)
             cell = (f"<pre>{e(msg)}</pre>" if msg else "") if msg is not None else \
-                '<span class="muted">hidden case</span>'
+                f'<span class="muted">{HIDDEN_MESSAGE}</span>'
             body.append(f"<tr><td>{e(t.name)}</td><td><code>{e(t.target)}</code></td>"
                         f"<td class=\"num\">{t.points:g} / {t.max_points:g}</td>"
                         f"<td class=\"{e(t.status)}\">{e(t.status)}</td><td>{cell}</td></tr>")
@@ -364,11 +364,9 @@ def summary_html(records: Sequence[GradeRecord], course: Course | None = None,
                 + "".join(f"<th>{e(s.assignment)}</th>" for s in assignment_stats(records))
                 + f"<th>total / {top:g}</th><th>late</th></tr>")
     names = [s.assignment for s in assignment_stats(records)]
-    by_student: dict[str, dict[str, GradeRecord]] = {}
-    for r in records:
-        by_student.setdefault(r.student, {})[r.assignment] = r
+    grouped = by_student(records)
     for student, total in totals.items():
-        recs = by_student[student]
+        recs = grouped[student]
         link = (f'<a href="{e(student_pages)}/{e(student)}.html">{e(student)}</a>'
                 if student_pages else e(student))
         cells = "".join(f"<td class=\"num\">{recs[a].score:g}</td>" if a in recs else "<td>—</td>"
@@ -382,7 +380,11 @@ def summary_html(records: Sequence[GradeRecord], course: Course | None = None,
 @dataclass(frozen=True)
 class FeedbackFiles:
     summary: Path
-    students: list[Path]
+    students: list[Path]  # a Markdown and an HTML page per student
+
+    @property
+    def student_count(self) -> int:
+        return len({p.stem for p in self.students})
 
 
 def write_feedback(records: Sequence[GradeRecord], out_dir: Path,
@@ -392,11 +394,8 @@ def write_feedback(records: Sequence[GradeRecord], out_dir: Path,
         raise UserError(f"--feedback-dir {out_dir} is a file, not a folder")
     students_dir = out_dir / "students"
     students_dir.mkdir(parents=True, exist_ok=True)
-    by_student: dict[str, list[GradeRecord]] = {}
-    for r in records:
-        by_student.setdefault(r.student, []).append(r)
     written = []
-    for student, recs in sorted(by_student.items()):
+    for student, recs in ((s, list(rs.values())) for s, rs in by_student(records).items()):
         md = students_dir / f"{student}.md"
         md.write_text(student_markdown(student, recs, course), encoding="utf-8")
         page = students_dir / f"{student}.html"

@@ -22,15 +22,15 @@ from datetime import datetime
 from pathlib import Path
 
 from grader import __version__
+from grader.catalog import in_catalog_order
 from grader.classroom.handin import iso_utc, utc_now
 from grader.classroom.late import Lateness
 from grader.errors import UserError
 from grader.grading.results import Report, TestResult
-from grader.sqlite import immediate_transaction
+from grader.sqlite import Schema, immediate_transaction, open_database
 
 SCHEMA_VERSION = 1
 APPLICATION_ID = 0x646C6772  # "dlgr": tells a dlgrade gradebook from any other SQLite file
-SQLITE_MAGIC = b"SQLite format 3\x00"
 
 SCHEMA = """
 CREATE TABLE students (
@@ -78,6 +78,12 @@ CREATE TABLE results (
 );
 """
 
+SCHEMA_FILE = Schema(
+    noun="a dlgrade gradebook", file_noun="gradebook file",
+    missing="no gradebook at {path} (grade a batch with --db {path} first)",
+    version=SCHEMA_VERSION, application_id=APPLICATION_ID, ddl=SCHEMA,
+    tables=frozenset({"students", "assignments", "submissions", "results"}))
+
 _CURRENT = """
 SELECT * FROM submissions s
 WHERE s.id = (SELECT MAX(t.id) FROM submissions t
@@ -110,46 +116,26 @@ class GradeRecord:
         return self.max_score > 0 and self.raw_score >= self.max_score - 1e-9
 
 
+def by_student(records: Iterable[GradeRecord]) -> dict[str, dict[str, GradeRecord]]:
+    """student -> assignment -> record; students sorted, each one's assignments in record order."""
+    out: dict[str, dict[str, GradeRecord]] = {}
+    for r in sorted(records, key=lambda r: r.student):
+        out.setdefault(r.student, {})[r.assignment] = r
+    return out
+
+
+def by_assignment(records: Iterable[GradeRecord]) -> dict[str, list[GradeRecord]]:
+    out: dict[str, list[GradeRecord]] = {}
+    for r in records:
+        out.setdefault(r.assignment, []).append(r)
+    return out
+
+
 class Gradebook:
     def __init__(self, path: Path, *, create: bool = True, busy_timeout: float = 30.0) -> None:
         self.path = path
-        _check_file(path, create)
-        try:
-            self.conn = sqlite3.connect(path, timeout=busy_timeout, isolation_level=None)
-        except sqlite3.Error as exc:
-            raise UserError(f"cannot open gradebook {path}: {exc}") from None
+        self.conn = open_database(path, SCHEMA_FILE, create=create, busy_timeout=busy_timeout)
         self.conn.row_factory = sqlite3.Row
-        try:
-            self._setup()
-        except sqlite3.DatabaseError as exc:
-            self.conn.close()
-            raise UserError(f"{path} is not a dlgrade gradebook ({exc})") from None
-        except UserError:
-            self.conn.close()
-            raise
-
-    # ------------------------------------------------------------ opening
-
-    def _setup(self) -> None:
-        c = self.conn
-        app_id = c.execute("PRAGMA application_id").fetchone()[0]
-        version = c.execute("PRAGMA user_version").fetchone()[0]
-        if app_id not in (0, APPLICATION_ID) or (app_id == 0 and _has_tables(c)):
-            raise UserError(f"{self.path} is not a dlgrade gradebook (an SQLite file of something else)")
-        if version > SCHEMA_VERSION:
-            raise UserError(f"{self.path} was written by a newer dlgrade (schema {version}); upgrade dlgrade")
-        c.execute("PRAGMA journal_mode=WAL")
-        c.execute("PRAGMA synchronous=FULL")
-        c.execute("PRAGMA foreign_keys=ON")
-        if app_id == 0:
-            with self.write():
-                # another process may have created it meanwhile: look again under the write lock
-                if c.execute("PRAGMA application_id").fetchone()[0] == 0:
-                    for statement in SCHEMA.split(";"):  # executescript would commit early
-                        if statement.strip():
-                            c.execute(statement)
-                    c.execute(f"PRAGMA application_id={APPLICATION_ID}")
-                    c.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
 
     def close(self) -> None:
         self.conn.close()
@@ -265,11 +251,8 @@ class Gradebook:
 
     def assignments(self) -> dict[str, float]:
         """Graded assignments and their max score, in the catalog's order where known."""
-        from grader.catalog import assignment_names
-
-        order = {n: i for i, n in enumerate(assignment_names())}
-        rows = self.conn.execute("SELECT name, max_score FROM assignments").fetchall()
-        return {r[0]: r[1] for r in sorted(rows, key=lambda r: (order.get(r[0], 99), r[0]))}
+        rows = dict(self.conn.execute("SELECT name, max_score FROM assignments").fetchall())
+        return {name: rows[name] for name in in_catalog_order(rows)}
 
     def count_submissions(self) -> int:
         return self.conn.execute("SELECT COUNT(*) FROM submissions").fetchone()[0]
@@ -305,26 +288,3 @@ class Gradebook:
             penalty=row["penalty"], raw_score=row["raw_score"], score=row["score"],
             max_score=row["max_score"], report=report,
         )
-
-
-def _has_tables(conn: sqlite3.Connection) -> bool:
-    return conn.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()[0] > 0
-
-
-def _check_file(path: Path, create: bool) -> None:
-    """Refuse what cannot be a gradebook before SQLite touches it."""
-    if path.is_dir():
-        raise UserError(f"{path} is a folder, not a gradebook file")
-    if not path.exists():
-        if not create:
-            raise UserError(f"no gradebook at {path} (grade a batch with --db {path} first)")
-        if not path.parent.is_dir():
-            raise UserError(f"folder {path.parent} does not exist (for the gradebook {path})")
-        return
-    try:
-        with path.open("rb") as fh:
-            head = fh.read(len(SQLITE_MAGIC))
-    except OSError as exc:
-        raise UserError(f"cannot read gradebook {path}: {exc.strerror}") from None
-    if head and head != SQLITE_MAGIC:
-        raise UserError(f"{path} is not a dlgrade gradebook (not an SQLite file)")

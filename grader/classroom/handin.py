@@ -15,8 +15,6 @@ import fcntl
 import hashlib
 import json
 import os
-import re
-import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -27,25 +25,10 @@ from typing import Any
 from grader import __version__
 from grader.catalog import get_assignment
 from grader.errors import UserError
-from grader.grading.submission import MAX_SOURCE_BYTES, SUFFIXES
+from grader.grading.submission import SUFFIXES, check_student_id, read_bytes
 
-SUBMISSION_SUFFIXES: tuple[str, ...] = SUFFIXES  # what submit accepts and grade-batch picks up, in order
 MANIFEST = "manifest.json"
 HISTORY = "history"
-STUDENT_ID = re.compile(r"[A-Za-z0-9_-][A-Za-z0-9._-]{0,63}")
-
-
-def check_student_id(student: str) -> str:
-    """A student id is also a folder name: letters, digits, '.', '_', '-'; no leading dot; ≤ 64."""
-    if not STUDENT_ID.fullmatch(student):
-        raise UserError(
-            f"invalid student id {student!r}: use 1 to 64 of A-Z a-z 0-9 . _ - (not starting with '.')"
-        )
-    return student
-
-
-def sha256_of(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def utc_now() -> datetime:
@@ -61,15 +44,11 @@ def parse_iso(text: str) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
 
 
-def check_parses(path: Path) -> None:
+def check_parses(path: Path, data: bytes) -> None:
     """Refuse a file that is not Python at all (or a notebook whose code is not); compile only."""
-    if path.is_dir():
-        raise UserError(f"{path} is a folder, not a Python file")
-    data = path.read_bytes()
-    if len(data) > MAX_SOURCE_BYTES:
-        raise UserError(f"{path} is {len(data) / 1e6:.1f} MB: too large for a submission")
     source: bytes | str = data
     if path.suffix == ".ipynb":
+        # imported here: nbformat takes about 0.2 s to import, and only notebooks need it
         from grader.grading.notebook import NotebookError, notebook_to_source
 
         try:
@@ -157,11 +136,8 @@ def submit(assignment: str, student: str, file: Path, exchange: Path,
     """Copy `file` into `<exchange>/<student>/<assignment>.py` and record it in the manifest."""
     get_assignment(assignment)
     check_student_id(student)
-    if not file.exists():
-        raise UserError(f"no such file: {file}")
-    if file.suffix not in SUBMISSION_SUFFIXES:
-        raise UserError(f"{file}: expected a {' or '.join(SUBMISSION_SUFFIXES)} file")
-    check_parses(file)
+    data = read_bytes(file)  # read once: what is checked is what is stored and hashed
+    check_parses(file, data)
     if exchange.exists() and not exchange.is_dir():
         raise UserError(f"exchange {exchange} is not a folder")
 
@@ -173,16 +149,16 @@ def submit(assignment: str, student: str, file: Path, exchange: Path,
     with _locked(student_dir):
         manifest = read_manifest(student_dir)
         previous = None
-        for old in (student_dir / f"{assignment}{s}" for s in SUBMISSION_SUFFIXES):
+        for old in (student_dir / f"{assignment}{s}" for s in SUFFIXES):
             if old.exists():
                 previous = _archive(student_dir, assignment, old, manifest.get(assignment))
         tmp = student_dir / f".{target.name}.tmp"
-        shutil.copyfile(file, tmp)
+        tmp.write_bytes(data)
         entry = {
             "student": student,
             "assignment": assignment,
             "file": target.name,
-            "sha256": sha256_of(tmp),
+            "sha256": hashlib.sha256(data).hexdigest(),
             "submitted_at": iso_utc(now or utc_now()),
             "dlgrade_version": __version__,
         }

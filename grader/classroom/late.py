@@ -3,7 +3,8 @@
 A submission `grace_minutes` or less after the due date is on time. Past the grace,
 late days = ceil(lateness after the grace, in days): a minute past the grace is one
 day late, 24 h and a minute is two. The `per_day` policy takes `percent` of the score
-per late day, never more than `cap` percent in all.
+per late day, never more than `cap` percent in all (the policies are part of the course
+config, grader.course).
 """
 
 from __future__ import annotations
@@ -11,27 +12,10 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from grader.course import LatePolicy, NoLatePolicy, PerDayPolicy
 
 DAY = timedelta(days=1)
-
-
-class NoLatePolicy(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    kind: Literal["none"] = "none"
-
-
-class PerDayPolicy(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    kind: Literal["per_day"]
-    percent: float = Field(gt=0, le=100)
-    cap: float = Field(default=100, gt=0, le=100)
-    grace_minutes: float = Field(default=0, ge=0)
-
-
-LatePolicy = NoLatePolicy | PerDayPolicy
 
 
 @dataclass(frozen=True)
@@ -65,12 +49,18 @@ def penalty_percent(days: int, policy: LatePolicy) -> float:
     return min(policy.cap, policy.percent * days)
 
 
+def days_and_percent(submitted_at: datetime, due: datetime | None,
+                     policy: LatePolicy) -> tuple[int, float]:
+    """Late days under the policy's grace, and the percent of the score they cost."""
+    grace = policy.grace_minutes if isinstance(policy, PerDayPolicy) else 0.0
+    days = late_days(submitted_at, due, grace)
+    return days, penalty_percent(days, policy)
+
+
 def assess(score: float, submitted_at: datetime, due: datetime | None,
            policy: LatePolicy) -> Lateness:
     """Late days, penalty and final score of one graded submission."""
-    grace = policy.grace_minutes if isinstance(policy, PerDayPolicy) else 0.0
-    days = late_days(submitted_at, due, grace)
-    percent = penalty_percent(days, policy)
+    days, percent = days_and_percent(submitted_at, due, policy)
     penalty = round(score * percent / 100, 6)
     final = round(score - penalty, 6) if penalty else score  # no float dust like 84.15000000000001
     return Lateness(days=days, percent=percent, penalty=penalty, score=final)

@@ -11,13 +11,15 @@ body of the reference, refusing to leave a leaking release behind.
 from __future__ import annotations
 
 import ast
+import json
 import shutil
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
-from grader.catalog import REFERENCE_DIR, ROOT
+from grader.catalog import REFERENCE_DIR, ROOT, assignment_names
 from grader.errors import UserError
-from grader.grading.expected import EXPECTED_DIR, write_public_expected
+from grader.grading.expected import EXPECTED_DIR, ExpectedStore, build_public_expected
+from grader.specs import load_spec
 
 TOP_LEVEL_EXCLUDED = frozenset({
     "reference", "tests", "benchmarks", "examples", "notes", ".git", ".venv", "venv", ".ci",
@@ -34,7 +36,22 @@ class ReleaseSummary:
     out: Path
     files: int
     expected: list[str]
-    notes: list[str] = field(default_factory=list)
+
+
+def write_public_expected(out_dir: Path, reference_dir: Path = REFERENCE_DIR,
+                          assignments: list[str] | None = None) -> list[Path]:
+    """Write `<out_dir>/<assignment>.json` for every assignment with a reference solution."""
+    store = ExpectedStore(reference_dir=reference_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name in assignments or assignment_names():
+        if not store.has_reference(name):
+            continue
+        data = build_public_expected(load_spec(name), store.reference(name))
+        path = out_dir / f"{name}.json"
+        path.write_text(json.dumps(data, indent=1, sort_keys=True) + "\n")
+        written.append(path)
+    return written
 
 
 def build_expected() -> list[Path]:
@@ -123,9 +140,4 @@ def make_release(out: Path, root: Path = ROOT) -> ReleaseSummary:
         shutil.rmtree(out, ignore_errors=True)
         raise
     files = sum(1 for p in out.rglob("*") if p.is_file())
-    notes = []
-    missing = sorted({p.stem for p in (root / "reference").glob("*.py") if p.stem != "__init__"}
-                     - {p.stem for p in written})
-    if missing:
-        notes.append(f"no public expected outputs for {', '.join(missing)} (no spec yet)")
-    return ReleaseSummary(out, files, [p.stem for p in written], notes)
+    return ReleaseSummary(out, files, [p.stem for p in written])

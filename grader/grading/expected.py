@@ -20,7 +20,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from grader.catalog import REFERENCE_DIR, ROOT, assignment_names
+from grader.catalog import REFERENCE_DIR, ROOT
 from grader.errors import UserError
 from grader.grading.case import (
     PUBLIC_STUDENT,
@@ -162,25 +162,3 @@ def build_public_expected(spec: AssignmentSpec, reference: ModuleType) -> dict[s
         cases[case.name] = {"inputs_sha256": inputs_digest(inputs_json), "inputs": inputs_json,
                             "expected": codec.to_jsonable(expected)}
     return {"format": FORMAT, "assignment": spec.name, "student": PUBLIC_STUDENT, "cases": cases}
-
-
-def write_public_expected(out_dir: Path, reference_dir: Path = REFERENCE_DIR,
-                          assignments: list[str] | None = None) -> list[Path]:
-    """Write `<out_dir>/<assignment>.json` for every assignment with a spec and a reference."""
-    from grader.specs import load_spec
-
-    store = ExpectedStore(reference_dir=reference_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    written = []
-    for name in assignments or assignment_names():
-        if not store.has_reference(name):
-            continue
-        try:
-            spec = load_spec(name)
-        except ModuleNotFoundError:
-            continue  # no spec yet for this assignment
-        data = build_public_expected(spec, store.reference(name))
-        path = out_dir / f"{name}.json"
-        path.write_text(json.dumps(data, indent=1, sort_keys=True) + "\n")
-        written.append(path)
-    return written

@@ -14,8 +14,8 @@ grader.grading.case.PUBLIC_STUDENT, the seed owner of the shipped expected outpu
 
 from __future__ import annotations
 
-import functools
 import hashlib
+import importlib
 import sys
 import threading
 import time
@@ -26,16 +26,17 @@ from typing import Any, Literal
 from grader.catalog import ASSIGNMENTS, ROOT, get_assignment
 from grader.errors import UserError
 from grader.grading.case import PUBLIC_STUDENT, AssignmentSpec, Case, child_inputs
+from grader.grading.cuda import cuda_available
 from grader.grading.expected import ExpectedStore, GradingError
 from grader.grading.results import Report, TestResult
 from grader.grading.submission import (
     ANONYMOUS,
-    SUFFIXES,
+    SourceFile,
     default_student,
     detect_assignment,
-    file_sha256,
-    load_source,
+    find_submissions,
     neighbours,
+    read_submission,
 )
 from grader.sandbox.limits import Limits
 from grader.sandbox.pool import CaseRequest, Sandbox, SandboxConfig
@@ -43,17 +44,9 @@ from grader.sandbox.pool import CaseRequest, Sandbox, SandboxConfig
 IMPORT_TIMEOUT = 5.0  # seconds to import a submission (before timeout_scale); numpy, torch
 # and the datasets are already imported in the warm process, so an import takes milliseconds
 
-__all__ = ["Grader", "GradingError", "detect_assignment", "grade_path"]
+DEFAULT_SPEC_LOADER = "grader.specs:load_spec"
 
-
-@functools.cache
-def cuda_available() -> bool:
-    """CUDA, asked in this trusted process only (a zygote must never initialise it)."""
-    try:
-        import torch
-    except ImportError:
-        return False
-    return bool(torch.cuda.is_available())
+__all__ = ["DEFAULT_SPEC_LOADER", "Grader", "GradingError", "cuda_available", "grade_path"]
 
 
 class Grader:
@@ -63,13 +56,17 @@ class Grader:
     `protect`: more paths to hide from student code besides reference/ (the gradebook's
     folder, the folder of submissions). `limits`: the children's resource limits
     (grader.sandbox.limits.Limits: memory, file size, processes).
+    `spec_loader`: "module:function" returning an assignment's spec; a name, not a function,
+    because the sandbox's zygote imports it too. `preload`: load every assignment's spec
+    in the zygote at its start (the warm start), which only the course's own loader can.
+    `store`: where expected outputs come from (the reference, or the shipped ones).
     """
 
     def __init__(self, *, visibility: Literal["all", "public"] = "all", require_cuda: bool = False,
                  timeout_scale: float = 1.0, use_bwrap: bool | None = None,
                  protect: Iterable[Path] = (), limits: Limits | None = None,
-                 _specs: str = "grader.specs:load_spec",
-                 _store: ExpectedStore | None = None) -> None:
+                 spec_loader: str = DEFAULT_SPEC_LOADER, preload: bool = True,
+                 store: ExpectedStore | None = None) -> None:
         if visibility not in ("all", "public"):
             raise ValueError(f"visibility must be 'all' or 'public', not {visibility!r}")
         if not timeout_scale > 0:
@@ -77,17 +74,18 @@ class Grader:
         self.visibility = visibility
         self.require_cuda = require_cuda
         self.timeout_scale = float(timeout_scale)
-        self.store = _store or ExpectedStore()
-        self._specs_name = _specs
+        self.store = store or ExpectedStore()
+        module_name, _, function = spec_loader.partition(":")
+        self._load_spec = getattr(importlib.import_module(module_name), function or "load_spec")
         self._specs: dict[str, AssignmentSpec] = {}
         self._lock = threading.Lock()
-        preload: dict[str, tuple[str, ...]] = {}
-        if _specs == "grader.specs:load_spec":  # warm start: every spec of a framework, once
+        by_framework: dict[str, tuple[str, ...]] = {}
+        if preload:  # warm start: every spec of a framework, once
             for a in ASSIGNMENTS:
-                preload[a.framework] = (*preload.get(a.framework, ()), a.name)
+                by_framework[a.framework] = (*by_framework.get(a.framework, ()), a.name)
         self.sandbox = Sandbox(SandboxConfig(
-            use_bwrap=use_bwrap, hide=tuple(Path(p).resolve() for p in protect), specs=_specs,
-            preload=preload, limits=limits or Limits()))
+            use_bwrap=use_bwrap, hide=tuple(Path(p).resolve() for p in protect), specs=spec_loader,
+            preload=by_framework, limits=limits or Limits()))
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -105,23 +103,22 @@ class Grader:
     def spec(self, assignment: str) -> AssignmentSpec:
         with self._lock:
             if assignment not in self._specs:
-                module_name, _, function = self._specs_name.partition(":")
-                import importlib
-
-                loader = getattr(importlib.import_module(module_name), function or "load_spec")
-                self._specs[assignment] = loader(assignment)
+                self._specs[assignment] = self._load_spec(assignment)
             return self._specs[assignment]
 
     def grade_file(self, path: Path, assignment: str | None = None,
                    student: str | None = None) -> Report:
-        path = Path(path)
-        source, notes = load_source(path)
-        name = assignment or detect_assignment(path)
+        return self.grade(read_submission(Path(path)), assignment, student)
+
+    def grade(self, file: SourceFile, assignment: str | None = None,
+              student: str | None = None) -> Report:
+        """Grade a submission already read (its sha256 is that of the bytes graded)."""
+        name = assignment or detect_assignment(file.path)
         get_assignment(name)
-        who = student or default_student(path)
+        who = student or default_student(file.path)
         keep = (ROOT, Path(sys.prefix).resolve(), Path(sys.base_prefix).resolve())
-        return self._grade(source, name, who, origin=str(path), sha256=file_sha256(path),
-                           notes=notes, protect=neighbours(path, keep))
+        return self._grade(file.source, name, who, origin=str(file.path), sha256=file.sha256,
+                           notes=list(file.notes), protect=neighbours(file.path, keep))
 
     def grade_source(self, source: str, assignment: str, student: str | None,
                      origin: str = "<string>") -> Report:
@@ -205,20 +202,10 @@ def judge(case: Case, actual: Any, expected: Any) -> tuple[bool, str]:
     return bool(verdict.passed), str(verdict.message)
 
 
-def _submissions_in(folder: Path, assignment: str | None) -> list[Path]:
-    from grader.catalog import assignment_names
-
-    wanted = [assignment] if assignment else assignment_names()
-    names = {f"{a}{s}" for a in wanted for s in SUFFIXES}
-    found = [p for p in folder.glob("*") if p.is_file() and p.name in names]
-    found += [p for p in folder.glob("*/*") if p.is_file() and p.name in names]
-    return sorted(found)
-
-
 def grade_path(path: Path, assignment: str | None = None, student: str | None = None,
                on_report: Callable[[Report, int, int], None] | None = None,
                **grader_kwargs: Any) -> list[Report]:
-    """Grade a file, or every `<assignment>.py` in a folder (and in its student subfolders).
+    """Grade a file, or every submission in a class folder (`find_submissions`).
 
     `on_report(report, done, total)` is called after each submission (a progress bar).
     """
@@ -230,10 +217,11 @@ def grade_path(path: Path, assignment: str | None = None, student: str | None = 
     if path.is_dir():
         if student is not None:
             raise UserError("--student names the student of one file, not of a folder")
-        files = _submissions_in(path, assignment)
+        files = [f.path for f in find_submissions(path, [assignment] if assignment else None)]
         if not files:
             want = f"{assignment}.py" if assignment else "<assignment>.py"
-            raise UserError(f"no submissions ({want}, or <student>/{want}) in {path}")
+            raise UserError(f"no submissions (<student>/{want}) in {path}; to grade one file, "
+                            "give the file")
         protect = [path.resolve(), *grader_kwargs.pop("protect", ())]
     else:
         files, protect = [path], list(grader_kwargs.pop("protect", ()))

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
-from typing import Any, Literal
+from dataclasses import dataclass, field, replace
+from typing import Literal
+
+from grader.grading.case import Visibility
 
 Status = Literal["passed", "failed", "skipped"]
+HIDDEN_MESSAGE = "hidden case"  # what a student sees instead of a hidden case's message
 
 
 @dataclass
@@ -17,20 +20,15 @@ class TestResult:
     status: Status
     message: str
     seconds: float
-    visibility: str  # "visible" or "hidden"
+    visibility: Visibility
 
     __test__ = False  # not a pytest class
 
-    def to_gradescope(self) -> dict[str, Any]:
-        return {
-            "name": self.name,
-            "score": self.points,
-            "max_score": self.max_points,
-            "status": self.status,
-            "output": self.message,
-            "visibility": self.visibility,
-            "target": self.target,
-        }
+    @property
+    def student_message(self) -> str | None:
+        """What the student may read of the message: nothing of a hidden case (its
+        message can quote the withheld inputs)."""
+        return None if self.visibility == "hidden" else self.message
 
 
 @dataclass
@@ -58,24 +56,8 @@ class Report:
             groups.setdefault(t.target, []).append(t)
         return groups
 
-    def to_gradescope(self) -> dict[str, Any]:
-        """Gradescope's results.json schema, plus dlgrade's own fields."""
-        return {
-            "score": self.score,
-            "max_score": self.max_score,
-            "execution_time": round(self.execution_time, 3),
-            "output": "\n".join(self.notes),
-            "tests": [t.to_gradescope() for t in self.tests],
-            "assignment": self.assignment,
-            "student": self.student,
-            "sha256": self.sha256,
-        }
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self) | {"score": self.score, "max_score": self.max_score}
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> Report:
-        tests = [TestResult(**t) for t in data.get("tests", [])]
-        keep = {k: data[k] for k in ("assignment", "student", "sha256", "source", "execution_time", "notes") if k in data}
-        return cls(tests=tests, **keep)
+    def for_students(self) -> Report:
+        """A copy for students: hidden cases keep their status and points, lose their message."""
+        tests = [t if t.student_message is not None
+                 else replace(t, message=HIDDEN_MESSAGE if t.message else "") for t in self.tests]
+        return replace(self, tests=tests)

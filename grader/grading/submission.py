@@ -1,24 +1,53 @@
-"""A submission's source, and who and what it is for.
+"""A submission: which files in a folder are submissions, whose, for what, and their source.
 
-`load_source(path)` is the single entry for reading a submission: a `.py` file, or a
-notebook (`.ipynb`) whose code cells become the module (grader.grading.notebook).
+One rule for each question, shared by `dlgrade grade`, `dlgrade grade-batch`, `check` and
+`submit`:
+- which files: `find_submissions` (`<folder>/<student>/<assignment>.py|.ipynb`);
+- whose: a student id is also a folder name (`STUDENT_ID`); `default_student`;
+- for what: the file's name (`detect_assignment`);
+- the source: `read_submission` reads the file once, under the size cap, and hashes those
+  very bytes; a notebook's code cells become the module (grader.grading.notebook).
 """
 
 from __future__ import annotations
 
 import hashlib
+import re
+from dataclasses import dataclass
 from pathlib import Path
 
-from grader.catalog import ASSIGNMENTS_DIR, REFERENCE_DIR, assignment_names
+from grader.catalog import ASSIGNMENTS_DIR, REFERENCE_DIR, assignment_names, get_assignment
 from grader.errors import UserError
 
 MAX_SOURCE_BYTES = 2 * 1024 * 1024
 ANONYMOUS = "anonymous"
-SUFFIXES = (".py", ".ipynb")
+SUFFIXES = (".py", ".ipynb")  # in order of preference when a student has both
+STUDENT_ID = re.compile(r"[A-Za-z0-9_-][A-Za-z0-9._-]{0,63}")
 
 
-def load_source(path: Path) -> tuple[str, list[str]]:
-    """(source text, notes) of a submission file; UserError when it cannot be read as one."""
+def check_student_id(student: str) -> str:
+    """A student id is also a folder name: letters, digits, '.', '_', '-'; no leading dot; ≤ 64."""
+    if not STUDENT_ID.fullmatch(student):
+        raise UserError(
+            f"invalid student id {student!r}: use 1 to 64 of A-Z a-z 0-9 . _ - (not starting with '.')"
+        )
+    return student
+
+
+@dataclass(frozen=True)
+class SourceFile:
+    """A submission as read once: the module's source, notes on reading it, and the sha256
+    of exactly the bytes read (so what is recorded is what was graded)."""
+
+    path: Path
+    source: str
+    notes: tuple[str, ...]
+    sha256: str
+
+
+def read_bytes(path: Path) -> bytes:
+    """A submission file's bytes; UserError when it cannot be one (missing, a folder, the
+    wrong suffix, over the size cap)."""
     path = Path(path)
     if not path.exists():
         raise UserError(f"no such file: {path}")
@@ -29,21 +58,32 @@ def load_source(path: Path) -> tuple[str, list[str]]:
     data = path.read_bytes()
     if len(data) > MAX_SOURCE_BYTES:
         raise UserError(f"{path} is {len(data) / 1e6:.1f} MB: too large for a submission")
+    return data
+
+
+def read_submission(path: Path) -> SourceFile:
+    """The single entry for reading a submission to grade it."""
+    path = Path(path)
+    data = read_bytes(path)
+    sha = hashlib.sha256(data).hexdigest()
     if path.suffix == ".ipynb":
-        return _notebook_source(path, data)
+        source, notes = _notebook_source(path, data)
+        return SourceFile(path, source, tuple(notes), sha)
     try:
-        return data.decode("utf-8"), []
+        return SourceFile(path, data.decode("utf-8"), (), sha)
     except UnicodeDecodeError as exc:
         # still graded: the child reports the failed import; the bytes that are there are kept
-        return data.decode("utf-8", "replace"), [f"{path.name} is not valid UTF-8 ({exc.reason})"]
+        return SourceFile(path, data.decode("utf-8", "replace"),
+                          (f"{path.name} is not valid UTF-8 ({exc.reason})",), sha)
 
 
 def _notebook_source(path: Path, data: bytes) -> tuple[str, list[str]]:
-    """A notebook's code cells as one module (grader.grading.notebook).
+    """A notebook's code cells as one module.
 
     A file that is not a notebook still gets graded, like a .py file that does not
     import: its module is one line that raises, so every case fails with the reason.
     """
+    # imported here: nbformat takes about 0.2 s to import, and only notebooks need it
     from grader.grading.notebook import NotebookError, notebook_to_source
 
     try:
@@ -55,8 +95,34 @@ def _notebook_source(path: Path, data: bytes) -> tuple[str, list[str]]:
     return f"raise ImportError({problem!r})\n", [f"{path.name}: {problem}"]
 
 
-def file_sha256(path: Path) -> str:
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+@dataclass(frozen=True)
+class Found:
+    student: str
+    assignment: str
+    path: Path
+
+
+def find_submissions(folder: Path, assignments: list[str] | None = None) -> list[Found]:
+    """The submissions in a class folder: `<folder>/<student>/<assignment><suffix>`.
+
+    Only folders whose name is a student id count (not `.git`, not `bad name`); a file
+    directly in `folder` is no student's. One file per student and assignment (the .py when
+    there is also an .ipynb). Sorted by student, then assignment in catalog order.
+    """
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise UserError(f"no such folder: {folder}")
+    wanted = [get_assignment(a).name for a in assignments] if assignments else assignment_names()
+    found = []
+    for student_dir in sorted(p for p in folder.iterdir() if p.is_dir()):
+        if not STUDENT_ID.fullmatch(student_dir.name):
+            continue
+        for assignment in wanted:
+            path = next((student_dir / f"{assignment}{s}" for s in SUFFIXES
+                         if (student_dir / f"{assignment}{s}").is_file()), None)
+            if path is not None:
+                found.append(Found(student_dir.name, assignment, path))
+    return found
 
 
 def detect_assignment(path: Path, remedy: str = "pass --assignment") -> str:
@@ -89,11 +155,9 @@ def default_student(path: Path) -> str:
     """
     path = Path(path).resolve()
     folder = path.parent
-    if path.stem in assignment_names() and folder not in (ASSIGNMENTS_DIR, REFERENCE_DIR):
-        from grader.classroom.handin import STUDENT_ID
-
-        if STUDENT_ID.fullmatch(folder.name):
-            return folder.name
+    if (path.stem in assignment_names() and folder not in (ASSIGNMENTS_DIR, REFERENCE_DIR)
+            and STUDENT_ID.fullmatch(folder.name)):
+        return folder.name
     return ANONYMOUS
 
 

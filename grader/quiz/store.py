@@ -18,11 +18,11 @@ from fsrs import Card
 
 from grader.errors import UserError
 from grader.quiz.scheduler import as_utc, card_from_json, card_to_json
-from grader.sqlite import immediate_transaction
+from grader.sqlite import Schema, immediate_transaction, open_database
 
 SCHEMA_VERSION = 1
 DB_NAME = "quiz.db"
-_SQLITE_HEADER = b"SQLite format 3\x00"
+APPLICATION_ID = 0x646C7171  # "dlqq": tells a dlgrade progress file from any other SQLite file
 
 _SCHEMA = """
 CREATE TABLE sessions (
@@ -54,7 +54,11 @@ CREATE TABLE cards (
 );
 CREATE INDEX cards_by_due ON cards(due);
 """
-_TABLES = {"sessions", "answers", "cards"}
+_FILE = Schema(
+    noun="dlgrade's quiz progress", file_noun="progress database file",
+    missing="no quiz progress yet ({path} does not exist): run `dlgrade quiz`",
+    version=SCHEMA_VERSION, application_id=APPLICATION_ID, ddl=_SCHEMA,
+    tables=frozenset({"sessions", "answers", "cards"}))
 
 
 def default_db_path() -> Path:
@@ -99,35 +103,14 @@ class ProgressStore:
         """Open (and, when `create`, make) the progress database; UserError if it is not one."""
         explicit = path is not None
         path = default_db_path() if path is None else Path(path).expanduser()
-        if path.is_dir():
-            raise UserError(f"progress database {path} is a folder, not a file")
-        if not path.exists():
-            if not create:
-                raise UserError(f"no quiz progress yet ({path} does not exist): run `dlgrade quiz`")
+        if create and not path.exists():
             if explicit and not path.parent.is_dir():
                 raise UserError(f"cannot create {path}: folder {path.parent} does not exist")
             try:
                 path.parent.mkdir(parents=True, exist_ok=True)
             except OSError as exc:
                 raise UserError(f"cannot create {path.parent}: {exc.strerror}") from None
-        else:
-            _check_header(path)
-        try:
-            conn = sqlite3.connect(path, isolation_level=None, timeout=10)
-        except sqlite3.Error as exc:
-            raise UserError(f"cannot open progress database {path}: {exc}") from None
-        try:
-            _check_existing(conn, path)
-            conn.execute("PRAGMA journal_mode=WAL")
-            conn.execute("PRAGMA synchronous=FULL")
-            conn.execute("PRAGMA foreign_keys=ON")
-            _migrate(conn)
-        except sqlite3.Error as exc:
-            conn.close()
-            raise UserError(f"progress database {path} is unusable: {exc}") from None
-        except BaseException:
-            conn.close()
-            raise
+        conn = open_database(path, _FILE, create=create, busy_timeout=10)
         return cls(conn, path)
 
     def close(self) -> None:
@@ -211,47 +194,3 @@ class ProgressStore:
 
     def count_answers(self) -> int:
         return self._conn.execute("SELECT COUNT(*) FROM answers").fetchone()[0]
-
-
-def _check_header(path: Path) -> None:
-    try:
-        with path.open("rb") as f:
-            head = f.read(len(_SQLITE_HEADER))
-    except OSError as exc:
-        raise UserError(f"cannot read progress database {path}: {exc.strerror}") from None
-    if head and head != _SQLITE_HEADER:
-        raise UserError(f"{path} is not a SQLite database; it was left as it is "
-                        "(move it away, or pick another file with --db)")
-
-
-def _check_existing(conn: sqlite3.Connection, path: Path) -> None:
-    """Read-only checks before anything is written to the file."""
-    version = conn.execute("PRAGMA user_version").fetchone()[0]
-    tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-    ok = conn.execute("PRAGMA quick_check").fetchone()[0]
-    if ok != "ok":
-        raise UserError(f"progress database {path} is corrupt ({ok}); it was left as it is")
-    if version > SCHEMA_VERSION:
-        raise UserError(f"progress database {path} has schema version {version}, newer than this "
-                        f"dlgrade understands ({SCHEMA_VERSION}): upgrade dlgrade")
-    if version == 0 and tables:
-        raise UserError(f"{path} is a SQLite database but not dlgrade's quiz progress; "
-                        "it was left as it is (pick another file with --db)")
-    if version >= 1 and not tables >= _TABLES:
-        raise UserError(f"progress database {path} is missing tables "
-                        f"{', '.join(sorted(_TABLES - tables))}; it was left as it is")
-
-
-def _migrate(conn: sqlite3.Connection) -> None:
-    version = conn.execute("PRAGMA user_version").fetchone()[0]
-    if version == 0:
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            for statement in _SCHEMA.split(";"):
-                if statement.strip():
-                    conn.execute(statement)
-            conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
-        conn.execute("COMMIT")

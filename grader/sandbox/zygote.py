@@ -358,8 +358,7 @@ def main(argv: list[str] | None = None) -> None:
         return specs[assignment].case(case).run if case is not None else None
 
     for name in filter(None, args.preload.split(",")):
-        with contextlib.suppress(ModuleNotFoundError):  # no spec yet: a job for it says so
-            specs[name] = load_spec(name)
+        specs[name] = load_spec(name)
     if any(m == "reference" or m.startswith("reference.") for m in sys.modules):
         raise SystemExit("zygote: a spec imported reference/; refusing to serve")
 

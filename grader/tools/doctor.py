@@ -1,4 +1,5 @@
-"""`dlgrade doctor`: versions, CUDA, bwrap, and which sandbox layers are really active.
+"""`dlgrade doctor`: versions, CUDA, bwrap, and which sandbox layers are really active
+(grader.ui.doctor shows the diagnosis).
 
 The layers are not guessed from the configuration: a probe child is forked exactly as a
 submission's would be, and reports what it can see of its own confinement.
@@ -11,13 +12,13 @@ import sys
 from dataclasses import dataclass, field
 from typing import Any
 
-from rich.console import Console
-from rich.table import Table
-from rich.text import Text
+import numpy
 
 from grader.catalog import REFERENCE_DIR
+from grader.grading.cuda import cuda_available
 from grader.sandbox import bwrap
 from grader.sandbox.limits import MB
+from grader.sandbox.pool import Sandbox, SandboxConfig, SandboxError
 
 
 @dataclass
@@ -35,15 +36,13 @@ class Diagnosis:
 
 
 def _versions() -> list[tuple[str, str]]:
-    import numpy
-
     rows = [("python", f"{platform.python_version()} ({sys.executable})"), ("numpy", numpy.__version__)]
     try:
-        import torch
+        import torch  # here: an optional check, and torch takes seconds to import
     except ImportError:
         return rows + [("torch", "not installed"), ("CUDA", "no (torch is not installed)")]
     rows.append(("torch", torch.__version__))
-    if torch.cuda.is_available():
+    if cuda_available():
         names = ", ".join(torch.cuda.get_device_name(i) for i in range(torch.cuda.device_count()))
         rows.append(("CUDA", f"yes: CUDA {torch.version.cuda}, {names}"))
     else:
@@ -95,8 +94,6 @@ def sandbox_layers(sandbox: Any) -> list[Layer]:
 
 
 def diagnose() -> Diagnosis:
-    from grader.sandbox.pool import Sandbox, SandboxConfig, SandboxError
-
     diagnosis = Diagnosis(versions=_versions())
     state = bwrap.status()
     diagnosis.versions.append(("bwrap", f"{state.path}: {'working' if state.working else ''} "
@@ -110,22 +107,3 @@ def diagnose() -> Diagnosis:
     finally:
         sandbox.close()
     return diagnosis
-
-
-def render(diagnosis: Diagnosis, console: Console) -> None:
-    table = Table(title="dlgrade doctor", title_justify="left")
-    table.add_column("component")
-    table.add_column("version / state", overflow="fold")
-    for name, value in diagnosis.versions:
-        table.add_row(name, Text(value))
-    console.print(table)
-    layers = Table(title="sandbox layers", title_justify="left")
-    layers.add_column("layer")
-    layers.add_column("active")
-    layers.add_column("detail", overflow="fold")
-    for layer in diagnosis.layers:
-        layers.add_row(layer.name, Text("yes" if layer.active else "no",
-                                        style="green" if layer.active else "yellow"), Text(layer.detail))
-    console.print(layers)
-    for problem in diagnosis.problems:
-        console.print(Text(f"problem: {problem}", style="bold red"))

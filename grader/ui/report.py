@@ -1,15 +1,11 @@
-"""Showing a Report: a Rich table (per case, then per target) and Gradescope JSON.
+"""Showing a Report: a Rich table per case, then per target.
 
 Messages come from student code (exception texts) as well as from the grader: they are
 always rendered as plain text, never as Rich markup. Student-facing output shows hidden
-cases as pass/fail and points only (`redact_hidden`).
+cases as pass/fail and points only (Report.for_students).
 """
 
 from __future__ import annotations
-
-import json
-from dataclasses import replace
-from typing import Any
 
 from rich.console import Console
 from rich.table import Table
@@ -18,14 +14,6 @@ from rich.text import Text
 from grader.grading.results import Report
 
 STATUS_STYLE = {"passed": "green", "failed": "red", "skipped": "yellow"}
-HIDDEN_MESSAGE = "hidden case"
-
-
-def redact_hidden(report: Report) -> Report:
-    """A copy for students: hidden cases keep their status and points, lose their message."""
-    tests = [t if t.visibility != "hidden" else replace(t, message=HIDDEN_MESSAGE if t.message else "")
-             for t in report.tests]
-    return replace(report, tests=tests)
 
 
 def _points(value: float) -> str:
@@ -78,14 +66,3 @@ def render(report: Report, console: Console) -> None:
     style = "bold green" if not failed else "bold red"
     console.print(Text(f"score {_points(report.score)}/{_points(report.max_score)}"
                        f" — {failed} case(s) failed — sha256 {report.sha256[:12]}", style=style))
-
-
-def gradescope(report: Report) -> dict[str, Any]:
-    return report.to_gradescope()
-
-
-def to_json(reports: Report | list[Report]) -> str:
-    """Gradescope results.json (plus dlgrade's fields); a list for several reports."""
-    if isinstance(reports, Report):
-        return json.dumps(gradescope(reports), indent=2, ensure_ascii=False)
-    return json.dumps([gradescope(r) for r in reports], indent=2, ensure_ascii=False)
