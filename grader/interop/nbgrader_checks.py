@@ -33,6 +33,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from grader.grading.case import PUBLIC_STUDENT, Case, Verdict, child_inputs
+from grader.grading.cuda import cuda_available
 from grader.grading.expected import ExpectedStore
 from grader.sandbox import codec
 from grader.specs import load_spec
@@ -75,7 +76,7 @@ def check_target(assignment: str, target: str, namespace: Mapping[str, Any],
     result = TargetResult(target)
     for case in target_cases(assignment, target, hidden):
         result.possible += case.points
-        if case.needs_cuda and not _cuda_available():
+        if case.needs_cuda and not cuda_available():
             result.failures.append(f"{case.name}: skipped (no CUDA), 0 of {case.points:g} points")
             continue
         stop_reason = _TIMED_OUT.get((assignment, target))
@@ -154,8 +155,3 @@ def _time_limit(seconds: float) -> Iterator[None]:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
 
-
-def _cuda_available() -> bool:
-    import torch
-
-    return bool(torch.cuda.is_available())

@@ -15,6 +15,8 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+from grader import __version__
+from grader.catalog import QUIZ_DIR
 from grader.errors import UserError
 from grader.quiz.model import BY_TYPE, Question
 from grader.quiz.problems import BankProblem, show_path
@@ -51,8 +53,6 @@ class BankError(UserError):
 
 
 def default_bank_dir() -> Path:
-    from grader.catalog import QUIZ_DIR
-
     return QUIZ_DIR
 
 
@@ -131,8 +131,6 @@ def cache_dir() -> Path:
 
 
 def _cache_key(files: Sequence[Path]) -> str | None:
-    from grader import __version__
-
     digest = hashlib.sha256(f"{_CACHE_FORMAT}:{__version__}\0".encode())
     here = Path(__file__).parent
     try:

@@ -13,7 +13,7 @@ from grader.quiz.bank import BankError, check_bank, load_bank
 from grader.quiz.engine import grade, key_answer, present
 from grader.quiz.schema import TOPICS
 
-FIXTURE = Path(__file__).parent / "data" / "quiz_bank"
+FIXTURE = Path(__file__).resolve().parents[1] / "data" / "quiz_bank"
 
 
 @pytest.fixture(autouse=True)

@@ -25,7 +25,7 @@ from grader.quiz.export import gift_escape
 from grader.quiz.model import ChoiceQuestion, NumericQuestion, OrderQuestion, TrueFalseQuestion
 from grader.quiz.session import QuizOptions, run_quiz
 
-FIXTURE = Path(__file__).parent / "data" / "quiz_bank"
+FIXTURE = Path(__file__).resolve().parents[1] / "data" / "quiz_bank"
 DLGRADE = Path(sys.executable).with_name("dlgrade")
 runner = CliRunner()
 

@@ -141,7 +141,7 @@ def dlgrade(*args: str) -> subprocess.Popen:
 
 def slow_batch(root: Path, db: Path, delay: float) -> subprocess.Popen:
     """The real batch, waiting `delay` s before each submission (tests/slow_batch.py)."""
-    here = Path(__file__).parent
+    here = Path(__file__).resolve().parents[1]
     path = os.pathsep.join(filter(None, [str(here), str(ROOT), os.environ.get("PYTHONPATH")]))
     return subprocess.Popen([sys.executable, str(here / "slow_batch.py"), str(root), str(db), str(delay)],
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,

@@ -17,7 +17,7 @@ from grader.grading.submission import default_student
 from grader.interop import gradescope
 from grader.specs import load_spec
 
-DATA = Path(__file__).parent / "data"
+DATA = Path(__file__).resolve().parents[1] / "data"
 REFERENCE = ROOT / "reference" / "losses.py"
 sys.path.insert(0, str(DATA))
 

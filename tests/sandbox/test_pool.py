@@ -21,7 +21,7 @@ from grader.grading.case import case_rng
 from grader.sandbox import codec
 from grader.sandbox.pool import CaseRequest, Sandbox, SandboxConfig, describe_exit
 
-DATA = Path(__file__).parent / "data"
+DATA = Path(__file__).resolve().parents[1] / "data"
 sys.path.insert(0, str(DATA))
 import toy_specs  # noqa: E402
 
@@ -202,7 +202,7 @@ def test_describe_exit():
 
 
 def test_the_probe_sees_its_own_limits(sandbox):
-    facts = sandbox.probe("numpy", [str(Path(__file__).resolve().parent.parent / "reference")])
+    facts = sandbox.probe("numpy", [str(Path(__file__).resolve().parents[2] / "reference")])
     limits = facts["limits"]
     assert limits["file_size_bytes"] == 16 * 1024 * 1024
     assert limits["memory_budget_bytes"] == 2048 * 1024 * 1024

@@ -14,7 +14,7 @@ import pytest
 from grader.quiz.bank import load_bank
 from grader.quiz.engine import plan_review, present, select
 
-FIXTURE = Path(__file__).parent / "data" / "quiz_bank"
+FIXTURE = Path(__file__).resolve().parents[1] / "data" / "quiz_bank"
 DLGRADE = Path(sys.executable).with_name("dlgrade")
 
 pytestmark = [

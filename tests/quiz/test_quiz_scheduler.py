@@ -212,7 +212,7 @@ def test_a_quiz_imports_no_torch_and_from_a_warm_cache_no_pydantic_or_yaml(tmp_p
     import subprocess
     import sys
 
-    fixture = Path(__file__).parent / "data" / "quiz_bank"
+    fixture = Path(__file__).resolve().parents[1] / "data" / "quiz_bank"
     code = ("import sys, cli, grader.quiz.session, grader.quiz.store, grader.quiz.stats;"
             "from grader.quiz.bank import load_bank;"
             f"bank = load_bank(__import__('pathlib').Path({str(fixture)!r}));"

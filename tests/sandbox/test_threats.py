@@ -25,7 +25,7 @@ from grader.grading.grader import IMPORT_TIMEOUT, Grader
 from grader.grading.results import Report
 from grader.sandbox.limits import Limits
 
-HOSTILE = Path(__file__).parent / "data" / "hostile"
+HOSTILE = Path(__file__).resolve().parents[1] / "data" / "hostile"
 REFERENCE = ROOT / "reference" / "losses.py"
 SCALE = 1.0  # the grader's own timeouts: 2 s per losses case, 5 s to import
 CASE_TIMEOUT = 2.0 * SCALE
