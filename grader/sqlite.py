@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 from grader.errors import UserError
 
+Self = TypeVar("Self", bound="Database")
 SQLITE_MAGIC = b"SQLite format 3\x00"
 
 
@@ -42,6 +44,26 @@ def immediate_transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connecti
         conn.execute("ROLLBACK")
         raise
     conn.execute("COMMIT")
+
+
+class Database:
+    """An open dlgrade SQLite file: closed by `with`, written one transaction at a time."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def __enter__(self: Self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def write(self) -> AbstractContextManager[sqlite3.Connection]:
+        """One write transaction; waits (busy timeout) for another writer rather than failing."""
+        return immediate_transaction(self.conn)
 
 
 def open_database(path: Path, schema: Schema, *, create: bool,

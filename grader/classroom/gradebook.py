@@ -16,7 +16,7 @@ import os
 import sqlite3
 import time
 from collections.abc import Iterable, Iterator
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -27,7 +27,7 @@ from grader.classroom.handin import iso_utc, utc_now
 from grader.classroom.late import Lateness
 from grader.errors import UserError
 from grader.grading.results import Report, TestResult
-from grader.sqlite import Schema, immediate_transaction, open_database
+from grader.sqlite import Database, Schema, open_database
 
 SCHEMA_VERSION = 1
 APPLICATION_ID = 0x646C6772  # "dlgr": tells a dlgrade gradebook from any other SQLite file
@@ -131,24 +131,11 @@ def by_assignment(records: Iterable[GradeRecord]) -> dict[str, list[GradeRecord]
     return out
 
 
-class Gradebook:
+class Gradebook(Database):
     def __init__(self, path: Path, *, create: bool = True, busy_timeout: float = 30.0) -> None:
         self.path = path
-        self.conn = open_database(path, SCHEMA_FILE, create=create, busy_timeout=busy_timeout)
+        super().__init__(open_database(path, SCHEMA_FILE, create=create, busy_timeout=busy_timeout))
         self.conn.row_factory = sqlite3.Row
-
-    def close(self) -> None:
-        self.conn.close()
-
-    def __enter__(self) -> Gradebook:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    def write(self) -> AbstractContextManager[sqlite3.Connection]:
-        """One write transaction; waits (busy timeout) for another writer rather than failing."""
-        return immediate_transaction(self.conn)
 
     @contextmanager
     def batch_lock(self, wait: float = 0.0) -> Iterator[None]:

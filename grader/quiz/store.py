@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import sqlite3
-from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -18,7 +17,7 @@ from fsrs import Card
 
 from grader.errors import UserError
 from grader.quiz.scheduler import as_utc, card_from_json, card_to_json
-from grader.sqlite import Schema, immediate_transaction, open_database
+from grader.sqlite import Database, Schema, open_database
 
 SCHEMA_VERSION = 1
 DB_NAME = "quiz.db"
@@ -89,11 +88,11 @@ class AnswerRow:
     exam: bool
 
 
-class ProgressStore:
+class ProgressStore(Database):
     """The learner's answers, sessions and FSRS cards."""
 
     def __init__(self, conn: sqlite3.Connection, path: Path):
-        self._conn = conn
+        super().__init__(conn)
         self.path = path
 
     # ------------------------------------------------------------ opening
@@ -113,36 +112,24 @@ class ProgressStore:
         conn = open_database(path, _FILE, create=create, busy_timeout=10)
         return cls(conn, path)
 
-    def close(self) -> None:
-        self._conn.close()
-
-    def __enter__(self) -> ProgressStore:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    def _transaction(self) -> AbstractContextManager[sqlite3.Connection]:
-        return immediate_transaction(self._conn)
-
     # ------------------------------------------------------------ writing
 
     def start_session(self, *, mode: str, seed: int | None, lang: str, planned: int,
                       now: datetime) -> int:
-        with self._transaction() as db:
+        with self.write() as db:
             cur = db.execute(
                 "INSERT INTO sessions(started, mode, seed, lang, planned) VALUES (?, ?, ?, ?, ?)",
                 (stamp(now), mode, seed, lang, planned))
         return int(cur.lastrowid or 0)
 
     def finish_session(self, session_id: int, now: datetime) -> None:
-        with self._transaction() as db:
+        with self.write() as db:
             db.execute("UPDATE sessions SET finished = ? WHERE id = ?", (stamp(now), session_id))
 
     def record_answer(self, *, session_id: int, qid: str, topic: str, given: str, score: float,
                       correct: bool, now: datetime, card: Card | None) -> None:
         """One answer and (unless an exam) its card's new state, in one transaction."""
-        with self._transaction() as db:
+        with self.write() as db:
             db.execute(
                 "INSERT INTO answers(session_id, qid, topic, answered, given, score, correct, exam)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -156,30 +143,30 @@ class ProgressStore:
     # ------------------------------------------------------------ reading
 
     def card(self, qid: str) -> Card | None:
-        row = self._conn.execute("SELECT card FROM cards WHERE qid = ?", (qid,)).fetchone()
+        row = self.conn.execute("SELECT card FROM cards WHERE qid = ?", (qid,)).fetchone()
         return card_from_json(row[0]) if row else None
 
     def due_ids(self, now: datetime) -> list[str]:
         """Questions due at `now`, most overdue first."""
-        rows = self._conn.execute("SELECT qid FROM cards WHERE due <= ? ORDER BY due, qid",
+        rows = self.conn.execute("SELECT qid FROM cards WHERE due <= ? ORDER BY due, qid",
                                   (stamp(now),))
         return [r[0] for r in rows]
 
     def count_due(self, until: datetime) -> int:
-        return self._conn.execute("SELECT COUNT(*) FROM cards WHERE due <= ?",
+        return self.conn.execute("SELECT COUNT(*) FROM cards WHERE due <= ?",
                                   (stamp(until),)).fetchone()[0]
 
     def next_due(self) -> datetime | None:
-        row = self._conn.execute("SELECT MIN(due) FROM cards").fetchone()
+        row = self.conn.execute("SELECT MIN(due) FROM cards").fetchone()
         return parse_stamp(row[0]) if row and row[0] else None
 
     def seen_ids(self) -> set[str]:
-        rows = self._conn.execute("SELECT qid FROM cards UNION SELECT qid FROM answers")
+        rows = self.conn.execute("SELECT qid FROM cards UNION SELECT qid FROM answers")
         return {r[0] for r in rows}
 
     def mistake_ids(self) -> list[str]:
         """Questions whose latest answer was wrong, most recent first."""
-        rows = self._conn.execute(
+        rows = self.conn.execute(
             "SELECT qid FROM answers a WHERE correct = 0 AND id = "
             "(SELECT MAX(id) FROM answers b WHERE b.qid = a.qid) ORDER BY id DESC")
         return [r[0] for r in rows]
@@ -189,8 +176,8 @@ class ProgressStore:
         args: tuple[str, ...] = ()
         if since is not None:
             query, args = query + " WHERE answered >= ?", (stamp(since),)
-        rows = self._conn.execute(query + " ORDER BY id", args)
+        rows = self.conn.execute(query + " ORDER BY id", args)
         return [AnswerRow(q, t, parse_stamp(a), s, bool(c), bool(e)) for q, t, a, s, c, e in rows]
 
     def count_answers(self) -> int:
-        return self._conn.execute("SELECT COUNT(*) FROM answers").fetchone()[0]
+        return self.conn.execute("SELECT COUNT(*) FROM answers").fetchone()[0]
