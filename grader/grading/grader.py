@@ -46,7 +46,7 @@ IMPORT_TIMEOUT = 5.0  # seconds to import a submission (before timeout_scale); n
 
 DEFAULT_SPEC_LOADER = "grader.specs:load_spec"
 
-__all__ = ["DEFAULT_SPEC_LOADER", "Grader", "GradingError", "cuda_available", "grade_path"]
+__all__ = ["DEFAULT_SPEC_LOADER", "Grader", "GradingError", "grade_path"]
 
 
 class Grader:

@@ -11,9 +11,10 @@ import pytest
 from grader.catalog import ROOT
 from grader.errors import UserError
 from grader.grading.case import PUBLIC_STUDENT
+from grader.grading.cuda import cuda_available
 from grader.grading.expected import ExpectedStore
-from grader.grading.grader import Grader, cuda_available, detect_assignment, grade_path
-from grader.grading.submission import default_student
+from grader.grading.grader import Grader, grade_path
+from grader.grading.submission import default_student, detect_assignment
 from grader.interop import gradescope
 from grader.specs import load_spec
 
