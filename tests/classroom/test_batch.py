@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import time
@@ -34,6 +35,18 @@ def test_discover_finds_student_assignment_files_only(tmp_path: Path) -> None:
     found = discover(root)
     assert [(s.student, s.assignment) for s in found] == [("kim", "backprop"), ("kim", "losses"), ("lee", "losses")]
     assert [(s.student, s.assignment) for s in discover(root, ["losses"])] == [("kim", "losses"), ("lee", "losses")]
+
+
+def test_what_is_recorded_is_what_was_read_and_hashed(tmp_path: Path) -> None:
+    """A file changed after discovery is graded as discovered: one read, one sha256."""
+    root = make_class(tmp_path / "class", {"kim": {"losses": "ok"}})
+    found = discover(root)
+    (root / "kim" / "losses.py").write_text("BUG:mse changed after discovery")
+    with Gradebook(tmp_path / "g.db") as gb:
+        run_batch(found, FakeGrader, gb)
+        [record] = gb.current()
+    assert record.sha256 == hashlib.sha256(b"ok").hexdigest() == found[0].sha256
+    assert record.score == 100
 
 
 def test_discover_bad_inputs(tmp_path: Path) -> None:
