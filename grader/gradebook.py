@@ -28,7 +28,7 @@ from grader.results import Report, TestResult
 from grader.sqlite_tx import immediate_transaction
 from grader.submit import iso_utc, utc_now
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 APPLICATION_ID = 0x646C6772  # "dlgr": tells a dlgrade gradebook from any other SQLite file
 SQLITE_MAGIC = b"SQLite format 3\x00"
 
@@ -77,6 +77,28 @@ CREATE TABLE results (
     PRIMARY KEY (submission_id, position)
 );
 """
+
+# Schema changes: MIGRATIONS[v] takes a gradebook from version v - 1 to v. A new gradebook
+# runs SCHEMA (version 1) and then every migration, so both paths end with the same tables.
+MIGRATIONS: dict[int, str] = {
+    # flags: a reason for the instructor to look (similar submissions, a reference match);
+    # never a score. `other` is the other student of a pair, NULL for a reference match.
+    2: """
+CREATE TABLE flags (
+    id           INTEGER PRIMARY KEY,
+    kind         TEXT NOT NULL,
+    assignment   TEXT NOT NULL,
+    student      TEXT NOT NULL,
+    other        TEXT,
+    score        REAL NOT NULL,
+    sha256       TEXT NOT NULL,
+    other_sha256 TEXT,
+    detail       TEXT NOT NULL,           -- JSON
+    created_at   TEXT NOT NULL
+);
+CREATE INDEX flags_by_assignment ON flags(assignment, kind);
+""",
+}
 
 _CURRENT = """
 SELECT * FROM submissions s
@@ -141,15 +163,17 @@ class Gradebook:
         c.execute("PRAGMA journal_mode=WAL")
         c.execute("PRAGMA synchronous=FULL")
         c.execute("PRAGMA foreign_keys=ON")
-        if app_id == 0:
+        if app_id == 0 or version < SCHEMA_VERSION:
             with self.write():
-                # another process may have created it meanwhile: look again under the write lock
+                # another process may have created or migrated it meanwhile: look again under the lock
                 if c.execute("PRAGMA application_id").fetchone()[0] == 0:
-                    for statement in SCHEMA.split(";"):  # executescript would commit early
-                        if statement.strip():
-                            c.execute(statement)
+                    _run_script(c, SCHEMA)
                     c.execute(f"PRAGMA application_id={APPLICATION_ID}")
-                    c.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+                    c.execute("PRAGMA user_version=1")
+                now = c.execute("PRAGMA user_version").fetchone()[0]
+                for target in range(now + 1, SCHEMA_VERSION + 1):
+                    _run_script(c, MIGRATIONS[target])
+                c.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
 
     def close(self) -> None:
         self.conn.close()
@@ -305,6 +329,12 @@ class Gradebook:
             penalty=row["penalty"], raw_score=row["raw_score"], score=row["score"],
             max_score=row["max_score"], report=report,
         )
+
+
+def _run_script(conn: sqlite3.Connection, script: str) -> None:
+    for statement in script.split(";"):  # executescript would commit early
+        if statement.strip():
+            conn.execute(statement)
 
 
 def _has_tables(conn: sqlite3.Connection) -> bool:
