@@ -357,7 +357,8 @@ def _rename(text: str, rng: random.Random) -> str:
             for sub in ast.walk(node):
                 if isinstance(sub, ast.Name) and isinstance(sub.ctx, ast.Store):
                     stored.add(sub.id)
-    names = sorted(stored - params - {"self"})
+    defined = {n.name for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.ClassDef))}
+    names = sorted(stored - params - defined - {"self"})  # renaming a method would break the program
     prefix = rng.choice(["my_", "tmp_", "val_", "x_", "the_"])
     mapping = {n: f"{prefix}{n}{rng.randint(0, 9)}" for n in names}
     if not mapping:

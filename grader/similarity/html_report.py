@@ -28,11 +28,13 @@ td.s, th.s { text-align: left; }
 tr.flag td { background: #ffebee; font-weight: 600; }
 .note { color: #555; font-size: .9em; margin: .2em 0; }
 .aside { color: #b26a00; }
-.pair { display: grid; grid-template-columns: 1fr 1fr; gap: .8em; margin-bottom: 2em; }
+.pair { display: grid; grid-template-columns: minmax(0, 1fr) minmax(0, 1fr); gap: .8em; margin-bottom: 2em; }
 .pair h4 { margin: .2em 0; font-family: monospace; }
 pre { background: #fafafa; border: 1px solid #ddd; padding: .5em; overflow-x: auto;
-      font-size: 12px; line-height: 1.35; max-height: 40em; }
+      font-size: 12px; line-height: 1.35; max-height: 60em; }
 mark { border-radius: 2px; padding: 0 1px; }
+.ln { color: #999; user-select: none; }
+.fold { color: #888; font-style: italic; }
 svg text { font-family: system-ui, sans-serif; font-size: 11px; }
 """
 
@@ -129,19 +131,45 @@ def _display_path(doc: Document) -> str:
     return doc.source.path.name if doc.source.student != "reference" else "reference"
 
 
-def highlight(text: str, regions: Sequence[Region]) -> str:
-    """The source, HTML-escaped, with each region in a <mark> coloured by its link."""
+def highlight(text: str, regions: Sequence[Region], context: int = 2) -> str:
+    """The source, HTML-escaped, each region in a <mark> coloured by its link; runs of lines
+    more than `context` lines away from any match are folded into one line saying so."""
+    regions = sorted(regions, key=lambda r: r.start)
+    lines = text.split("\n")
+    starts = [0]
+    for line in lines:
+        starts.append(starts[-1] + len(line) + 1)
+    matched = [any(r.start < starts[i + 1] - 1 and r.end > starts[i] for r in regions)
+               or any(r.start <= starts[i] < r.end for r in regions) for i in range(len(lines))]
+    keep = [any(matched[max(0, i - context):i + context + 1]) for i in range(len(lines))]
+    out: list[str] = []
+    folded = 0
+    for i, line in enumerate(lines):
+        if not keep[i]:
+            folded += 1
+            continue
+        if folded:
+            out.append(f"<span class='fold'>⋯ {folded} line(s) without a match ⋯</span>")
+            folded = 0
+        out.append(f"<span class='ln'>{i + 1:4d}</span> " + _marked(line, starts[i], regions))
+    if folded:
+        out.append(f"<span class='fold'>⋯ {folded} line(s) without a match ⋯</span>")
+    return "\n".join(out)
+
+
+def _marked(line: str, offset: int, regions: Sequence[Region]) -> str:
     out = []
     at = 0
-    for r in sorted(regions, key=lambda r: r.start):
-        if r.start < at:
+    for r in regions:
+        start, end = max(r.start - offset, at), min(r.end - offset, len(line))
+        if end <= start:
             continue
         colour = PALETTE[r.link % len(PALETTE)] if r.link >= 0 else "#e0e0e0"
-        out.append(html.escape(text[at:r.start]))
+        out.append(html.escape(line[at:start]))
         out.append(f"<mark style='background:{colour}' title='match {r.link + 1}'>"
-                   f"{html.escape(text[r.start:r.end])}</mark>")
-        at = r.end
-    out.append(html.escape(text[at:]))
+                   f"{html.escape(line[start:end])}</mark>")
+        at = end
+    out.append(html.escape(line[at:]))
     return "".join(out)
 
 
