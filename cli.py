@@ -636,7 +636,7 @@ def similarity_cmd(
         from grader.similarity.run import run_similarity
         from grader.similarity.table import renderables
     except ModuleNotFoundError as exc:
-        if exc.name != "copydetect":
+        if not (exc.name or "").startswith("copydetect"):
             raise
         raise UserError("dlgrade similarity needs copydetect: pip install 'dlgrade[similarity]'") from None
     settings = Settings(threshold=threshold, common_share=common_share, max_bytes=max_kb * 1024)

@@ -180,7 +180,7 @@ def histogram_svg(scores: Sequence[float], threshold: float, title: str, bins: i
     plot_w, plot_h = width - left - 12, height - bottom - top
     counts, edges = np.histogram(np.clip(np.asarray(scores, dtype=float), 0, 1), bins=bins, range=(0, 1))
     peak = math.log10(max(1, int(counts.max(initial=0))) + 1)
-    parts = [f"<svg xmlns='http://www.w3.org/2000/svg' width='{width}' height='{height}' "
+    parts = [f"<svg width='{width}' height='{height}' "
              f"role='img' aria-label='{html.escape(title)}'>",
              f"<text x='{left}' y='14' font-weight='bold'>{html.escape(title)} "
              f"({len(scores)} pairs; count on a log scale)</text>"]
