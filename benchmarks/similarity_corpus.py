@@ -50,6 +50,12 @@ HABITS: dict[str, list[str]] = {
         "if self.weight_decay > 0.0:\n    g = self.weight_decay * p + g",
     ],
     "UPDATE": ["p -= {e}", "p[...] = p - {e}", "np.subtract(p, {e}, out=p)", "p[:] -= {e}"],
+    # how a student writes a few everyday expressions, everywhere in the file
+    "ZEROS": ["np.zeros_like(p)", "np.zeros(p.shape)", "np.zeros_like(p, dtype=np.float64)",
+              "0.0 * p", "np.full_like(p, 0.0)"],
+    "COPY": ["g.copy()", "np.copy(g)", "np.array(g, copy=True)", "g + 0.0"],
+    "SQUARE": ["g * g", "g ** 2", "np.square(g)", "np.power(g, 2)"],
+    "LOCALS": ["", "lr = self.lr", "lr, wd = self.lr, self.weight_decay"],
 }
 
 # ---------------------------------------------------------------- losses: implementations
@@ -306,6 +312,20 @@ def _inline_habits(line: str, habits: dict[str, str]) -> str:
     return line
 
 
+def _everyday(body: str, habits: dict[str, str]) -> str:
+    """The student's own way with zeros, copies, squares and hyperparameters."""
+    body = re.sub(r"np\.zeros_like\(p\)", habits["ZEROS"], body)
+    body = body.replace("g.copy()", habits["COPY"])
+    body = re.sub(r"\bg \* g\b|\bg \*\* 2\b|np\.square\(g\)", habits["SQUARE"], body)
+    local = habits["LOCALS"]
+    if local and "self.lr" in body and "lr =" not in body:
+        body = body.replace("self.lr", "lr")
+        if "wd" in local:
+            body = body.replace("self.weight_decay", "wd")
+        body = local + "\n" + body
+    return body
+
+
 def _comment(body: str, rng: random.Random, rate: float) -> str:
     """Sprinkle the student's own comments and blank lines over a function body."""
     out = []
@@ -324,7 +344,7 @@ def honest(assignment: str, name: str, rng: random.Random) -> Student:
     comment_rate = rng.choice([0.0, 0.1, 0.3])
     bodies = {}
     for func, variants in IMPLEMENTATIONS[assignment].items():
-        body = _expand(rng.choice(variants), habits, rng)
+        body = _everyday(_expand(rng.choice(variants), habits, rng), habits)
         bodies[func] = _comment(body, rng, comment_rate)
     return Student(name, assignment, fill_stub(assignment, bodies, keep_docstrings=rng.random() < 0.7),
                    "honest")
