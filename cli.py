@@ -638,7 +638,8 @@ def similarity_cmd(
     except ModuleNotFoundError as exc:
         if not (exc.name or "").startswith("copydetect"):
             raise
-        raise UserError("dlgrade similarity needs copydetect: pip install 'dlgrade[similarity]'") from None
+        raise UserError("dlgrade similarity needs copydetect, the optional extra 'similarity': "
+                        "pip install copydetect") from None
     settings = Settings(threshold=threshold, common_share=common_share, max_bytes=max_kb * 1024)
     done = run_similarity(directory, assignment, settings, db=None if no_db else db,
                           report=report, export=export)

@@ -7,6 +7,7 @@ import csv
 import importlib.util
 import re
 import sqlite3
+import subprocess
 import sys
 from pathlib import Path
 
@@ -137,3 +138,14 @@ def test_bad_folders_are_one_line(klass, tmp_path: Path) -> None:
                                        str(tmp_path / "file")]), "is a file, not a folder")
     one_line_error(runner.invoke(app, ["similarity", str(root), "--db", str(tmp_path / "file")]),
                    "not a dlgrade gradebook")
+
+
+def test_without_copydetect_the_command_says_what_to_install(klass) -> None:
+    _, root = klass
+    code = ("import sys; sys.modules['copydetect'] = None\n"  # as if the extra were not installed
+            "from cli import app; app(['similarity', sys.argv[1], '--no-db'])")
+    done = subprocess.run([sys.executable, "-c", code, str(root)], capture_output=True, text=True,
+                          cwd=ROOT, env={"PYTHONPATH": str(ROOT), "COLUMNS": "200"})
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.strip() == ("error: dlgrade similarity needs copydetect, the optional extra "
+                                   "'similarity': pip install copydetect")
