@@ -28,7 +28,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 ASSIGNMENTS = ("losses", "optimizers")
-DISGUISES = ("rename", "reorder", "comments", "loops", "deadcode")
+# "classmate": a function or two of the copy come from a second classmate instead
+DISGUISES = ("rename", "reorder", "comments", "loops", "deadcode", "classmate")
+TEXT_DISGUISES = DISGUISES[:-1]
 
 # ---------------------------------------------------------------- habits (one draw per student)
 
@@ -219,6 +221,7 @@ class Student:
     source: str | None = None  # the classmate copied from ("reference" for a leak)
     disguises: tuple[str, ...] = ()
     cluster: str = ""  # students of one cluster share copied code
+    also_from: str | None = None  # a second classmate a function or two came from
 
     def __post_init__(self) -> None:
         self.cluster = self.cluster or self.student
@@ -359,7 +362,7 @@ def reference_filled(assignment: str) -> str:
 
 
 def disguise(text: str, which: tuple[str, ...], rng: random.Random) -> str:
-    for d in DISGUISES:  # a fixed order: renaming last would also rename inserted code
+    for d in TEXT_DISGUISES:  # a fixed order
         if d in which:
             text = globals()[f"_{d}"](text, rng)
     return text
@@ -523,9 +526,14 @@ def make_corpus(students_per_assignment: int = 150, seed: int = 0, copy_share: f
             source = rng.choice(honest_ones[: max(1, n_honest // 2)])
             k = 1 if j % 5 == 0 else rng.randint(2, 4)
             which = tuple(rng.sample(DISGUISES, k))
-            text = disguise(source.text, which, rng)
+            text, second = source.text, None
+            if "classmate" in which:  # mixed in before the disguises, as a copier would
+                second = rng.choice([s for s in honest_ones if s is not source])
+                text = partial_copy(Student("", assignment, text, "copy"), second, rng, rng.randint(1, 2))
+            text = disguise(text, which, rng)
             corpus.students.append(Student(f"s{number:03d}", assignment, text, "copy", source.student,
-                                           which, cluster=source.cluster))
+                                           which, also_from=second.student if second else None,
+                                           cluster=source.cluster))
             number += 1
         for _ in range(n_partial):
             base = honest(assignment, f"s{number:03d}", rng)
@@ -536,7 +544,7 @@ def make_corpus(students_per_assignment: int = 150, seed: int = 0, copy_share: f
                                            "partial", source.student, ("classmate", *which)))
             number += 1
         for _ in range(leaks):
-            which = tuple(rng.sample(DISGUISES, 2))
+            which = tuple(rng.sample(TEXT_DISGUISES, 2))
             text = disguise(reference_filled(assignment), which, rng)
             corpus.students.append(Student(f"s{number:03d}", assignment, text, "leak", "reference",
                                            which, cluster="reference"))
@@ -548,4 +556,5 @@ def is_copy_pair(a: Student, b: Student) -> bool:
     """Two submissions share copied code: the same cluster, or one took functions from the other."""
     if a.cluster == b.cluster:
         return True
-    return (a.kind == "partial" and a.source == b.student) or (b.kind == "partial" and b.source == a.student)
+    return (a.kind == "partial" and a.source == b.student) or (b.kind == "partial" and b.source == a.student) \
+        or a.also_from == b.student or b.also_from == a.student

@@ -6,8 +6,9 @@
 The class comes from benchmarks/similarity_corpus.py: per assignment (losses,
 optimizers) honest solutions written independently in different styles, disguised
 copies of classmates (1 to 4 of: renamed identifiers, reordered functions, comments and
-blank lines changed, loops <-> comprehensions, dead code), partial copies (one or two
-functions taken from a classmate) and leaks of the reference with two disguises. Every
+blank lines changed, loops <-> comprehensions, dead code, a function or two from a second
+classmate), partial copies (an honest file with one or two functions taken from a
+classmate) and leaks of the reference with two disguises. Every
 seed is a different class. It is compared through grader.similarity.detect.compare_class,
 the function `dlgrade similarity` calls, on the exchange layout written to a temporary
 folder, and each pair's flag is checked against the labels:
@@ -69,7 +70,7 @@ class LabelledPair:
         if not self.copy:
             return "honest"
         a, b = sorted((self.a, self.b), key=lambda s: s.kind != "honest")
-        if "partial" in (a.kind, b.kind):
+        if "partial" in (a.kind, b.kind) or b.also_from == a.student or a.also_from == b.student:
             return "partial copy (1-2 functions)"
         if "leak" in (a.kind, b.kind):
             return "two leaks of the reference"
