@@ -14,10 +14,12 @@ score reaches both
   In an assignment where honest solutions are much alike, this bar rises with them.
 * an absolute floor (0.8): in a class without a single copy the 99th percentile is
   still some honest pair, so alone it flags about one honest pair in a hundred (0.81 per
-  100 on the labelled classes, 1.4 for the robust estimate). There honest pairs reach
-  0.80–0.87 at most while copies with two or more disguises score 0.98 at the median
-  and 0.78–0.97 at the least; the floor keeps false flags at 0.016 per 100 honest pairs
-  for a recall of 0.988 (0.7 would give 0.21 per 100, 0.9 a recall of 0.95).
+  100 on the labelled classes, 1.35 for the robust estimate). There honest pairs reach
+  0.78–0.86 at most while copies with two or more disguises score 0.96 at the median
+  and 0.82–0.89 at the least: the floor 0.8 flags every one of them with 0.010 false
+  flags per 100 honest pairs; 0.7 would give 0.22 per 100, 0.9 a recall of 0.88.
+  On those classes the percentile stays below the floor; it takes over in an assignment
+  whose honest solutions are more alike than these.
 
 The reference-leak check has a fixed floor only: if the reference leaked to much of the
 class, the class's own distribution would hide it.
