@@ -23,7 +23,8 @@ def renderables(results: Sequence[AssignmentResult], top: int = 10) -> list[Rend
 
 
 def _pairs_table(r: AssignmentResult, top: int) -> Table:
-    table = Table(title=f"{r.assignment}: the {min(top, len(r.pairs))} most similar of {len(r.pairs)} pairs "
+    shown = min(max(top, len(r.flagged)), len(r.pairs))
+    table = Table(title=f"{r.assignment}: the {shown} most similar of {len(r.pairs)} pairs "
                         f"({len(r.documents)} submissions) · flagged: {len(r.flagged)} · "
                         f"threshold {r.threshold.value:.2f}, {r.threshold.rule}",
                   title_justify="left")
@@ -35,7 +36,7 @@ def _pairs_table(r: AssignmentResult, top: int) -> Table:
     table.add_column("B in A", justify="right")
     table.add_column("matched tokens A / B", justify="right")
     table.add_column("flag")
-    for i, p in enumerate(r.pairs[:top], start=1):
+    for i, p in enumerate(r.pairs[:max(top, len(r.flagged))], start=1):  # every flag, at least
         style = "bold red" if p.flagged else None
         table.add_row(str(i), p.a.source.student, p.b.source.student, f"{p.score:.2f}",
                       f"{p.coverage_a:.0%}", f"{p.coverage_b:.0%}", f"{p.matched_a} / {p.matched_b}",
