@@ -558,3 +558,25 @@ def is_copy_pair(a: Student, b: Student) -> bool:
         return True
     return (a.kind == "partial" and a.source == b.student) or (b.kind == "partial" and b.source == a.student) \
         or a.also_from == b.student or b.also_from == a.student
+
+
+def main() -> None:
+    """`similarity_corpus.py [OUT]`: write a labelled class to OUT (or just count one)."""
+    import argparse
+    from collections import Counter
+
+    parser = argparse.ArgumentParser(description="Write a labelled class for dlgrade similarity.")
+    parser.add_argument("out", nargs="?", type=Path, help="exchange folder to write (omit: count only)")
+    parser.add_argument("--per-assignment", type=int, default=150)
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args()
+    corpus = make_corpus(args.per_assignment, seed=args.seed)
+    counts = Counter((s.assignment, s.kind) for s in corpus.students)
+    print(", ".join(f"{a} {k}: {n}" for (a, k), n in sorted(counts.items())))
+    if args.out is not None:
+        corpus.write(args.out)
+        print(f"written to {args.out}: dlgrade similarity {args.out} --report REPORT_DIR")
+
+
+if __name__ == "__main__":
+    main()
