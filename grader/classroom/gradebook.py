@@ -27,11 +27,12 @@ from grader.classroom.handin import iso_utc, utc_now
 from grader.classroom.late import Lateness
 from grader.errors import UserError
 from grader.grading.results import Report, TestResult
-from grader.sqlite import Database, Schema, open_database
+from grader.sqlite import Database, Migration, Schema, open_database
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 APPLICATION_ID = 0x646C6772  # "dlgr": tells a dlgrade gradebook from any other SQLite file
 
+# Version 1; later versions add to it through the migrations below.
 SCHEMA = """
 CREATE TABLE students (
     id          TEXT PRIMARY KEY,
@@ -78,11 +79,32 @@ CREATE TABLE results (
 );
 """
 
+# The similarity check's flags (grader/similarity/flags.py): a reason for the instructor to
+# look at a pair of submissions or at a reference match, never a score. `other` is the other
+# student of a pair, NULL for a reference match. A schema step of its own, so that other
+# changes can be ordered before or after it by its version number alone.
+SIMILARITY_FLAGS = Migration(version=2, what="the similarity flags table", ddl="""
+CREATE TABLE similarity_flags (
+    id           INTEGER PRIMARY KEY,
+    kind         TEXT NOT NULL,
+    assignment   TEXT NOT NULL,
+    student      TEXT NOT NULL,
+    other        TEXT,
+    score        REAL NOT NULL,
+    sha256       TEXT NOT NULL,
+    other_sha256 TEXT,
+    detail       TEXT NOT NULL,           -- JSON
+    created_at   TEXT NOT NULL
+);
+CREATE INDEX similarity_flags_by_assignment ON similarity_flags(assignment, kind);
+""")
+
 SCHEMA_FILE = Schema(
     noun="a dlgrade gradebook", file_noun="gradebook file",
     missing="no gradebook at {path} (grade a batch with --db {path} first)",
     version=SCHEMA_VERSION, application_id=APPLICATION_ID, ddl=SCHEMA,
-    tables=frozenset({"students", "assignments", "submissions", "results"}))
+    tables=frozenset({"students", "assignments", "submissions", "results"}),
+    migrations=(SIMILARITY_FLAGS,))
 
 _CURRENT = """
 SELECT * FROM submissions s
