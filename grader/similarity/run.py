@@ -7,6 +7,7 @@ from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 
+from grader.catalog import get_assignment
 from grader.classroom.gradebook import Gradebook
 from grader.errors import UserError
 from grader.similarity.detect import AssignmentResult, Settings, compare_class
@@ -36,6 +37,11 @@ def run_similarity(root: Path, assignments: Sequence[str] | None, settings: Sett
                    db: Path | None, report: Path | None, export: Path | None) -> SimilarityRun:
     """Everything a user can get wrong is checked before the comparison, which takes a while."""
     check_settings(settings)
+    # before the gradebook is opened: a mistyped folder or name must not leave a new, empty one
+    if not root.is_dir():
+        raise UserError(f"no such folder: {root}")
+    for name in assignments or ():
+        get_assignment(name)
     for option, folder in (("--report", report), ("--export", export)):
         if folder is not None and folder.exists() and not folder.is_dir():
             raise UserError(f"{option} {folder} is a file, not a folder")

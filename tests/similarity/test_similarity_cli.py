@@ -140,6 +140,16 @@ def test_bad_folders_are_one_line(klass, tmp_path: Path) -> None:
                    "not a dlgrade gradebook")
 
 
+def test_a_mistyped_folder_or_assignment_leaves_no_new_gradebook(klass, tmp_path: Path) -> None:
+    _, root = klass
+    db = tmp_path / "g.db"
+    one_line_error(runner.invoke(app, ["similarity", str(tmp_path / "missing"), "--db", str(db)]),
+                   "no such folder")
+    one_line_error(runner.invoke(app, ["similarity", str(root), "-a", "nosuch", "--db", str(db)]),
+                   "unknown assignment 'nosuch'")
+    assert not db.exists()
+
+
 def test_without_copydetect_the_command_says_what_to_install(klass) -> None:
     _, root = klass
     code = ("import sys; sys.modules['copydetect'] = None\n"  # as if the extra were not installed
