@@ -42,7 +42,7 @@ class Submission:
     path: Path
     sha256: str
     submitted_at: datetime
-    submitted_at_source: Literal["manifest", "mtime"]
+    submitted_at_source: Literal["manifest", "mtime", "receipt"]
 
 
 class GradesFiles(Protocol):
@@ -59,6 +59,11 @@ def discover(root: Path, assignments: Sequence[str] | None = None) -> list[Submi
     if not root.is_dir():
         raise UserError(f"no such folder: {root}")
     wanted = [get_assignment(a).name for a in assignments] if assignments else assignment_names()
+    from grader.server.handins import is_data_folder, iter_handins
+
+    if is_data_folder(root):  # dlgrade serve's or collect's data: the times of their receipts
+        return [Submission(student, assignment, path, sha256_of(path), when, "receipt")
+                for student, assignment, path, when in iter_handins(root, wanted)]
     found: list[Submission] = []
     for student_dir in sorted(p for p in root.iterdir() if p.is_dir()):
         if not STUDENT_ID.fullmatch(student_dir.name):

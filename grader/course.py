@@ -13,6 +13,12 @@ grace_minutes = 15
 [due]                                # per assignment; a time without a zone is UTC
 losses = 2025-03-14T23:59:00+09:00
 backprop = 2025-03-21                # a bare date: the end of that day, UTC
+
+[server]                             # dlgrade serve (all optional)
+host = "127.0.0.1"                   # loopback by default: put a TLS reverse proxy in front
+port = 8000
+data = "server-data"                 # relative to this file's folder
+uploads_per_minute = 10              # per student
 ```
 """
 
@@ -56,6 +62,19 @@ AssignmentName = Literal[tuple(assignment_names())]  # type: ignore[valid-type]
 DueDate = Annotated[datetime, BeforeValidator(_as_utc_aware)]
 
 
+class ServerSettings(BaseModel):
+    """Where `dlgrade serve` listens and keeps its data; the CLI's options override these."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=0, le=65535)
+    data: Path = Path("server-data")
+    certfile: Path | None = None
+    keyfile: Path | None = None
+    uploads_per_minute: int = Field(default=10, ge=1)
+
+
 class Course(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -63,6 +82,7 @@ class Course(BaseModel):
     exchange: Path = DEFAULT_EXCHANGE
     late_policy: Annotated[LatePolicy, Field(discriminator="kind")] = NoLatePolicy()
     due: dict[AssignmentName, DueDate] = Field(default_factory=dict)
+    server: ServerSettings = Field(default_factory=ServerSettings)
     _source: Path | None = PrivateAttr(default=None)  # the file it was read from
 
     def due_date(self, assignment: str) -> datetime | None:
@@ -74,6 +94,12 @@ class Course(BaseModel):
         if self.exchange.is_absolute() or self._source is None:
             return self.exchange
         return self._source.parent / self.exchange
+
+    def relative(self, path: Path) -> Path:
+        """A path from the config, relative to the folder of course.toml."""
+        if path.is_absolute() or self._source is None:
+            return path
+        return self._source.parent / path
 
 
 def _first_error(exc: ValidationError) -> str:
