@@ -112,15 +112,15 @@ def _bearer(request: Request) -> str:
 async def _identify(request: Request, token: str) -> str:
     state: ServerState = request.app.state.dlgrade
     claimed = token.partition(":")[0][:80]
-    keys = [f"ip:{_client(request)}", f"id:{claimed}"]
-    wait = state.guard.login_blocked(keys)
+    address = _client(request)
+    wait = state.guard.login_blocked(claimed, address)
     if wait:
         raise HTTPException(429, f"too many failed token attempts; try again in {wait:.0f} s",
                             headers={"Retry-After": str(int(wait) + 1)})
     roster = state.roster()
     who = await run_in_threadpool(roster.verify, token)
     if who is None:
-        state.guard.failed(keys)
+        state.guard.failed(claimed, address)
         raise HTTPException(401, "this token is not valid (mistyped, or replaced by "
                                  "`dlgrade roster rotate`); ask your instructor")
     return who
