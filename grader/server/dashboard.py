@@ -52,6 +52,7 @@ class AssignmentView:
 class DashboardView:
     course: str
     students: list[tuple[str, str]]  # id, name
+    scores: dict[str, dict[str, float]]  # student -> assignment -> score
     assignments: list[AssignmentView]
     gradebook: Path
     graded: int
@@ -96,8 +97,11 @@ def collect_view(course: Course | None, roster: Roster, store: SubmissionStore,
                 view.late.append((sid, receipt.received_at, judged["summary"]))
         view.missing = [sid for sid, _ in students if (sid, name) not in latest]
         views.append(view)
-    return DashboardView(course.name if course else "dlgrade course", students, views, gradebook,
-                         len(records))
+    scores: dict[str, dict[str, float]] = {}
+    for r in records:
+        scores.setdefault(r.student, {})[r.assignment] = r.score
+    return DashboardView(course.name if course else "dlgrade course", students, scores, views,
+                         gradebook, len(records))
 
 
 # ---------------------------------------------------------------- pictures
@@ -108,8 +112,8 @@ def histogram_svg(scores: Sequence[float], top: float, bins: int = 10, width: in
     """Bars of how many students scored in each tenth of the points, as inline SVG."""
     counts = histogram(list(scores), top, bins)
     peak = max((c for *_, c in counts), default=0) or 1
-    pad_left, pad_bottom = 28, 22
-    bar_w = (width - pad_left) / len(counts)
+    pad_left, pad_right, pad_bottom = 16, 16, 22
+    bar_w = (width - pad_left - pad_right) / len(counts)
     parts = [f'<svg class="histogram" role="img" width="{width}" height="{height}" '
              f'viewBox="0 0 {width} {height}" xmlns="http://www.w3.org/2000/svg">',
              f"<title>score distribution of {len(scores)} submission(s)</title>"]
@@ -128,7 +132,7 @@ def histogram_svg(scores: Sequence[float], top: float, bins: int = 10, width: in
         x = pad_left + i * bar_w
         parts.append(f'<text x="{x:.1f}" y="{height - 6}" font-size="10" text-anchor="middle">'
                      f"{top * i / len(counts):g}</text>")
-    parts.append(f'<line x1="{pad_left}" y1="{height - pad_bottom}" x2="{width}" '
+    parts.append(f'<line x1="{pad_left}" y1="{height - pad_bottom}" x2="{width - pad_right}" '
                  f'y2="{height - pad_bottom}" stroke="#444"/>')
     parts.append("</svg>")
     return "".join(parts)
@@ -191,8 +195,15 @@ def _assignment_section(view: AssignmentView, csrf: str) -> str:
         out.append('<p class="muted">Nothing graded yet: run <code>dlgrade grade-batch DATA '
                    "--db DATA/gradebook.db</code>.</p>")
     out.append('<div class="grid"><div><h3>Score distribution</h3>')
-    out.append(histogram_svg(view.scores, view.max_score) if view.scores
-               else '<p class="muted">no scores yet</p>')
+    if view.scores:
+        ordered = sorted(view.scores)
+        median = ordered[len(ordered) // 2] if len(ordered) % 2 else \
+            (ordered[len(ordered) // 2 - 1] + ordered[len(ordered) // 2]) / 2
+        out.append(histogram_svg(view.scores, view.max_score))
+        out.append(f'<p class="muted">n = {len(ordered)} · median {median:.1f} · mean '
+                   f"{sum(ordered) / len(ordered):.1f} of {view.max_score:g} (after late penalties)</p>")
+    else:
+        out.append('<p class="muted">no scores yet</p>')
     out.append("</div><div><h3>Cases failed most</h3>" + _rates_table(view.failure_rates) + "</div></div>")
     out.append("<h3>Flagged by the sandbox</h3>")
     out.append("<ul class=\"flagged\">" + "".join(
@@ -220,10 +231,15 @@ def overview_page(view: DashboardView, csrf: str) -> str:
     if not view.assignments:
         body.append("<p>No hand-ins yet, and no due dates in course.toml.</p>")
     body += [_assignment_section(a, csrf) for a in view.assignments]
+    names = [a.name for a in view.assignments]
     body.append('<section><h2>Students</h2><table class="students"><tr><th>id</th><th>name</th>'
-                "<th>feedback</th></tr>")
-    body += [f"<tr><td>{e(sid)}</td><td>{e(name)}</td><td><a href=\"/instructor/student/"
-             f"{e(sid)}\">feedback</a></td></tr>" for sid, name in view.students]
+                + "".join(f"<th>{e(n)}</th>" for n in names) + "<th>feedback</th></tr>")
+    for sid, name in view.students:
+        mine = view.scores.get(sid, {})
+        cells = "".join(f'<td class="num">{mine[n]:.1f}</td>' if n in mine else "<td>—</td>"
+                        for n in names)
+        body.append(f"<tr><td>{e(sid)}</td><td>{e(name)}</td>{cells}<td><a href=\"/instructor/"
+                    f"student/{e(sid)}\">feedback</a></td></tr>")
     body.append("</table></section>")
     return _page(f"{view.course} — dashboard", body)
 
