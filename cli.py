@@ -251,11 +251,21 @@ def grade_cmd(
 @user_errors
 def release_cmd(
     out: Annotated[Path, typer.Argument(help="The folder to create (must not exist, or be empty).")],
+    allow_dirty: Annotated[bool, typer.Option(
+        "--allow-dirty", help="Build from the last commit although the kit's files have "
+        "uncommitted changes (they are left out).")] = False,
+    server: Annotated[str | None, typer.Option(
+        "--server", help="The course server's URL, for the kit's README.")] = None,
+    course: Annotated[Path | None, typer.Option(
+        "--course", help="Course config, for the course name (default: ./course.toml).")] = None,
 ) -> None:
-    """Build the student bundle: no reference/, no hidden specs, public expected outputs."""
+    """Build the student kit from the last commit: an allow-list, public expected outputs, a student README."""
+    from grader.course import find_course
     from grader.release import make_release
 
-    summary = make_release(out)
+    cfg = find_course(course)
+    summary = make_release(out, allow_dirty=allow_dirty, server_url=server,
+                           course_name=cfg.name if cfg else "Deep learning basics")
     console.print(f"release written to [bold]{summary.out}[/]: {summary.files} files, public "
                   f"expected outputs for {', '.join(summary.expected) or 'no assignment'}")
     for note in summary.notes:
@@ -614,12 +624,15 @@ def nbgrader_export(
     course_dir: Annotated[str, typer.Argument(help="The nbgrader course folder (created when missing).")],
     assignment: Annotated[list[str] | None, typer.Option(
         "--assignment", "-a", help="Export only this assignment (repeatable; default: all six).")] = None,
+    allow_dirty: Annotated[bool, typer.Option(
+        "--allow-dirty", help="Export the last commit although its stubs or solutions have "
+        "uncommitted changes (they are left out).")] = False,
 ) -> None:
     """Write COURSE_DIR/source/<A>/<A>.ipynb per assignment and COURSE_DIR/nbgrader_config.py."""
     from grader.nbgrader_export import export_course
 
     root = Path(course_dir)
-    exported = export_course(root, assignment)
+    exported = export_course(root, assignment, allow_dirty=allow_dirty)
     table = Table(title=f"nbgrader source notebooks in {root}")
     for col in ("assignment", "notebook", "solution cells", "grade cells", "points"):
         table.add_column(col)
