@@ -105,6 +105,7 @@ class SubmissionStore:
         self.skipped_lines = 0
         with self._locked():
             self._fence_torn_line()
+            self._remove_stale_temp_files()
             self._refresh()
 
     # ------------------------------------------------------------ reading the log
@@ -120,6 +121,14 @@ class SubmissionStore:
                 log.write(b"\n")
                 log.flush()
                 os.fsync(log.fileno())
+
+    def _remove_stale_temp_files(self) -> None:
+        """Temp files of a process killed mid-write: never named by a receipt, so just litter.
+        (All writes happen under the lock this runs under, so none is in progress.)"""
+        files = self.root / FILES
+        if files.is_dir():
+            for tmp in files.rglob(".*.tmp"):
+                tmp.unlink(missing_ok=True)
 
     def _refresh(self) -> None:
         """Read what was appended since last time (by this process or another)."""
