@@ -362,6 +362,12 @@ def _grade_class(directory: Path, *, db: Path, assignments: list[str] | None,
     console.print(f"gradebook: {db}", soft_wrap=True)
     for renderable in summary_renderables(result.records):
         console.print(renderable)
+    untrusted = sum(r.submitted_at_source in ("manifest", "mtime") for r in result.records)
+    if untrusted and course is not None and course.due:
+        console.print(f"[yellow]note:[/] {untrusted} hand-in time(s) came from the students' side "
+                      "(manifest.json or file times), which a student can change; for late "
+                      "penalties that hold, grade what `dlgrade collect` or `dlgrade serve` received",
+                      highlight=False)
     if result.feedback is not None:
         console.print(f"feedback for {len(result.feedback.students) // 2} students: "
                       f"{result.feedback.summary.parent / 'students'}", soft_wrap=True)

@@ -234,7 +234,12 @@ def grade_class(root: Path, *, db: Path, assignments: Sequence[str] | None = Non
     if not submissions:
         raise UserError(f"no submissions in {root} (expected {root}/<student>/<assignment>.py)")
     if make_grader is None:
-        make_grader = functools.partial(default_grader, protect=gradebook_files(db.resolve()))
+        protect = gradebook_files(db.resolve())
+        from grader.server.handins import is_data_folder
+
+        if is_data_folder(root):  # the roster, the token handouts, everyone's hand-ins
+            protect.append(root.resolve())
+        make_grader = functools.partial(default_grader, protect=protect)
     with Gradebook(db) as gradebook:
         batch = run_batch(submissions, make_grader, gradebook, course=course, jobs=jobs,
                           force=force, progress=progress, lock_wait=lock_wait)
