@@ -9,7 +9,11 @@ from __future__ import annotations
 import http.client
 import json
 import re
+import shutil
 import sqlite3
+import subprocess
+import sys
+import time
 import urllib.parse
 from pathlib import Path
 
@@ -17,7 +21,14 @@ import pytest
 
 pytest.importorskip("fastapi")
 
-from server_helpers import cli_env, dlgrade, import_roster, start_server  # noqa: E402
+from server_helpers import (  # noqa: E402
+    Server,
+    cli_env,
+    dlgrade,
+    free_port,
+    import_roster,
+    start_server,
+)
 
 from grader.catalog import ROOT  # noqa: E402
 
@@ -116,5 +127,45 @@ def test_login_check_submit_grade_release_feedback(tmp_path: Path) -> None:
                        env=lee_env).returncode == 0
         done = dlgrade("feedback", "losses", cwd=lee, env=lee_env)
         assert done.returncode == 2 and "no graded hand-in of losses for lee" in done.stderr
+    finally:
+        server.stop()
+
+
+def test_tls_with_certfile_and_keyfile(tmp_path: Path) -> None:
+    """`serve --certfile/--keyfile` speaks TLS; a student trusts a self-signed CA with --cafile."""
+    if shutil.which("openssl") is None:
+        pytest.skip("no openssl to make a test certificate")
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+                    "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+                    "-keyout", str(key), "-out", str(cert)], check=True, capture_output=True)
+    data = tmp_path / "server-data"
+    tokens = import_roster(data, ["kim"], tmp_path)
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "cli", "serve", "--data", str(data), "--port",
+                             str(port), "--certfile", str(cert), "--keyfile", str(key)],
+                            cwd=tmp_path, env=cli_env(), stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True)
+    server = Server(f"https://127.0.0.1:{port}", port, data, proc, tokens)
+    try:
+        (tmp_path / "token.txt").write_text(tokens["kim"])
+        env = cli_env(DLGRADE_CONFIG_DIR=str(tmp_path / "cfg"))
+        deadline = time.monotonic() + 60
+        while True:  # wait for the port; the first login that works is the test
+            done = dlgrade("login", "--server", server.url, "--token-file", "token.txt",
+                           "--cafile", str(cert), cwd=tmp_path, env=env)
+            if done.returncode == 0 or "cannot reach" not in done.stderr or time.monotonic() > deadline:
+                break
+            time.sleep(0.3)
+        assert done.returncode == 0, done.stderr
+        assert "as kim" in done.stdout
+        # without the CA the certificate is not trusted: one line, exit 2
+        done = dlgrade("login", "--server", server.url, "--token-file", "token.txt",
+                       cwd=tmp_path, env=cli_env(DLGRADE_CONFIG_DIR=str(tmp_path / "cfg2")))
+        assert done.returncode == 2 and "CERTIFICATE_VERIFY_FAILED" in done.stderr
+        # plain HTTP to the TLS port gets nowhere
+        done = dlgrade("login", "--server", f"http://127.0.0.1:{port}", "--token-file", "token.txt",
+                       cwd=tmp_path, env=cli_env(DLGRADE_CONFIG_DIR=str(tmp_path / "cfg3")))
+        assert done.returncode == 2
     finally:
         server.stop()
