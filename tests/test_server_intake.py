@@ -138,3 +138,12 @@ def test_a_torn_receipt_line_is_fenced_and_nothing_recorded_is_lost(tmp_path: Pa
     third = SubmissionStore(tmp_path)
     assert [r.student for r in third.receipts()] == ["alice", "bob"]
     assert third.receipts()[1] == second
+
+
+def test_a_line_torn_by_another_process_is_fenced_before_the_next_append(tmp_path: Path) -> None:
+    server_side = SubmissionStore(tmp_path)  # stays open, as dlgrade serve's store does
+    server_side.accept("alice", "losses", ".py", GOOD.encode(), now=T0)
+    with open(tmp_path / "receipts.jsonl", "ab") as log:  # `dlgrade collect` killed mid-append
+        log.write(b'{"n": 2, "stud')
+    server_side.accept("bob", "losses", ".py", GOOD.encode(), now=T0)
+    assert [r.student for r in SubmissionStore(tmp_path).receipts()] == ["alice", "bob"]

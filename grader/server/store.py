@@ -184,6 +184,7 @@ class SubmissionStore:
 
         sha = sha256 or hashlib.sha256(data).hexdigest()
         with self._locked():
+            self._fence_torn_line()  # another process may have died mid-append since
             self._refresh()
             mine = [r for r in self._receipts if r.student == student and r.assignment == assignment]
             if key is not None:
