@@ -682,6 +682,13 @@ def _submit_to_server(assignment: str, file: Path) -> None:
                   highlight=False)
     if "clock_note" in receipt:
         console.print(f"[yellow]note:[/] {receipt['clock_note']}", highlight=False)
+    check = receipt.get("public_check")
+    if check is not None and check["status"] == "done":
+        failed = f"; failed: {', '.join(check['failed'][:8])}" if check["failed"] else ""
+        console.print(f"public cases: score {check['score']:g}/{check['max_score']:g}{failed}",
+                      highlight=False)
+    elif check is not None:
+        console.print(f"[yellow]public cases:[/] {check['message']}", highlight=False)
 
 
 @app.command("serve")
@@ -695,6 +702,8 @@ def serve_cmd(
     keyfile: Annotated[Path | None, typer.Option("--keyfile", help="TLS private key (PEM).")] = None,
     allow_plain_http: Annotated[bool, typer.Option(
         "--allow-plain-http", help="Serve plain HTTP on a non-loopback address (tokens in clear).")] = False,
+    allow_weak_sandbox: Annotated[bool, typer.Option(
+        "--allow-weak-sandbox", help="Run the public check on hand-in without bwrap.")] = False,
 ) -> None:
     """Run the course server: hand-ins with server time, receipts, the /instructor dashboard."""
     from grader.course import find_course
@@ -708,7 +717,7 @@ def serve_cmd(
         port=port if port is not None else (settings.port if settings else 8000),
         certfile=certfile or (cfg.relative(settings.certfile) if cfg and settings and settings.certfile else None),
         keyfile=keyfile or (cfg.relative(settings.keyfile) if cfg and settings and settings.keyfile else None),
-        allow_plain_http=allow_plain_http)
+        allow_plain_http=allow_plain_http, allow_weak_sandbox=allow_weak_sandbox)
     run(opts, cfg, say=lambda line: console.print(line, highlight=False, soft_wrap=True))
 
 
@@ -803,12 +812,16 @@ def status_cmd() -> None:
         console.print(f"no hand-ins yet for {data['student']} (server time {data['server_time']})")
         return
     table = Table(title=f"receipts of {data['student']} (server time {data['server_time']})")
-    for col in ("#", "assignment", "received (server, UTC)", "sha256", "bytes", "on time?"):
+    checked = any("public_check" in r for r in data["receipts"])
+    for col in ("#", "assignment", "received (server, UTC)", "sha256", "bytes", "on time?",
+                *(["public cases"] if checked else [])):
         table.add_column(col)
     for r in data["receipts"]:
         late = r["lateness"]
+        check = r.get("public_check")
+        public = [f"{check['score']:g}/{check['max_score']:g}" if check else "—"] if checked else []
         table.add_row(str(r["n"]), r["assignment"], r["received_at"], r["sha256"][:12], str(r["size"]),
-                      f"[{'yellow' if late['late'] else 'green'}]{late['summary']}[/]")
+                      f"[{'yellow' if late['late'] else 'green'}]{late['summary']}[/]", *public)
     console.print(table)
 
 

@@ -19,6 +19,8 @@ host = "127.0.0.1"                   # loopback by default: put a TLS reverse pr
 port = 8000
 data = "server-data"                 # relative to this file's folder
 uploads_per_minute = 10              # per student
+public_check = false                 # run the public cases on each hand-in (sandboxed)
+public_check_jobs = 1                # at most this many at once
 ```
 """
 
@@ -73,6 +75,8 @@ class ServerSettings(BaseModel):
     certfile: Path | None = None
     keyfile: Path | None = None
     uploads_per_minute: int = Field(default=10, ge=1)
+    public_check: bool = False  # run the public cases on each hand-in and answer with the score
+    public_check_jobs: int = Field(default=1, ge=1)  # at most this many at once
 
 
 class Course(BaseModel):

@@ -87,9 +87,10 @@ def import_roster(data: Path, students: list[str], cwd: Path) -> dict[str, str]:
 
 
 def start_server(data: Path, cwd: Path, course: Path | None = None,
-                 tokens: dict[str, str] | None = None, port: int | None = None) -> Server:
+                 tokens: dict[str, str] | None = None, port: int | None = None,
+                 extra: tuple[str, ...] = ()) -> Server:
     port = port or free_port()
-    args = [sys.executable, "-m", "cli", "serve", "--data", str(data), "--port", str(port)]
+    args = [sys.executable, "-m", "cli", "serve", "--data", str(data), "--port", str(port), *extra]
     if course is not None:
         args += ["--course", str(course)]
     proc = subprocess.Popen(args, cwd=cwd, env=cli_env(), stdout=subprocess.PIPE,

@@ -19,6 +19,8 @@ import json
 import secrets
 import threading
 import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -31,6 +33,7 @@ from grader.catalog import assignment_names
 from grader.course import Course
 from grader.server.checks import MAX_UPLOAD_BYTES, Refused, check_parses, lateness, suffix_of
 from grader.server.guard import Guard
+from grader.server.public_check import PublicChecker
 from grader.server.roster import INSTRUCTOR, Roster
 from grader.server.store import (
     KeyReused,
@@ -63,6 +66,7 @@ class ServerState:
     store: SubmissionStore
     guard: Guard
     max_upload: int = MAX_UPLOAD_BYTES
+    checker: PublicChecker | None = None
     sessions: dict[str, Session] = field(default_factory=dict)
     _roster: Roster | None = None
     _roster_mtime: float = -1.0
@@ -93,6 +97,8 @@ class ServerState:
     def receipt_json(self, r: Receipt) -> dict[str, Any]:
         out = {k: v for k, v in r.to_dict().items() if k not in ("file", "key")}
         out["lateness"] = lateness(self.course, r.assignment, r.time)
+        if self.checker is not None and (check := self.checker.result(r)) is not None:
+            out["public_check"] = check
         return out
 
 
@@ -172,9 +178,20 @@ def create_app(data_dir: Path, course: Course | None = None, *, gradebook: Path 
                uploads_per_minute: int | None = None, max_upload: int = MAX_UPLOAD_BYTES) -> FastAPI:
     data_dir = Path(data_dir)
     per_minute = uploads_per_minute or (course.server.uploads_per_minute if course else 10)
+    checker = (PublicChecker(data_dir, course.server.public_check_jobs)
+               if course is not None and course.server.public_check else None)
     state = ServerState(data_dir=data_dir, course=course, gradebook=gradebook or data_dir / GRADEBOOK,
-                        store=SubmissionStore(data_dir), guard=Guard(per_minute), max_upload=max_upload)
-    app = FastAPI(title="dlgrade", docs_url=None, redoc_url=None, openapi_url=None)
+                        store=SubmissionStore(data_dir), guard=Guard(per_minute), max_upload=max_upload,
+                        checker=checker)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        if state.checker is not None:
+            state.checker.close()  # the sandbox's warm processes go with the server
+
+    app = FastAPI(title="dlgrade", docs_url=None, redoc_url=None, openapi_url=None,
+                  lifespan=lifespan)
     app.state.dlgrade = state
 
     @app.exception_handler(HTTPException)
@@ -224,7 +241,12 @@ def create_app(data_dir: Path, course: Course | None = None, *, gradebook: Path 
             raise HTTPException(409, str(exc)) from None
         if not duplicate:
             state.guard.uploads.hit(who)
+        check = None  # the receipt is written: the public check only adds to the answer
+        if state.checker is not None and state.checker.result(receipt) is None:
+            check = await run_in_threadpool(state.checker.check, receipt, state.store.path_of(receipt))
         body = state.receipt_json(receipt)
+        if check is not None:
+            body["public_check"] = check
         body["duplicate"] = duplicate
         body["server_time"] = iso(utc_now())
         client_time = request.headers.get("x-dlgrade-client-time")

@@ -19,6 +19,7 @@ class ServeOptions:
     certfile: Path | None = None
     keyfile: Path | None = None
     allow_plain_http: bool = False
+    allow_weak_sandbox: bool = False
 
 
 def is_loopback(host: str) -> bool:
@@ -44,9 +45,27 @@ def check_options(opts: ServeOptions) -> None:
         raise UserError(f"data folder {opts.data} is a file")
 
 
+def check_sandbox(opts: ServeOptions, course: Course | None) -> str | None:
+    """The public check runs student code here: without bwrap's layer that needs an opt-in."""
+    if course is None or not course.server.public_check:
+        return None
+    from grader.sandbox import bwrap
+
+    state = bwrap.status()
+    if state.working:
+        return f"public check on hand-in: on ({course.server.public_check_jobs} at a time, under bwrap)"
+    if not opts.allow_weak_sandbox:
+        raise UserError(f"public_check runs student code on this server, and bwrap is not working "
+                        f"here ({state.detail}): install bubblewrap, or accept the weaker sandbox "
+                        "with --allow-weak-sandbox (see dlgrade doctor)")
+    return ("WARNING: public check on hand-in runs student code without bwrap's file-system and "
+            "network layer (--allow-weak-sandbox)")
+
+
 def run(opts: ServeOptions, course: Course | None, say: Callable[[str], None] = print) -> None:
     """Serve until interrupted (uvicorn; one process, so one receipt log writer)."""
     check_options(opts)
+    sandbox_line = check_sandbox(opts, course)
     try:
         import uvicorn
 
@@ -67,6 +86,8 @@ def run(opts: ServeOptions, course: Course | None, say: Callable[[str], None] = 
                 "(Caddy, nginx) in front, or pass --certfile/--keyfile (see README)")
         else:
             say("WARNING: plain HTTP on a network address (--allow-plain-http): tokens travel in clear")
+    if sandbox_line:
+        say(sandbox_line)
     say(f"dashboard: {scheme}://{opts.host}:{opts.port}/instructor")
     uvicorn.run(app, host=opts.host, port=opts.port, log_level="warning",
                 ssl_certfile=str(opts.certfile) if opts.certfile else None,
