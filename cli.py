@@ -795,7 +795,11 @@ def login_cmd(
     elif str(token_file) == "-":
         token = sys.stdin.readline()
     else:
-        token = token_file.read_text(encoding="utf-8")
+        try:
+            token = token_file.read_text(encoding="utf-8")
+        except (UnicodeDecodeError, IsADirectoryError, PermissionError) as exc:
+            raise UserError(f"cannot read the token from {token_file}: "
+                            f"{getattr(exc, 'strerror', None) or 'not UTF-8 text'}") from None
     cfg, path = client.login(server, token, str(cafile.resolve()) if cafile else None)
     console.print(f"logged in to {cfg.server} as [bold]{cfg.student}[/] (saved in {path})",
                   highlight=False, soft_wrap=True)

@@ -235,6 +235,19 @@ def test_bad_cli_input_is_one_line(tmp_path: Path) -> None:
     assert len(done.stderr.strip().splitlines()) == 1
     done = dlgrade("login", "--server", "ftp://x", "--token-file", "losses.py", cwd=tmp_path, env=env)
     assert done.returncode == 2 and "must look like" in done.stderr
+    (tmp_path / "binary.tok").write_bytes(b"\xff\xfe")
+    for bad in (str(tmp_path), "binary.tok"):
+        done = dlgrade("login", "--server", "http://127.0.0.1:9", "--token-file", bad, cwd=tmp_path,
+                       env=env)
+        assert done.returncode == 2 and "cannot read the token" in done.stderr, done.stderr
+    done = dlgrade("login", "--server", "http://127.0.0.1:9", "--token-file", "losses.py",
+                   cwd=tmp_path, env=env)
+    assert done.returncode == 2 and "not a dlgrade token" in done.stderr
+    (tmp_path / "ok.tok").write_text("kim:" + "a" * 43 + "\n")
+    done = dlgrade("login", "--server", "http://127.0.0.1:9", "--token-file", "ok.tok",
+                   cwd=tmp_path, env=env)  # nothing listens on port 9
+    assert done.returncode == 2 and "cannot reach the course server" in done.stderr
+    assert not (tmp_path / "cfg" / "server.json").exists()
     done = dlgrade("serve", "--host", "0.0.0.0", "--data", str(tmp_path / "d"), cwd=tmp_path, env=env)
     assert done.returncode == 2 and "tokens would travel in clear" in done.stderr
     done = dlgrade("roster", "import", "nope.csv", "--data", str(tmp_path / "d"), cwd=tmp_path)

@@ -294,12 +294,16 @@ def create_app(data_dir: Path, course: Course | None = None, *, gradebook: Path 
 
 
 def _records(state: ServerState, students: list[str] | None = None) -> list[Any]:
+    from grader.errors import UserError
     from grader.gradebook import Gradebook
 
     if not state.gradebook.exists():
         return []
-    with Gradebook(state.gradebook, create=False) as gb:
-        return gb.current(students=students)
+    try:
+        with Gradebook(state.gradebook, create=False) as gb:
+            return gb.current(students=students)
+    except UserError as exc:  # not a gradebook, or a newer schema: the server's problem, said plainly
+        raise HTTPException(503, f"the gradebook cannot be read: {exc}") from None
 
 
 # ---------------------------------------------------------------- the instructor's pages

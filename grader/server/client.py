@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import ssl
 import urllib.error
 import urllib.parse
@@ -110,6 +111,9 @@ def login(server: str, token: str, cafile: str | None = None) -> tuple[ClientCon
     token = token.strip()
     if not token:
         raise UserError("empty token; paste the token your instructor gave you")
+    if not re.fullmatch(r"[!-~]{20,300}", token) or ":" not in token:
+        raise UserError("that is not a dlgrade token: one line like s2024001:Xy3…, as your "
+                        "instructor gave it")
     _, raw = request(server, "GET", "/api/whoami", token=token, cafile=cafile)
     who = json.loads(raw)
     cfg = ClientConfig(server=server, token=token, student=who["student"], cafile=cafile)
