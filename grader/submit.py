@@ -90,9 +90,11 @@ def check_parses(path: Path) -> None:
 
 def read_manifest(student_dir: Path) -> dict[str, dict[str, Any]]:
     """The manifest of one student folder: assignment -> entry; {} when absent or unreadable."""
-    try:
-        data = json.loads((student_dir / MANIFEST).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+    from grader.intake import IntakeRefused, read_file
+
+    try:  # never follows a link, never blocks on a FIFO named manifest.json
+        data = json.loads(read_file(student_dir / MANIFEST, 1024 * 1024).decode("utf-8"))
+    except (OSError, ValueError, IntakeRefused):
         return {}
     return {k: v for k, v in data.items() if isinstance(v, dict)} if isinstance(data, dict) else {}
 

@@ -147,3 +147,15 @@ def test_a_line_torn_by_another_process_is_fenced_before_the_next_append(tmp_pat
         log.write(b'{"n": 2, "stud')
     server_side.accept("bob", "losses", ".py", GOOD.encode(), now=T0)
     assert [r.student for r in SubmissionStore(tmp_path).receipts()] == ["alice", "bob"]
+
+
+def test_a_fifo_manifest_does_not_hang_grade_batch_discovery(tmp_path: Path) -> None:
+    (tmp_path / "carol").mkdir()
+    (tmp_path / "carol" / "losses.py").write_text(GOOD)
+    os.mkfifo(tmp_path / "carol" / "manifest.json")
+    found: list = []
+    worker = threading.Thread(target=lambda: found.extend(discover(tmp_path)), daemon=True)
+    worker.start()
+    worker.join(10)
+    assert not worker.is_alive(), "discover blocked on the FIFO"
+    assert [(s.student, s.submitted_at_source) for s in found] == [("carol", "mtime")]
