@@ -64,21 +64,38 @@ def discover(root: Path, assignments: Sequence[str] | None = None) -> list[Submi
     if is_data_folder(root):  # dlgrade serve's or collect's data: the times of their receipts
         return [Submission(student, assignment, path, sha256_of(path), when, "receipt")
                 for student, assignment, path, when in iter_handins(root, wanted)]
+    from grader.intake import refusal
+    from grader.submission import MAX_SOURCE_BYTES
+
     found: list[Submission] = []
     for student_dir in sorted(p for p in root.iterdir() if p.is_dir()):
         if not STUDENT_ID.fullmatch(student_dir.name):
             continue  # hidden folders, names that cannot be student ids
+        if student_dir.is_symlink():  # it would hand one student another's work and times
+            _refused(f"{student_dir} is a symbolic link: refused")
+            continue
         manifest = read_manifest(student_dir)
         for assignment in wanted:
             path = next((student_dir / f"{assignment}{s}" for s in SUBMISSION_SUFFIXES
-                         if (student_dir / f"{assignment}{s}").is_file()), None)
+                         if os.path.lexists(student_dir / f"{assignment}{s}")), None)
             if path is None:
+                continue
+            problem = refusal(path, MAX_SOURCE_BYTES)  # a link, a FIFO, a device, huge, sparse
+            if problem is not None:
+                _refused(problem)
                 continue
             sha = sha256_of(path)
             entry = manifest.get(assignment, {})
             when, source = _submitted_at(entry, sha, path)
             found.append(Submission(student_dir.name, assignment, path, sha, when, source))
     return found
+
+
+def _refused(line: str) -> None:
+    """One line on stderr (logging's last resort when nothing is configured); the class goes on."""
+    import logging
+
+    logging.getLogger("dlgrade.intake").warning(line)
 
 
 def _submitted_at(entry: dict, sha: str, path: Path) -> tuple[datetime, Literal["manifest", "mtime"]]:

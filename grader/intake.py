@@ -55,6 +55,17 @@ def _check_regular(st: os.stat_result, label: str, max_bytes: int) -> None:
                             f"{allocated / 1e3:.0f} kB on disk): refused")
 
 
+def refusal(path: Path, max_bytes: int) -> str | None:
+    """Why `path` would be refused (a link, not a regular file, too big, sparse), or None."""
+    try:
+        _check_regular(os.lstat(path), str(path), max_bytes)
+    except IntakeRefused as exc:
+        return str(exc)
+    except FileNotFoundError:
+        return f"{path} is gone"
+    return None
+
+
 def read_at(dir_fd: int, name: str, max_bytes: int, label: str | None = None) -> bytes:
     """The bytes of the regular file `name` inside the open folder `dir_fd`; never follows a link."""
     label = label or name

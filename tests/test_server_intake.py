@@ -159,3 +159,16 @@ def test_a_fifo_manifest_does_not_hang_grade_batch_discovery(tmp_path: Path) -> 
     worker.join(10)
     assert not worker.is_alive(), "discover blocked on the FIFO"
     assert [(s.student, s.submitted_at_source) for s in found] == [("carol", "mtime")]
+
+
+def test_grade_batch_on_a_raw_exchange_refuses_unsafe_files_and_goes_on(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    exchange = tmp_path / "exchange"
+    make_exchange(exchange)
+    with caplog.at_level("WARNING", logger="dlgrade.intake"):
+        subs = discover(exchange)
+    assert sorted(s.student for s in subs) == ["alice", "erin"]
+    lines = [r.getMessage() for r in caplog.records]
+    for words in ("bob/losses.py is a symbolic link", "carol/losses.py is a FIFO",
+                  "dave/losses.py is 3.1 MB", "mallory is a symbolic link"):
+        assert sum(words in line for line in lines) == 1, (words, lines)
