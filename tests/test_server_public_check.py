@@ -78,3 +78,19 @@ def test_the_cli_shows_the_public_score(server: Server, tmp_path: Path) -> None:
     assert "public cases: score 42/42" in done.stdout
     status = dlgrade("status", cwd=tmp_path, env=env)
     assert "42/42" in status.stdout
+
+
+def test_without_bwrap_the_public_check_needs_an_opt_in(monkeypatch, tmp_path: Path) -> None:
+    from grader.course import Course
+    from grader.errors import UserError
+    from grader.sandbox import bwrap
+    from grader.server.serve import ServeOptions, check_sandbox
+
+    broken = bwrap.BwrapStatus(path=None, working=False, detail="not installed")
+    monkeypatch.setattr(bwrap, "status", lambda: broken)
+    course = Course.model_validate({"server": {"public_check": True}})
+    with pytest.raises(UserError, match="--allow-weak-sandbox"):
+        check_sandbox(ServeOptions(data=tmp_path), course)
+    warning = check_sandbox(ServeOptions(data=tmp_path, allow_weak_sandbox=True), course)
+    assert warning.startswith("WARNING") and "without bwrap" in warning
+    assert check_sandbox(ServeOptions(data=tmp_path), Course()) is None  # no check, no sandbox needed
