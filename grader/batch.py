@@ -9,6 +9,7 @@ the submissions in flight, and a rerun skips what is already graded.
 from __future__ import annotations
 
 import functools
+import logging
 import os
 import statistics
 import time
@@ -23,8 +24,11 @@ from grader.catalog import assignment_names, get_assignment
 from grader.course import Course
 from grader.errors import UserError
 from grader.gradebook import Gradebook, GradeRecord
+from grader.intake import refusal
 from grader.late import Lateness, NoLatePolicy, assess
 from grader.results import Report
+from grader.server.handins import is_data_folder, iter_handins
+from grader.submission import MAX_SOURCE_BYTES
 
 if TYPE_CHECKING:
     from grader.feedback import FeedbackFiles
@@ -59,14 +63,9 @@ def discover(root: Path, assignments: Sequence[str] | None = None) -> list[Submi
     if not root.is_dir():
         raise UserError(f"no such folder: {root}")
     wanted = [get_assignment(a).name for a in assignments] if assignments else assignment_names()
-    from grader.server.handins import is_data_folder, iter_handins
-
     if is_data_folder(root):  # dlgrade serve's or collect's data: the times of their receipts
         return [Submission(student, assignment, path, sha256_of(path), when, "receipt")
                 for student, assignment, path, when in iter_handins(root, wanted)]
-    from grader.intake import refusal
-    from grader.submission import MAX_SOURCE_BYTES
-
     found: list[Submission] = []
     for student_dir in sorted(p for p in root.iterdir() if p.is_dir()):
         if not STUDENT_ID.fullmatch(student_dir.name):
@@ -93,8 +92,6 @@ def discover(root: Path, assignments: Sequence[str] | None = None) -> list[Submi
 
 def _refused(line: str) -> None:
     """One line on stderr (logging's last resort when nothing is configured); the class goes on."""
-    import logging
-
     logging.getLogger("dlgrade.intake").warning(line)
 
 
@@ -252,8 +249,6 @@ def grade_class(root: Path, *, db: Path, assignments: Sequence[str] | None = Non
         raise UserError(f"no submissions in {root} (expected {root}/<student>/<assignment>.py)")
     if make_grader is None:
         protect = gradebook_files(db.resolve())
-        from grader.server.handins import is_data_folder
-
         if is_data_folder(root):  # the roster, the token handouts, everyone's hand-ins
             protect.append(root.resolve())
         make_grader = functools.partial(default_grader, protect=protect)

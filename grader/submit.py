@@ -27,6 +27,7 @@ from typing import Any
 from grader import __version__
 from grader.catalog import get_assignment
 from grader.errors import UserError
+from grader.intake import IntakeRefused, read_file
 from grader.submission import MAX_SOURCE_BYTES, SUFFIXES
 
 SUBMISSION_SUFFIXES: tuple[str, ...] = SUFFIXES  # what submit accepts and grade-batch picks up, in order
@@ -90,8 +91,6 @@ def check_parses(path: Path) -> None:
 
 def read_manifest(student_dir: Path) -> dict[str, dict[str, Any]]:
     """The manifest of one student folder: assignment -> entry; {} when absent or unreadable."""
-    from grader.intake import IntakeRefused, read_file
-
     try:  # never follows a link, never blocks on a FIFO named manifest.json
         data = json.loads(read_file(student_dir / MANIFEST, 1024 * 1024).decode("utf-8"))
     except (OSError, ValueError, IntakeRefused):
