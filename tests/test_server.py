@@ -218,12 +218,14 @@ def test_rotating_a_token_locks_out_the_old_one(server: Server, tmp_path: Path) 
 
 
 def test_the_receipt_log_is_append_only_and_matches_the_files(server: Server) -> None:
+    assert server.upload("frank", "backprop", b"x = 1\n", filename="backprop.py")[0] == 201
     lines = (server.data / "receipts.jsonl").read_text().splitlines()
     receipts = [json.loads(line) for line in lines]
     assert [r["n"] for r in receipts] == list(range(1, len(receipts) + 1))
     for r in receipts:
         path = server.data / r["file"]
         assert hashlib.sha256(path.read_bytes()).hexdigest() == r["sha256"]
+        assert path.stat().st_mode & 0o077 == 0  # students' work is the server owner's only
     assert not list(server.data.rglob("*.tmp"))
 
 

@@ -97,7 +97,7 @@ class SubmissionStore:
 
     def __init__(self, data_dir: Path) -> None:
         self.root = Path(data_dir)
-        self.root.mkdir(parents=True, exist_ok=True)
+        self.root.mkdir(parents=True, exist_ok=True, mode=0o700)  # students' work: the owner's only
         self.log_path = self.root / RECEIPTS
         self._lock = threading.Lock()
         self._receipts: list[Receipt] = []
@@ -198,7 +198,7 @@ class SubmissionStore:
             relative = Path(FILES) / student / assignment / f"{sha}{suffix}"
             target = self.root / relative
             if not target.exists():
-                write_atomic(target, data)
+                write_atomic(target, data, mode=0o600)
             receipt = Receipt(n=len(self._receipts) + self.skipped_lines + 1, student=student,
                               assignment=assignment, sha256=sha, size=len(data),
                               file=relative.as_posix(), received_at=iso(now or utc_now()),
