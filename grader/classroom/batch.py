@@ -65,11 +65,13 @@ def discover(root: Path, assignments: Sequence[str] | None = None) -> list[Submi
     time is the manifest's when its sha256 matches the file (the file is what `submit`
     recorded), else the file's modification time; a student can change both.
     """
+    found: list[Submission] = []
     if is_data_folder(root):
         wanted = list(assignments) if assignments else None
-        return [Submission(student, assignment, path, *_read(path), when, "receipt")
-                for student, assignment, path, when in iter_handins(root, wanted)]
-    found: list[Submission] = []
+        for student, assignment, path, when in iter_handins(root, wanted):
+            file, problem = _read(path)
+            found.append(Submission(student, assignment, path, file, when, "receipt", problem))
+        return found
     manifests: dict[Path, dict] = {}
     for f in find_submissions(root, list(assignments) if assignments else None):
         manifest = manifests.setdefault(f.path.parent, read_manifest(f.path.parent))
