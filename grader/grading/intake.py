@@ -1,7 +1,8 @@
 """Reading files a student controls without being fooled by them.
 
-Both hand-in paths go through here: `dlgrade collect` reading a shared exchange folder, and
-anything else that picks up a file a student could have placed. A student can put a
+Everything that picks up a file a student could have placed goes through here:
+`dlgrade collect` reading a shared exchange folder, `find_submissions` (for `grade` and
+`grade-batch` on a folder), and the manifest a local `submit` leaves. A student can put a
 symbolic link where a file is expected (to `reference/`, to another student's folder), a
 FIFO that blocks the reader forever, a device, or a huge sparse file that costs nothing on
 disk but gigabytes in memory. Each is refused with one line, and the caller goes on with
