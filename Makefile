@@ -5,7 +5,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: test demo install sandbox lint bench clean constraints
+.PHONY: test demo install sandbox browser lint bench clean constraints
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -14,6 +14,7 @@ $(STAMP): $(BIN)/python pyproject.toml constraints.txt
 	$(BIN)/python -m pip install --quiet --upgrade 'pip<27'
 	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev]'
 	@$(MAKE) --no-print-directory sandbox
+	@$(MAKE) --no-print-directory browser
 	@touch $(STAMP)
 
 install: $(STAMP)
@@ -25,6 +26,14 @@ sandbox:
 	  (timeout 300 apt-get update -qq && timeout 300 apt-get install -y -qq bubblewrap) >/dev/null 2>&1 \
 	    && echo "sandbox: bwrap installed" || echo "sandbox: could not install bwrap; grading runs without its layer (see dlgrade doctor)"; \
 	else echo "sandbox: bwrap not available; grading runs without its layer (see dlgrade doctor)"; fi
+
+# Debian's chromium drives the dashboard's browser tests; best effort, never fatal (they skip).
+browser:
+	@if command -v chromium >/dev/null 2>&1 && command -v chromedriver >/dev/null 2>&1; then echo "browser: chromium present"; \
+	elif command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
+	  (timeout 600 apt-get update -qq && timeout 600 apt-get install -y -qq chromium chromium-driver) >/dev/null 2>&1 \
+	    && echo "browser: chromium installed" || echo "browser: could not install chromium; the browser tests will skip"; \
+	else echo "browser: no chromium; the browser tests will skip"; fi
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

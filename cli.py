@@ -214,13 +214,25 @@ def grade_cmd(
 @app.command("release")
 def release_cmd(
     out: Annotated[Path, typer.Argument(help="The folder to create (must not exist, or be empty).")],
+    allow_dirty: Annotated[bool, typer.Option(
+        "--allow-dirty", help="Build from the last commit although the kit's files have "
+        "uncommitted changes (they are left out).")] = False,
+    server: Annotated[str | None, typer.Option(
+        "--server", help="The course server's URL, for the kit's README.")] = None,
+    course: Annotated[Path | None, typer.Option(
+        "--course", help="Course config, for the course name (default: ./course.toml).")] = None,
 ) -> None:
-    """Build the student bundle: no reference/, no hidden specs, public expected outputs."""
+    """Build the student kit from the last commit: an allow-list, public expected outputs, a student README."""
     from grader.classroom.release import make_release
+    from grader.course import find_course
 
-    summary = make_release(out)
+    cfg = find_course(course)
+    summary = make_release(out, allow_dirty=allow_dirty, server_url=server,
+                           course_name=cfg.name if cfg else "Deep learning basics")
     console.print(f"release written to [bold]{summary.out}[/]: {summary.files} files, public "
                   f"expected outputs for {', '.join(summary.expected) or 'no assignment'}")
+    for note in summary.notes:
+        console.print(f"[yellow]note:[/] {note}", highlight=False)
 
 
 @app.command("build-expected")
@@ -253,23 +265,28 @@ GradebookOpt = Annotated[Path, typer.Option("--db", help="The SQLite gradebook."
 def submit_cmd(
     assignment: Annotated[str, typer.Argument(
         help="Assignment name, e.g. losses; or the file itself, e.g. losses.py.")],
-    student: Annotated[str, typer.Option("--student", help="Your student id (A-Z a-z 0-9 . _ -).")],
     path: Annotated[Path | None, typer.Argument(
         help="The file to hand in (default: assignments/<A>.py, else ./<A>.py).", metavar="FILE",
         show_default=False)] = None,
+    student: Annotated[str | None, typer.Option(
+        "--student", help="Shared-folder courses only: your id; copies into the exchange folder "
+        "(the time is not trusted). With a course server, `dlgrade login` instead.")] = None,
     file: Annotated[Path | None, typer.Option(
         "--file", "-f", help="The file to hand in, as an option.")] = None,
     exchange: Annotated[Path | None, typer.Option(
         "--exchange", help="Exchange folder (default: the course config's, else ./submissions).")] = None,
     course: CourseOpt = None,
 ) -> None:
-    """Hand in an assignment: copy it into the exchange folder with a manifest."""
+    """Hand in an assignment to the course server (after `dlgrade login`), or --student: a local copy."""
     from grader.classroom.handin import default_file, submit
     from grader.classroom.late import days_and_percent
     from grader.course import DEFAULT_EXCHANGE, find_course
     from grader.grading.submission import assignment_and_file
 
     assignment, file = assignment_and_file(assignment, path, file)
+    if student is None:
+        _submit_to_server(assignment, file or default_file(assignment))
+        return
     cfg = find_course(course)
     folder = exchange or (cfg.exchange_dir if cfg else DEFAULT_EXCHANGE)
     done = submit(assignment, student, file or default_file(assignment), folder)
@@ -277,6 +294,9 @@ def submit_cmd(
                   f"(sha256 {done.entry['sha256'][:12]}…, {done.entry['submitted_at']})")
     if done.previous is not None:
         console.print(f"the earlier submission is kept as {done.previous}")
+    console.print("[yellow]note:[/] a local copy: its time is this machine's clock, which grading "
+                  "does not trust; the instructor's `dlgrade collect` stamps the hand-in time",
+                  highlight=False)
     due = cfg.due_date(assignment) if cfg else None
     if cfg is not None and due is not None:
         days, percent = days_and_percent(done.submitted_at, due, cfg.late_policy)
@@ -298,7 +318,7 @@ def _grade_class(directory: Path, *, db: Path, assignments: list[str] | None,
     except KeyboardInterrupt:
         err_console.print(f"interrupted: what was graded is in {db}; rerun to grade the rest")
         raise typer.Exit(130) from None
-    show_class_result(result, db, console, err_console)
+    show_class_result(result, db, console, err_console, course=course)
     if result.batch.errors:
         raise typer.Exit(1)
 
@@ -511,13 +531,16 @@ def nbgrader_export(
     course_dir: Annotated[str, typer.Argument(help="The nbgrader course folder (created when missing).")],
     assignment: Annotated[list[str] | None, typer.Option(
         "--assignment", "-a", help="Export only this assignment (repeatable; default: all six).")] = None,
+    allow_dirty: Annotated[bool, typer.Option(
+        "--allow-dirty", help="Export the last commit although its stubs or solutions have "
+        "uncommitted changes (they are left out).")] = False,
 ) -> None:
     """Write COURSE_DIR/source/<A>/<A>.ipynb per assignment and COURSE_DIR/nbgrader_config.py."""
     from grader.interop.nbgrader_export import export_course
     from grader.ui.tables import nbgrader_table
 
     root = Path(course_dir)
-    console.print(nbgrader_table(root, export_course(root, assignment)))
+    console.print(nbgrader_table(root, export_course(root, assignment, allow_dirty=allow_dirty)))
     console.print(f"next: cd {root} && nbgrader generate_assignment <assignment>  "
                   "(from the environment where dlgrade is installed)", highlight=False)
 
@@ -569,6 +592,207 @@ def similarity_cmd(
         console.print(f"report: {done.report}", soft_wrap=True)
     if done.export is not None:
         console.print(f"export for Dolos/JPlag: {done.export.parent}", soft_wrap=True)
+# ---------------------------------------------------------------- the course server
+
+DataOpt = Annotated[Path | None, typer.Option(
+    "--data", help="The server's data folder (default: course.toml's [server] data, else ./server-data).")]
+
+
+def _data_dir(data: Path | None, course: Path | None) -> Path:
+    from grader.course import find_course
+
+    if data is not None:
+        return data
+    cfg = find_course(course)
+    return cfg.relative(cfg.server.data) if cfg else Path("server-data")
+
+
+def _submit_to_server(assignment: str, file: Path) -> None:
+    from grader.server import client
+
+    cfg = client.load_config()
+    if cfg is None:
+        raise UserError("no course server configured, so nothing was handed in: run `dlgrade login "
+                        "--server URL` with the token from your instructor, then submit again "
+                        "(a shared-folder course: add --student ID)")
+    receipt = client.upload(cfg, assignment, file)
+    late = receipt["lateness"]
+    again = " (already handed in: the same bytes; the earlier receipt)" if receipt["duplicate"] else ""
+    console.print(f"handed in [bold]{assignment}[/] as [bold]{receipt['student']}[/]{again}: "
+                  f"received {receipt['received_at']} (server time), sha256 {receipt['sha256'][:12]}…",
+                  highlight=False)
+    style = "yellow" if late["late"] else "green"
+    console.print(f"[{style}]{late['summary']}[/]" + (f" (due {late['due']})" if late["due"] else ""),
+                  highlight=False)
+    if "clock_note" in receipt:
+        console.print(f"[yellow]note:[/] {receipt['clock_note']}", highlight=False)
+    check = receipt.get("public_check")
+    if check is not None and check["status"] == "done":
+        failed = f"; failed: {', '.join(check['failed'][:8])}" if check["failed"] else ""
+        console.print(f"public cases: score {check['score']:g}/{check['max_score']:g}{failed}",
+                      highlight=False)
+    elif check is not None:
+        console.print(f"[yellow]public cases:[/] {check['message']}", highlight=False)
+
+
+@app.command("serve")
+def serve_cmd(
+    course: CourseOpt = None,
+    data: DataOpt = None,
+    host: Annotated[str | None, typer.Option("--host", help="Bind address (default 127.0.0.1).")] = None,
+    port: Annotated[int | None, typer.Option("--port", help="Port (default 8000).")] = None,
+    certfile: Annotated[Path | None, typer.Option("--certfile", help="TLS certificate (PEM).")] = None,
+    keyfile: Annotated[Path | None, typer.Option("--keyfile", help="TLS private key (PEM).")] = None,
+    allow_plain_http: Annotated[bool, typer.Option(
+        "--allow-plain-http", help="Serve plain HTTP on a non-loopback address (tokens in clear).")] = False,
+    allow_weak_sandbox: Annotated[bool, typer.Option(
+        "--allow-weak-sandbox", help="Run the public check on hand-in without bwrap.")] = False,
+) -> None:
+    """Run the course server: hand-ins with server time, receipts, the /instructor dashboard."""
+    from grader.course import find_course
+    from grader.server.serve import ServeOptions, run
+
+    cfg = find_course(course)
+    settings = cfg.server if cfg else None
+    opts = ServeOptions(
+        data=_data_dir(data, course),
+        host=host or (settings.host if settings else "127.0.0.1"),
+        port=port if port is not None else (settings.port if settings else 8000),
+        certfile=certfile or (cfg.relative(settings.certfile) if cfg and settings and settings.certfile else None),
+        keyfile=keyfile or (cfg.relative(settings.keyfile) if cfg and settings and settings.keyfile else None),
+        allow_plain_http=allow_plain_http, allow_weak_sandbox=allow_weak_sandbox)
+    run(opts, cfg, say=lambda line: console.print(line, highlight=False, soft_wrap=True))
+
+
+roster_app = typer.Typer(help="The course server's roster: students and their tokens.",
+                         no_args_is_help=True, rich_markup_mode="rich")
+app.add_typer(roster_app, name="roster")
+
+
+@roster_app.command("import")
+def roster_import(
+    csv_file: Annotated[Path, typer.Argument(metavar="ROSTER.CSV", help="id,name,email (a header line).")],
+    data: DataOpt = None,
+    course: CourseOpt = None,
+) -> None:
+    """Add students; each new one (and the instructor, the first time) gets a token, written once."""
+    from grader.server.roster import import_roster
+
+    folder = _data_dir(data, course)
+    done = import_roster(folder, csv_file)
+    console.print(f"roster {folder / 'roster.json'}: {len(done.added)} added, {len(done.updated)} "
+                  "updated", soft_wrap=True)
+    if done.tokens_file is not None:
+        console.print(f"new tokens (shown only here; hand each student theirs, then delete the "
+                      f"file): [bold]{done.tokens_file}[/]", soft_wrap=True)
+    if done.instructor_token_created:
+        console.print("the instructor token (id @instructor) is in that file too", highlight=False)
+
+
+@roster_app.command("rotate")
+def roster_rotate(
+    student: Annotated[str | None, typer.Argument(metavar="ID", help="The student whose token to replace.")] = None,
+    instructor: Annotated[bool, typer.Option("--instructor", help="Replace the instructor token.")] = False,
+    data: DataOpt = None,
+    course: CourseOpt = None,
+) -> None:
+    """Replace one token (lost, or shared): the old one stops working at once."""
+    from grader.server.roster import INSTRUCTOR, rotate
+
+    if (student is None) == (not instructor):
+        raise UserError("give a student ID, or --instructor")
+    token_file = rotate(_data_dir(data, course), INSTRUCTOR if instructor else str(student))[1]
+    console.print(f"new token written to [bold]{token_file}[/]", soft_wrap=True)
+
+
+@roster_app.command("list")
+def roster_list(data: DataOpt = None, course: CourseOpt = None) -> None:
+    """The students on the roster (never their tokens)."""
+    from grader.server.roster import roster_summary
+    from grader.ui.tables import roster_table
+
+    console.print(roster_table(roster_summary(_data_dir(data, course))))
+
+
+@app.command("login")
+def login_cmd(
+    server: Annotated[str, typer.Option("--server", help="The course server, e.g. https://grader.example.edu")],
+    token_file: Annotated[Path | None, typer.Option(
+        "--token-file", help="Read the token from this file ('-': standard input) instead of a prompt.")] = None,
+    cafile: Annotated[Path | None, typer.Option(
+        "--cafile", help="A CA certificate to trust for a self-signed server.")] = None,
+) -> None:
+    """Remember the course server and your token (kept in your config folder, mode 0600)."""
+    from grader.server import client
+
+    if token_file is None:
+        token = typer.prompt("token from your instructor", hide_input=True)
+    elif str(token_file) == "-":
+        token = sys.stdin.readline()
+    else:
+        try:
+            token = token_file.read_text(encoding="utf-8")
+        except (UnicodeDecodeError, IsADirectoryError, PermissionError) as exc:
+            raise UserError(f"cannot read the token from {token_file}: "
+                            f"{getattr(exc, 'strerror', None) or 'not UTF-8 text'}") from None
+    cfg, path = client.login(server, token, str(cafile.resolve()) if cafile else None)
+    console.print(f"logged in to {cfg.server} as [bold]{cfg.student}[/] (saved in {path})",
+                  highlight=False, soft_wrap=True)
+
+
+@app.command("status")
+def status_cmd() -> None:
+    """Your receipts from the course server: what it has, and when it got it (its clock)."""
+    from grader.server import client
+    from grader.ui.tables import receipts_table
+
+    data = client.receipts(client.require_config())
+    if not data["receipts"]:
+        console.print(f"no hand-ins yet for {data['student']} (server time {data['server_time']})")
+        return
+    console.print(receipts_table(data))
+
+
+@app.command("feedback")
+def feedback_cmd(
+    assignment: Annotated[str | None, typer.Argument(help="One assignment (default: all released).")] = None,
+    out: Annotated[Path | None, typer.Option("--out", help="Also write <A>.md files into this folder.")] = None,
+) -> None:
+    """Download the feedback your instructor has released."""
+    from grader.server import client
+
+    if assignment is not None:
+        from grader.catalog import get_assignment
+
+        assignment = get_assignment(assignment).name
+    got = client.feedback(client.require_config(), assignment)
+    if not got:
+        console.print("no feedback released yet")
+    for name, text in got.items():
+        if out is not None:
+            out.mkdir(parents=True, exist_ok=True)
+            (out / f"{name}.md").write_text(text, encoding="utf-8")
+            console.print(f"wrote {out / f'{name}.md'}")
+        else:
+            typer.echo(text)
+
+
+@app.command("collect")
+def collect_cmd(
+    exchange: Annotated[Path, typer.Argument(metavar="EXCHANGE", help="The shared folder: EXCHANGE/<student>/<A>.py")],
+    data: Annotated[Path, typer.Option("--to", help="The instructor's private data folder.")] = Path("collected"),
+    assignment: Annotated[list[str] | None, typer.Option(
+        "--assignment", "-a", help="Only this assignment (repeatable).")] = None,
+) -> None:
+    """Copy hand-ins from a shared folder into a private one, stamped with the collection time."""
+    from grader.server.handins import collect
+
+    done = collect(exchange, data, assignment)
+    for line in done.refused:
+        err_console.print(f"[yellow]refused:[/] {line}", highlight=False, soft_wrap=True)
+    console.print(f"collected {len(done.taken)} new hand-in(s) into {data} ({done.unchanged} "
+                  f"unchanged, {len(done.refused)} refused); grade them with: dlgrade grade-batch "
+                  f"{data}", highlight=False, soft_wrap=True)
 
 
 if __name__ == "__main__":

@@ -13,6 +13,14 @@ grace_minutes = 15
 [due]                                # per assignment; a time without a zone is UTC
 losses = 2025-03-14T23:59:00+09:00
 backprop = 2025-03-21                # a bare date: the end of that day, UTC
+
+[server]                             # dlgrade serve (all optional)
+host = "127.0.0.1"                   # loopback by default: put a TLS reverse proxy in front
+port = 8000
+data = "server-data"                 # relative to this file's folder
+uploads_per_minute = 10              # per student
+public_check = false                 # run the public cases on each hand-in (sandboxed)
+public_check_jobs = 1                # at most this many at once
 ```
 """
 
@@ -71,6 +79,21 @@ AssignmentName = Literal[tuple(assignment_names())]  # type: ignore[valid-type]
 DueDate = Annotated[datetime, BeforeValidator(_as_utc_aware)]
 
 
+class ServerSettings(BaseModel):
+    """Where `dlgrade serve` listens and keeps its data; the CLI's options override these."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=0, le=65535)
+    data: Path = Path("server-data")
+    certfile: Path | None = None
+    keyfile: Path | None = None
+    uploads_per_minute: int = Field(default=10, ge=1)
+    public_check: bool = False  # run the public cases on each hand-in and answer with the score
+    public_check_jobs: int = Field(default=1, ge=1)  # at most this many at once
+
+
 class Course(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -78,6 +101,7 @@ class Course(BaseModel):
     exchange: Path = DEFAULT_EXCHANGE
     late_policy: Annotated[LatePolicy, Field(discriminator="kind")] = NoLatePolicy()
     due: dict[AssignmentName, DueDate] = Field(default_factory=dict)
+    server: ServerSettings = Field(default_factory=ServerSettings)
     _source: Path | None = PrivateAttr(default=None)  # the file it was read from
 
     def due_date(self, assignment: str) -> datetime | None:
@@ -89,6 +113,12 @@ class Course(BaseModel):
         if self.exchange.is_absolute() or self._source is None:
             return self.exchange
         return self._source.parent / self.exchange
+
+    def relative(self, path: Path) -> Path:
+        """A path from the config, relative to the folder of course.toml."""
+        if path.is_absolute() or self._source is None:
+            return path
+        return self._source.parent / path
 
 
 def _first_error(exc: ValidationError) -> str:

@@ -22,11 +22,16 @@ from grader.classroom.feedback import FeedbackFiles, write_feedback
 from grader.classroom.gradebook import Gradebook, GradeRecord
 from grader.classroom.handin import parse_iso, read_manifest
 from grader.classroom.late import Lateness, NoLatePolicy, assess
+from grader.classroom.receipts import is_data_folder, iter_handins
 from grader.course import Course
 from grader.errors import UserError
 from grader.grading.grader import Grader
 from grader.grading.results import Report
 from grader.grading.submission import SourceFile, find_submissions, read_submission
+
+# Where a submission time came from: a receipt is stamped by the machine that took the file
+# in; a manifest or a file's mtime is on the students' side, which they can change.
+TimeSource = Literal["manifest", "mtime", "receipt"]
 
 
 @dataclass(frozen=True)
@@ -38,7 +43,7 @@ class Submission:
     path: Path
     file: SourceFile | None  # None when it cannot be read as a submission (see `problem`)
     submitted_at: datetime
-    submitted_at_source: Literal["manifest", "mtime"]
+    submitted_at_source: TimeSource
     problem: str | None = None
 
     @property
@@ -52,26 +57,39 @@ class GradesFiles(Protocol):
 
 
 def discover(root: Path, assignments: Sequence[str] | None = None) -> list[Submission]:
-    """Every submission of `find_submissions(root)`, read and hashed once.
+    """Every submission in `root`, read and hashed once.
 
-    The submission time is the manifest's when its sha256 matches the file (the file is
-    what `submit` recorded), else the file's modification time.
+    A data folder of `dlgrade serve` or `dlgrade collect` gives each student's current
+    hand-in with its receipt's time, stamped by the machine that took the file in. Any other
+    folder is an exchange (`find_submissions`, which refuses links, FIFOs and the like): the
+    time is the manifest's when its sha256 matches the file (the file is what `submit`
+    recorded), else the file's modification time; a student can change both.
     """
     found: list[Submission] = []
+    if is_data_folder(root):
+        wanted = list(assignments) if assignments else None
+        for student, assignment, path, when in iter_handins(root, wanted):
+            file, problem = _read(path)
+            found.append(Submission(student, assignment, path, file, when, "receipt", problem))
+        return found
     manifests: dict[Path, dict] = {}
     for f in find_submissions(root, list(assignments) if assignments else None):
         manifest = manifests.setdefault(f.path.parent, read_manifest(f.path.parent))
-        try:
-            file, problem = read_submission(f.path), None
-        except UserError as exc:  # e.g. over the size cap: reported, the others still graded
-            file, problem = None, f"UserError: {exc}"
+        file, problem = _read(f.path)
         sha = file.sha256 if file is not None else ""
         when, source = _submitted_at(manifest.get(f.assignment, {}), sha, f.path)
         found.append(Submission(f.student, f.assignment, f.path, file, when, source, problem))
     return found
 
 
-def _submitted_at(entry: dict, sha: str, path: Path) -> tuple[datetime, Literal["manifest", "mtime"]]:
+def _read(path: Path) -> tuple[SourceFile | None, str | None]:
+    try:
+        return read_submission(path), None
+    except UserError as exc:  # e.g. over the size cap: reported, the others still graded
+        return None, f"UserError: {exc}"
+
+
+def _submitted_at(entry: dict, sha: str, path: Path) -> tuple[datetime, TimeSource]:
     if entry.get("sha256") == sha and isinstance(entry.get("submitted_at"), str):
         try:
             return parse_iso(entry["submitted_at"]), "manifest"
@@ -218,7 +236,10 @@ def grade_class(root: Path, *, db: Path, assignments: Sequence[str] | None = Non
     if not submissions:
         raise UserError(f"no submissions in {root} (expected {root}/<student>/<assignment>.py)")
     if make_grader is None:
-        make_grader = functools.partial(default_grader, protect=gradebook_files(db.resolve()))
+        protect = gradebook_files(db.resolve())
+        if is_data_folder(root):  # the roster, the token handouts, everyone's hand-ins
+            protect.append(root.resolve())
+        make_grader = functools.partial(default_grader, protect=protect)
     with Gradebook(db) as gradebook:
         batch = run_batch(submissions, make_grader, gradebook, course=course, jobs=jobs,
                           force=force, progress=progress, lock_wait=lock_wait)

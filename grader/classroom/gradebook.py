@@ -50,7 +50,7 @@ CREATE TABLE submissions (
     sha256              TEXT NOT NULL,
     path                TEXT NOT NULL,
     submitted_at        TEXT,
-    submitted_at_source TEXT NOT NULL,           -- 'manifest' or 'mtime'
+    submitted_at_source TEXT NOT NULL,           -- 'manifest', 'mtime' or 'receipt'
     graded_at           TEXT NOT NULL,
     late_days           INTEGER NOT NULL,
     penalty_percent     REAL NOT NULL,

@@ -25,6 +25,7 @@ from typing import Any
 from grader import __version__
 from grader.catalog import get_assignment
 from grader.errors import UserError
+from grader.grading.intake import IntakeRefused, read_file
 from grader.grading.submission import SUFFIXES, check_student_id, read_bytes
 
 MANIFEST = "manifest.json"
@@ -69,9 +70,9 @@ def check_parses(path: Path, data: bytes) -> None:
 
 def read_manifest(student_dir: Path) -> dict[str, dict[str, Any]]:
     """The manifest of one student folder: assignment -> entry; {} when absent or unreadable."""
-    try:
-        data = json.loads((student_dir / MANIFEST).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+    try:  # never follows a link, never blocks on a FIFO named manifest.json
+        data = json.loads(read_file(student_dir / MANIFEST, 1024 * 1024).decode("utf-8"))
+    except (OSError, ValueError, IntakeRefused):
         return {}
     return {k: v for k, v in data.items() if isinstance(v, dict)} if isinstance(data, dict) else {}
 

@@ -2,7 +2,8 @@
 
 One rule for each question, shared by `dlgrade grade`, `dlgrade grade-batch`, `check` and
 `submit`:
-- which files: `find_submissions` (`<folder>/<student>/<assignment>.py|.ipynb`);
+- which files: `find_submissions` (`<folder>/<student>/<assignment>.py|.ipynb`, never a
+  link, a FIFO or a device a student placed there);
 - whose: a student id is also a folder name (`STUDENT_ID`); `default_student`;
 - for what: the file's name (`detect_assignment`);
 - the source: `read_submission` reads the file once, under the size cap, and hashes those
@@ -12,12 +13,15 @@ One rule for each question, shared by `dlgrade grade`, `dlgrade grade-batch`, `c
 from __future__ import annotations
 
 import hashlib
+import logging
+import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
 
 from grader.catalog import ASSIGNMENTS_DIR, REFERENCE_DIR, assignment_names, get_assignment
 from grader.errors import UserError
+from grader.grading.intake import refusal
 
 MAX_SOURCE_BYTES = 2 * 1024 * 1024
 ANONYMOUS = "anonymous"
@@ -108,6 +112,11 @@ def find_submissions(folder: Path, assignments: list[str] | None = None) -> list
     Only folders whose name is a student id count (not `.git`, not `bad name`); a file
     directly in `folder` is no student's. One file per student and assignment (the .py when
     there is also an .ipynb). Sorted by student, then assignment in catalog order.
+
+    Students control these folders: a student folder that is a link (it would hand one
+    student another's work), and a file that is a link, a FIFO, a device, over the size
+    cap or sparse (grader.grading.intake) are refused with one line each on the
+    `dlgrade.intake` logger, and the rest of the class is found.
     """
     folder = Path(folder)
     if not folder.is_dir():
@@ -117,12 +126,25 @@ def find_submissions(folder: Path, assignments: list[str] | None = None) -> list
     for student_dir in sorted(p for p in folder.iterdir() if p.is_dir()):
         if not STUDENT_ID.fullmatch(student_dir.name):
             continue
+        if student_dir.is_symlink():
+            _refused(f"{student_dir} is a symbolic link: refused")
+            continue
         for assignment in wanted:
             path = next((student_dir / f"{assignment}{s}" for s in SUFFIXES
-                         if (student_dir / f"{assignment}{s}").is_file()), None)
-            if path is not None:
-                found.append(Found(student_dir.name, assignment, path))
+                         if os.path.lexists(student_dir / f"{assignment}{s}")), None)
+            if path is None:
+                continue
+            problem = refusal(path, MAX_SOURCE_BYTES)
+            if problem is not None:
+                _refused(problem)
+                continue
+            found.append(Found(student_dir.name, assignment, path))
     return found
+
+
+def _refused(line: str) -> None:
+    """One line on stderr (logging's last resort when nothing is configured); the class goes on."""
+    logging.getLogger("dlgrade.intake").warning(line)
 
 
 def detect_assignment(path: Path, remedy: str = "pass --assignment") -> str:

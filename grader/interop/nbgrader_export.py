@@ -23,15 +23,16 @@ import os
 import re
 import textwrap
 import types
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from grader import __version__
-from grader.catalog import Assignment, assignment_names, get_assignment
+from grader.catalog import ROOT, Assignment, assignment_names, get_assignment
 from grader.errors import UserError
 from grader.grading.case import AssignmentSpec, Case
 from grader.grading.nbformat_lite import nbformat
+from grader.interop.committed import CommittedTree, refuse_if_changed
 from grader.specs import load_spec
 
 new_code_cell, new_markdown_cell, new_notebook = (
@@ -65,13 +66,30 @@ class Exported:
     solution_cells: int
 
 
-def export_course(course_dir: Path, assignments: Sequence[str] | None = None) -> list[Exported]:
-    """Write the source notebooks and the config; the assignments default to all six."""
+def export_course(course_dir: Path, assignments: Sequence[str] | None = None, *,
+                  root: Path = ROOT, allow_dirty: bool = False) -> list[Exported]:
+    """Write the source notebooks and the config; the assignments default to all six.
+
+    Stubs and solutions are read from the last commit of `root`, never the working copy:
+    a stub solved locally would otherwise become a locked, visible "given" cell.
+    """
     names = [get_assignment(a).name for a in assignments] if assignments else assignment_names()
     names = list(dict.fromkeys(names))
     if course_dir.exists() and not course_dir.is_dir():
         raise UserError(f"{course_dir} exists and is not a folder")
-    built = [(name, build_notebook(name)) for name in names]  # every error before any write
+    tree = CommittedTree.open(root)
+    sources = [f"{folder}/{get_assignment(n).filename}" for n in names
+               for folder in ("assignments", "reference")]
+    refuse_if_changed(tree, sources, allow_dirty, "the nbgrader export")
+    committed = set(tree.files())
+
+    def read_committed(path: Path) -> str:
+        rel = path.resolve().relative_to(ROOT.resolve()).as_posix()
+        if rel not in committed:
+            raise UserError(f"{rel} is not committed: export needs the instructor's committed tree")
+        return tree.read(rel).decode("utf-8")
+
+    built = [(name, build_notebook(name, read_committed)) for name in names]  # errors before writes
     exported = []
     for name, (notebook, spec) in built:
         path = course_dir / "source" / name / f"{name}.ipynb"
@@ -85,8 +103,12 @@ def export_course(course_dir: Path, assignments: Sequence[str] | None = None) ->
     return exported
 
 
-def build_notebook(name: str) -> tuple[nbformat.NotebookNode, AssignmentSpec]:
-    """The source notebook of one assignment (validated), and the spec it grades with."""
+def build_notebook(name: str, read: Callable[[Path], str] | None = None
+                   ) -> tuple[nbformat.NotebookNode, AssignmentSpec]:
+    """The source notebook of one assignment (validated), and the spec it grades with.
+
+    `read` gives the text of the stub and the reference (default: the files on disk)."""
+    read = read or (lambda path: path.read_text(encoding="utf-8"))
     assignment = get_assignment(name)
     for path, what in ((assignment.stub_path, "stub"), (assignment.reference_path, "reference")):
         if not path.is_file():
@@ -99,8 +121,8 @@ def build_notebook(name: str) -> tuple[nbformat.NotebookNode, AssignmentSpec]:
         raise UserError(f"{name}: no grading spec installed ({exc.name})") from None
     if not any(not c.visible for c in spec.cases):
         raise UserError(f"{name}: the hidden cases are not installed: export needs the instructor's tree")
-    stub_text = assignment.stub_path.read_text(encoding="utf-8")
-    ref_text = assignment.reference_path.read_text(encoding="utf-8")
+    stub_text = read(assignment.stub_path)
+    ref_text = read(assignment.reference_path)
     for text, what in ((stub_text, "stub"), (ref_text, "reference")):
         if "BEGIN SOLUTION" in text or "BEGIN HIDDEN TESTS" in text:
             raise UserError(f"{name}: the {what} contains an nbgrader marker; nbgrader would misread it")

@@ -20,6 +20,7 @@ from rich.text import Text
 from grader.classroom.batch import ClassResult, Outcome
 from grader.classroom.gradebook import GradeRecord
 from grader.classroom.stats import assignment_stats, histogram, student_totals
+from grader.course import Course
 
 
 class RichProgress:
@@ -73,14 +74,24 @@ def summary_renderables(records: Sequence[GradeRecord], bar_width: int = 40) -> 
     return [table, hist]
 
 
-def show_class_result(result: ClassResult, db: Path, console: Console, err_console: Console) -> None:
-    """What `grade-batch` and `demo` print when the batch is over; grader errors on stderr."""
+def show_class_result(result: ClassResult, db: Path, console: Console, err_console: Console,
+                      course: Course | None = None) -> None:
+    """What `grade-batch` and `demo` print when the batch is over; grader errors on stderr.
+
+    With due dates, a note when hand-in times came from the students' side (a manifest or a
+    file's mtime, both of which a student can change) rather than from receipts."""
     batch = result.batch
     console.print(f"graded {len(batch.graded) - len(batch.errors)}, skipped {len(batch.skipped)} "
                   f"(already graded) in {batch.seconds:.1f} s ({batch.per_minute:.0f}/min)")
     console.print(f"gradebook: {db}", soft_wrap=True)
     for renderable in summary_renderables(result.records):
         console.print(renderable)
+    untrusted = sum(r.submitted_at_source in ("manifest", "mtime") for r in result.records)
+    if untrusted and course is not None and course.due:
+        console.print(f"[yellow]note:[/] {untrusted} hand-in time(s) came from the students' side "
+                      "(manifest.json or file times), which a student can change; for late "
+                      "penalties that hold, grade what `dlgrade collect` or `dlgrade serve` received",
+                      highlight=False)
     if result.feedback is not None:
         console.print(f"feedback for {result.feedback.student_count} students: "
                       f"{result.feedback.summary.parent / 'students'}", soft_wrap=True)

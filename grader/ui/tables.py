@@ -1,9 +1,10 @@
-"""The tables of the small commands: list, plot optimizers, nbgrader export, quiz validate."""
+"""The tables of the small commands: list, plot optimizers, nbgrader export, quiz validate,
+roster list, status."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING, Any
 
 from rich.table import Table
 from rich.text import Text
@@ -53,4 +54,31 @@ def bank_topics_table(bank: Bank) -> Table:
     table.add_column("questions", justify="right")
     for topic_name, count in sorted(bank.topics().items()):
         table.add_row(topic_name, str(count))
+    return table
+
+
+def roster_table(members: Iterable[dict[str, str]]) -> Table:
+    """The roster as `dlgrade roster list` shows it: never a token, only when it was issued."""
+    table = Table(title="roster")
+    for col in ("id", "name", "email", "token issued"):
+        table.add_column(col)
+    for m in members:
+        table.add_row(m["id"], m["name"], m["email"], m["issued_at"])
+    return table
+
+
+def receipts_table(data: dict[str, Any]) -> Table:
+    """A student's receipts as the course server sent them (`dlgrade status`); the public-check
+    column only when the server runs that check."""
+    table = Table(title=f"receipts of {data['student']} (server time {data['server_time']})")
+    checked = any("public_check" in r for r in data["receipts"])
+    for col in ("#", "assignment", "received (server, UTC)", "sha256", "bytes", "on time?",
+                *(["public cases"] if checked else [])):
+        table.add_column(col)
+    for r in data["receipts"]:
+        late = r["lateness"]
+        check = r.get("public_check")
+        public = [f"{check['score']:g}/{check['max_score']:g}" if check else "—"] if checked else []
+        table.add_row(str(r["n"]), r["assignment"], r["received_at"], r["sha256"][:12], str(r["size"]),
+                      f"[{'yellow' if late['late'] else 'green'}]{late['summary']}[/]", *public)
     return table

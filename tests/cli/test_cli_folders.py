@@ -1,9 +1,10 @@
 """`dlgrade grade DIR` and `dlgrade grade-batch DIR` find the same submissions in a folder
-(one rule: grader.grading.submission.find_submissions)."""
+(one rule: grader.grading.submission.find_submissions), and refuse the same unsafe files."""
 
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -71,3 +72,27 @@ def test_grade_and_grade_batch_agree_on_a_folder(messy_class: Path, tmp_path: Pa
     assert by_grade == by_batch
     assert paths == {("ada", "backprop"): "backprop.py", ("ada", "losses"): "losses.py",
                      ("ben", "losses"): "losses.py", ("cho", "mlp"): "mlp.ipynb"}
+
+
+def test_grade_and_grade_batch_refuse_the_same_links_and_fifos(
+        messy_class: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        caplog: pytest.LogCaptureFixture) -> None:
+    monkeypatch.setattr(grader.grading.grader, "Grader", FakeFileGrader)
+    monkeypatch.setattr(grader.classroom.batch, "default_grader", lambda protect=(): FakeGrader())
+    (messy_class / "dan").mkdir()
+    (messy_class / "dan" / "losses.py").symlink_to(messy_class / "ada" / "losses.py")
+    (messy_class / "eve").mkdir()
+    os.mkfifo(messy_class / "eve" / "losses.py")  # reading it would block the whole class
+    (messy_class / "fay").symlink_to(messy_class / "ada", target_is_directory=True)
+
+    with caplog.at_level("WARNING", logger="dlgrade.intake"):
+        graded = runner.invoke(app, ["grade", str(messy_class), "--json"])
+        batch = runner.invoke(app, ["grade-batch", str(messy_class), "--db", str(tmp_path / "g.db")])
+    assert graded.exit_code == 0 and batch.exit_code == 0, graded.output + batch.output
+    students = {r["student"] for r in json.loads(graded.stdout)}
+    with Gradebook(tmp_path / "g.db", create=False) as gb:
+        assert students == {r.student for r in gb.current()} == {"ada", "ben", "cho"}
+    lines = [r.getMessage() for r in caplog.records]
+    for words in ("dan/losses.py is a symbolic link", "eve/losses.py is a FIFO",
+                  "fay is a symbolic link"):
+        assert sum(words in line for line in lines) == 2, (words, lines)  # once per command

@@ -1,0 +1,174 @@
+"""The instructor dashboard in a real headless chromium (Debian's; skipped without it)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("fastapi")
+webdriver = pytest.importorskip("selenium.webdriver")
+
+from selenium.webdriver.chrome.options import Options  # noqa: E402
+from selenium.webdriver.chrome.service import Service  # noqa: E402
+from selenium.webdriver.common.by import By  # noqa: E402
+from selenium.webdriver.support import expected_conditions  # noqa: E402
+from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
+from server_helpers import Server, import_roster, start_server  # noqa: E402
+
+from grader.classroom.gradebook import Gradebook  # noqa: E402
+from grader.classroom.late import assess  # noqa: E402
+from grader.classroom.receipts import SubmissionStore  # noqa: E402
+from grader.grading.results import Report, TestResult  # noqa: E402
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+CHROMEDRIVER = shutil.which("chromedriver")
+DUE = datetime(2030, 3, 14, 23, 59, tzinfo=timezone.utc)
+COURSE = """name = "Dashboard course"
+[late_policy]
+kind = "per_day"
+percent = 10
+[due]
+losses = 2030-03-14T23:59:00Z
+"""
+SHOTS = Path(os.environ.get("DLGRADE_SCREENSHOTS", "")) if os.environ.get("DLGRADE_SCREENSHOTS") else None
+
+# student: (minutes after the due time, [(case, passed, message)])
+CLASS = {
+    "ahn": (-600, [("mse_basic", True, ""), ("mse_batch", True, ""), ("ce_basic", True, "")]),
+    "baek": (-30, [("mse_basic", True, ""), ("mse_batch", False, "max abs error 0.5 at [3]"),
+                   ("ce_basic", True, "")]),
+    "cho": (2 * 1440, [("mse_basic", False, "timed out after 2 s"),
+                       ("mse_batch", False, "timed out after 2 s"), ("ce_basic", True, "")]),
+    "<script>x</script>": (-5, [("mse_basic", False, "dlgrade sandbox: reading /etc/shadow is not "
+                                 "allowed <b>bold</b>"), ("mse_batch", True, ""), ("ce_basic", True, "")]),
+}
+MISSING = ["dan", "eun"]
+
+
+def report(student: str, cases: list[tuple[str, bool, str]]) -> Report:
+    tests = [TestResult(name, name.split("_")[0], 100 / 3 if ok else 0.0, 100 / 3,
+                        "passed" if ok else "failed", msg, 0.01, "visible")
+             for name, ok, msg in cases]
+    return Report("losses", student, f"{abs(hash(student)):064x}"[:64], "", tests)
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory) -> Server:
+    home = tmp_path_factory.mktemp("dash")
+    (home / "course.toml").write_text(COURSE)
+    data = home / "server-data"
+    ids = ["ahn", "baek", "cho", "dan", "eun"]
+    tokens = import_roster(data, ids, home)
+    store = SubmissionStore(data)
+    from datetime import timedelta
+
+    from grader.course import load_course
+
+    course = load_course(home / "course.toml")
+    with Gradebook(data / "gradebook.db") as gb:
+        for student, (minutes, cases) in CLASS.items():
+            when = DUE + timedelta(minutes=minutes)
+            if student in ids:
+                store.accept(student, "losses", ".py", f"# {student}\n".encode(), now=when)
+            rep = report(student, cases)
+            gb.record(rep, student=student, assignment="losses", path="x", submitted_at=when,
+                      submitted_at_source="receipt",
+                      lateness=assess(rep.score, when, DUE, course.late_policy), due=DUE)
+    srv = start_server(data, home, course=home / "course.toml", tokens=tokens)
+    yield srv
+    srv.stop()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not (CHROMIUM and CHROMEDRIVER):
+        pytest.skip("no chromium/chromedriver here (apt-get install chromium chromium-driver)")
+    opts = Options()
+    opts.binary_location = CHROMIUM
+    for arg in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
+                "--window-size=1280,2400"):
+        opts.add_argument(arg)
+    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=opts)
+    driver.set_page_load_timeout(30)
+    yield driver
+    driver.quit()
+
+
+def shot(driver, name: str) -> None:
+    if SHOTS is not None:
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        driver.save_screenshot(str(SHOTS / f"{name}.png"))
+
+
+def click_and_wait(browser, element) -> None:
+    """Click, and wait until the page it leads to has replaced this one."""
+    page = browser.find_element(By.TAG_NAME, "html")
+    element.click()
+    WebDriverWait(browser, 15).until(expected_conditions.staleness_of(page))
+
+
+def log_in(browser, server: Server, token: str) -> None:
+    browser.get(server.url + "/instructor")
+    browser.delete_all_cookies()  # a fresh login each time
+    browser.get(server.url + "/instructor")
+    field = browser.find_element(By.ID, "token")
+    field.clear()
+    field.send_keys(token)
+    click_and_wait(browser, browser.find_element(By.ID, "login"))
+
+
+def test_a_student_token_does_not_open_the_dashboard(browser, server: Server) -> None:
+    log_in(browser, server, server.tokens["ahn"])
+    assert "student token" in browser.find_element(By.ID, "error").text
+    log_in(browser, server, "@instructor:" + "w" * 43)
+    assert "not valid" in browser.find_element(By.ID, "error").text
+    shot(browser, "login-refused")
+
+
+def test_the_dashboard_shows_the_class(browser, server: Server) -> None:
+    log_in(browser, server, server.tokens["@instructor"])
+    assert "instructor dashboard" in browser.find_element(By.TAG_NAME, "h1").text
+    section = browser.find_element(By.ID, "losses")
+    bars = section.find_elements(By.CSS_SELECTOR, "svg.histogram rect.bar")
+    counts = [int(b.get_attribute("data-count")) for b in bars]
+    assert len(bars) == 10 and sum(counts) == len(CLASS)
+    assert counts[-1] == 1  # ahn's 100
+    assert all(b.size["height"] > 0 for b, c in zip(bars, counts, strict=True) if c)
+    flagged = section.find_element(By.CLASS_NAME, "flagged").text
+    assert "cho: timeout in mse_basic" in flagged
+    assert "<script>x</script>: blocked in mse_basic" in flagged  # escaped, shown as text
+    late = section.find_element(By.CLASS_NAME, "late-list").text
+    assert "cho" in late and "late by 2 d" in late and "baek" not in late
+    assert section.find_element(By.CLASS_NAME, "missing").text == "dan, eun"
+    failures = section.find_element(By.CLASS_NAME, "failures").text
+    assert "mse_basic" in failures and "2/4" in failures
+    assert not browser.find_elements(By.TAG_NAME, "script")  # nothing from a student runs
+    shot(browser, "dashboard")
+
+
+def test_a_students_feedback_page(browser, server: Server) -> None:
+    log_in(browser, server, server.tokens["@instructor"])
+    click_and_wait(browser, browser.find_element(By.LINK_TEXT, "feedback"))  # the first student: ahn
+    assert "Feedback for ahn" in browser.find_element(By.TAG_NAME, "h1").text
+    browser.get(server.url + "/instructor/student/cho")
+    text = browser.find_element(By.TAG_NAME, "body").text
+    assert "timed out after 2 s" in text and "2 days late" in text
+    shot(browser, "student-cho")
+
+
+def test_releasing_feedback_reaches_the_student(browser, server: Server) -> None:
+    status, body = server.call("GET", "/api/feedback/losses", token=server.tokens["baek"])
+    assert status == 404
+    log_in(browser, server, server.tokens["@instructor"])
+    click_and_wait(browser, browser.find_element(By.ID, "release-losses"))
+    assert "Feedback released" in browser.find_element(By.CLASS_NAME, "released").text
+    assert not browser.find_elements(By.ID, "release-losses")
+    shot(browser, "released")
+    status, body = server.call("GET", "/api/feedback/losses", token=server.tokens["baek"])
+    assert status == 200 and "# Feedback for baek" in body and "ahn" not in body
