@@ -326,24 +326,47 @@ def submit_cmd(
             if late.late else "on time"))
 
 
+def _course(path: Path | None) -> Any:
+    """The course config (or None), its one-line notices said on stderr."""
+    from grader.course import find_course
+
+    course = find_course(path)
+    for notice in course.notices if course else ():
+        err_console.print(f"[yellow]note:[/] {notice}", highlight=False, soft_wrap=True)
+    return course
+
+
 def _grade_class(directory: Path, *, db: Path, assignments: list[str] | None,
                  jobs: int | None, feedback_dir: Path | None, force: bool,
-                 course: Any, wait: float) -> None:
+                 course: Any, wait: float, lang: str | None = None) -> None:
     from grader.batch import RichProgress, grade_class, summary_renderables
+    from grader.late import policy_notices
 
     try:
         result = grade_class(directory, db=db, assignments=assignments, jobs=jobs,
                              feedback_dir=feedback_dir, force=force, course=course,
-                             progress=RichProgress(console), lock_wait=wait)
+                             progress=RichProgress(console), lock_wait=wait, lang=lang)
     except KeyboardInterrupt:
         err_console.print(f"interrupted: what was graded is in {db}; rerun to grade the rest")
         raise typer.Exit(130) from None
     batch = result.batch
+    flagged = sorted({(r.student, r.assignment) for r in result.records if r.flags})
     console.print(f"graded {len(batch.graded) - len(batch.errors)}, skipped {len(batch.skipped)} "
-                  f"(already graded) in {batch.seconds:.1f} s ({batch.per_minute:.0f}/min)")
+                  f"(already graded) in {batch.seconds:.1f} s ({batch.per_minute:.0f}/min) · "
+                  + (f"[bold red]{len(flagged)} flagged[/]" if flagged else "0 flagged"))
     console.print(f"gradebook: {db}", soft_wrap=True)
+    fallback = [f"{s.student}/{s.assignment}" for s in batch.submissions if s.submitted_at_source == "mtime"]
+    for notice in policy_notices(course, fallback):
+        console.print(f"[yellow]note:[/] {notice}", highlight=False, soft_wrap=True)
     for renderable in summary_renderables(result.records):
         console.print(renderable)
+    if flagged:
+        from grader.flags import flag_summary
+
+        by_pair = {(r.student, r.assignment): r for r in result.records}
+        for pair in flagged:
+            console.print(f"[red]flagged[/] {pair[0]}/{pair[1]}: {flag_summary(by_pair[pair].flags)} "
+                          f"(dlgrade gradebook show --student {pair[0]})", highlight=False)
     if result.feedback is not None:
         console.print(f"feedback for {len(result.feedback.students) // 2} students: "
                       f"{result.feedback.summary.parent / 'students'}", soft_wrap=True)
@@ -353,6 +376,10 @@ def _grade_class(directory: Path, *, db: Path, assignments: list[str] | None,
             err_console.print(f"[red]grader error[/] on {o.submission.path}: {o.error}", highlight=False)
         err_console.print(f"{len(batch.errors)} submission(s) could not be graded; rerun to retry them")
         raise typer.Exit(1)
+
+
+FeedbackLangOpt = Annotated[str | None, typer.Option(
+    "--lang", help="Language of the feedback pages: en or ko (default: the course's, else en).")]
 
 
 @app.command("grade-batch")
@@ -370,12 +397,11 @@ def grade_batch_cmd(
     course: CourseOpt = None,
     wait: Annotated[float, typer.Option(
         "--wait", help="Seconds to wait for another batch on the same gradebook (default: refuse).")] = 0.0,
+    lang: FeedbackLangOpt = None,
 ) -> None:
     """Grade a whole class in parallel into the gradebook; print a summary."""
-    from grader.course import find_course
-
     _grade_class(directory, db=db, assignments=assignment, jobs=jobs, feedback_dir=feedback_dir,
-                 force=force, course=find_course(course), wait=wait)
+                 force=force, course=_course(course), wait=wait, lang=lang)
 
 
 @app.command("demo")
@@ -383,21 +409,27 @@ def grade_batch_cmd(
 def demo_cmd(
     out: Annotated[Path, typer.Option("--out", help="Where the gradebook and feedback go.")] = Path("demo-out"),
     jobs: Annotated[int | None, typer.Option("--jobs", "-j", help="Parallel graders (default: CPU cores).")] = None,
+    lang: FeedbackLangOpt = None,
 ) -> None:
     """Grade the bundled example class (examples/) into demo-out/."""
     from grader.catalog import ROOT
-    from grader.course import load_course
 
     examples = ROOT / "examples"
     out.mkdir(parents=True, exist_ok=True)
     _grade_class(examples / "submissions", db=out / "gradebook.db", assignments=None, jobs=jobs,
                  feedback_dir=out / "feedback", force=True,
-                 course=load_course(examples / "course.toml"), wait=0.0)
+                 course=_course(examples / "course.toml"), wait=0.0, lang=lang)
 
 
-gradebook_app = typer.Typer(help="The SQLite gradebook: show and export grades.",
-                            no_args_is_help=True, rich_markup_mode="rich")
+# ---------------------------------------------------------------- gradebook
+
+gradebook_app = typer.Typer(
+    help="The SQLite gradebook: show, adjust (override, extend, excuse, revert), export, feedback.",
+    no_args_is_help=True, rich_markup_mode="rich")
 app.add_typer(gradebook_app, name="gradebook")
+ReasonOpt = Annotated[str, typer.Option("--reason", help="Why (recorded with who and when).")]
+ByOpt = Annotated[str | None, typer.Option("--by", help="Who makes the change (default: your login).")]
+UndoOpt = Annotated[bool, typer.Option("--undo", help="Revert the latest one of these for the pair instead.")]
 
 
 @gradebook_app.command("show")
@@ -405,67 +437,172 @@ app.add_typer(gradebook_app, name="gradebook")
 def gradebook_show(
     student: Annotated[str | None, typer.Option("--student", help="One student's cases in detail.")] = None,
     db: GradebookOpt = Path("gradebook.db"),
+    course: CourseOpt = None,
 ) -> None:
-    """Current grades: a row per student, or one student's cases."""
+    """Current grades (late penalties, adjustments and the roster applied now)."""
     from grader.batch import summary_renderables
-    from grader.gradebook import Gradebook
+    from grader.gradebook_view import grade_table, student_tables
+    from grader.standing import final_grades
 
-    with Gradebook(db, create=False) as gb:
-        records = gb.current(students=[student] if student else None)
-        names = list(gb.assignments())
+    cfg = _course(course)
+    records = final_grades(db, cfg, students=[student] if student else None)
     if student is not None:
         if not records:
-            raise UserError(f"no student {student!r} in {db}")
-        for r in records:
-            late = f", {r.late_days} day(s) late −{r.penalty:g}" if r.late_days else ""
-            table = Table(title=f"{student} · {r.assignment}: {r.score:g} / {r.max_score:g}{late} "
-                                f"(graded {r.graded_at}, sha256 {r.sha256[:12]}…)")
-            for col in ("case", "target", "points", "status", "visibility", "message"):
-                table.add_column(col, overflow="fold")
-            for t in r.report.tests:
-                style = {"passed": "green", "failed": "red"}.get(t.status, "yellow")
-                table.add_row(t.name, t.target, f"{t.points:g}/{t.max_points:g}",
-                              f"[{style}]{t.status}[/]", t.visibility, t.message[:300])
+            raise UserError(f"no student {student!r} in {db} (nor on the roster)")
+        for table in student_tables(records, cfg):
             console.print(table)
         return
     if not records:
         console.print(f"{db}: no grades yet")
         return
-    table = Table(title=f"gradebook {db}")
-    table.add_column("student")
-    for name in names:
-        table.add_column(name, justify="right")
-    table.add_column("total", justify="right")
-    by_student: dict[str, dict[str, Any]] = {}
-    for r in records:
-        by_student.setdefault(r.student, {})[r.assignment] = r
-    for sid, recs in by_student.items():
-        cells = [f"{recs[n].score:g}" + (f" [yellow]({recs[n].late_days}d late)[/]" if recs[n].late_days else "")
-                 if n in recs else "—" for n in names]
-        table.add_row(sid, *cells, f"{sum(r.score for r in recs.values()):g}")
-    console.print(table)
+    console.print(grade_table(records, title=f"gradebook {db}"))
     for renderable in summary_renderables(records):
         console.print(renderable)
+
+
+@gradebook_app.command("override")
+@user_errors
+def gradebook_override(
+    student: Annotated[str, typer.Argument(help="Student id.")],
+    assignment: Annotated[str, typer.Argument(help="Assignment name.")],
+    points: Annotated[float | None, typer.Argument(help="The points to give (replaces the computed score).")] = None,
+    reason: ReasonOpt = "", by: ByOpt = None, undo: UndoOpt = False,
+    db: GradebookOpt = Path("gradebook.db"),
+) -> None:
+    """Set a student's points for an assignment by hand (reversible)."""
+    from grader import adjustments as adj
+
+    if undo:
+        done = adj.undo(db, student, assignment, "override", by=by)
+    elif points is None:
+        raise UserError("give the POINTS (or --undo)")
+    else:
+        done = adj.override(db, student, assignment, points, reason=reason, by=by)
+    _said(done, undo)
+
+
+@gradebook_app.command("extend")
+@user_errors
+def gradebook_extend(
+    student: Annotated[str, typer.Argument(help="Student id.")],
+    assignment: Annotated[str, typer.Argument(help="Assignment name.")],
+    until: Annotated[str | None, typer.Option(
+        "--until", help="New due time, e.g. 2025-03-20T23:59 (course timezone) or 2025-03-20.")] = None,
+    reason: ReasonOpt = "", by: ByOpt = None, undo: UndoOpt = False,
+    db: GradebookOpt = Path("gradebook.db"), course: CourseOpt = None,
+) -> None:
+    """Give one student a later due date for an assignment (reversible)."""
+    from grader import adjustments as adj
+
+    if undo:
+        done = adj.undo(db, student, assignment, "extend", by=by)
+    elif until is None:
+        raise UserError("give the new due time with --until (or --undo)")
+    else:
+        cfg = _course(course)
+        when = adj.parse_when(until, cfg.tz if cfg else adj.timezone.utc)
+        done = adj.extend(db, student, assignment, when, reason=reason, by=by)
+    _said(done, undo)
+
+
+@gradebook_app.command("excuse")
+@user_errors
+def gradebook_excuse(
+    student: Annotated[str, typer.Argument(help="Student id.")],
+    assignment: Annotated[str, typer.Argument(help="Assignment name.")],
+    reason: ReasonOpt = "", by: ByOpt = None, undo: UndoOpt = False,
+    db: GradebookOpt = Path("gradebook.db"),
+) -> None:
+    """Leave an assignment out of a student's total (reversible)."""
+    from grader import adjustments as adj
+
+    done = (adj.undo(db, student, assignment, "excuse", by=by) if undo
+            else adj.excuse(db, student, assignment, reason=reason, by=by))
+    _said(done, undo)
+
+
+@gradebook_app.command("revert")
+@user_errors
+def gradebook_revert(
+    adjustment: Annotated[int, typer.Argument(metavar="ID", help="The adjustment's id (see: gradebook adjustments).")],
+    by: ByOpt = None, db: GradebookOpt = Path("gradebook.db"),
+) -> None:
+    """Revert one override, extension or excuse by its id."""
+    from grader.adjustments import revert
+
+    _said(revert(db, adjustment, by=by), True)
+
+
+@gradebook_app.command("adjustments")
+@user_errors
+def gradebook_adjustments(
+    student: Annotated[str | None, typer.Option("--student", help="Only this student's.")] = None,
+    db: GradebookOpt = Path("gradebook.db"),
+) -> None:
+    """Every override, extension and excuse: who, when, why, and whether it was reverted."""
+    from grader.adjustments import list_adjustments
+
+    rows = list_adjustments(db, student=student)
+    if not rows:
+        console.print("no adjustments")
+        return
+    table = Table(title=f"adjustments in {db}")
+    for col in ("id", "student", "assignment", "what", "by", "at", "reverted"):
+        table.add_column(col, overflow="fold")
+    for a in rows:
+        table.add_row(str(a.id), a.student, a.assignment, a.describe(), a.made_by, a.made_at,
+                      f"{a.reverted_by} {a.reverted_at}" if a.reverted_at else "")
+    console.print(table, markup=False)
+
+
+def _said(done: Any, reverted: bool) -> None:
+    verb = "reverted" if reverted else "recorded"
+    console.print(f"{verb} adjustment {done.id}: {done.student} {done.assignment} — {done.describe()} "
+                  f"(by {done.reverted_by if reverted else done.made_by})", highlight=False, markup=False)
 
 
 @gradebook_app.command("export")
 @user_errors
 def gradebook_export(
     out: Annotated[Path, typer.Argument(
-        metavar="OUT", help="A file for csv/json, a folder for gradescope.")],
-    fmt: Annotated[str, typer.Option("--format", help="csv, json or gradescope.")] = "csv",
+        metavar="OUT", help="A .csv or .json file, or a folder for gradescope.")],
+    fmt: Annotated[str | None, typer.Option(
+        "--format", help="csv, json, canvas or gradescope (default: from OUT's extension).")] = None,
+    force: Annotated[bool, typer.Option("--force", help="Overwrite OUT if it exists.")] = False,
     db: GradebookOpt = Path("gradebook.db"),
+    course: CourseOpt = None,
 ) -> None:
-    """Export the current grades: CSV (a row per student), JSON, or Gradescope results.json files."""
-    from grader.export import export
-    from grader.gradebook import Gradebook
+    """Export the final grades: CSV, JSON, a Canvas gradebook CSV, or Gradescope results.json files."""
+    from grader.export import export, infer_format
+    from grader.standing import final_grades
 
-    with Gradebook(db, create=False) as gb:
-        records = gb.current()
-    written = export(records, fmt, out)
+    fmt = infer_format(out, fmt)
+    cfg = _course(course)
+    records = final_grades(db, cfg)
+    written = export(records, fmt, out, force=force, course=cfg)
     where = out if fmt == "gradescope" else written[0]
-    console.print(f"exported {len(records)} graded submissions as {fmt}: {where}"
-                  + (f" ({len(written)} results.json files)" if fmt == "gradescope" else ""))
+    graded = sum(r.status == "graded" for r in records)
+    console.print(f"exported {graded} graded submissions of {len({r.student for r in records})} students "
+                  f"as {fmt}: {where}"
+                  + (f" ({len(written)} results.json files)" if fmt == "gradescope" else ""), soft_wrap=True)
+
+
+@gradebook_app.command("feedback")
+@user_errors
+def gradebook_feedback(
+    out: Annotated[Path, typer.Argument(metavar="DIR", help="Folder for the pages (created).")],
+    db: GradebookOpt = Path("gradebook.db"),
+    course: CourseOpt = None,
+    lang: FeedbackLangOpt = None,
+) -> None:
+    """Write the student pages and the instructor summary from the gradebook, without regrading."""
+    from grader.feedback import write_feedback
+    from grader.standing import final_grades
+
+    cfg = _course(course)
+    files = write_feedback(final_grades(db, cfg), out, cfg, lang=lang)
+    console.print(f"feedback for {len(files.students) // 2} students: {out / 'students'}", soft_wrap=True)
+    console.print(f"instructor summary: {files.summary}", soft_wrap=True)
 
 
 # ---------------------------------------------------------------- quizzes (issue 6)

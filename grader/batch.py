@@ -99,6 +99,12 @@ class Outcome:
     def full_marks(self) -> bool:
         return self.report is not None and self.report.score >= self.report.max_score - 1e-9
 
+    @property
+    def flagged(self) -> bool:
+        from grader.flags import flags_from_tests
+
+        return self.report is not None and bool(flags_from_tests(self.report.tests))
+
 
 class Progress(Protocol):
     def start(self, total: int, skipped: int) -> None: ...
@@ -218,7 +224,8 @@ def grade_class(root: Path, *, db: Path, assignments: Sequence[str] | None = Non
                 jobs: int | None = None, feedback_dir: Path | None = None, force: bool = False,
                 course: Course | None = None, progress: Progress | None = None,
                 lock_wait: float = 0.0,
-                make_grader: Callable[[], GradesFiles] | None = None) -> ClassResult:
+                make_grader: Callable[[], GradesFiles] | None = None,
+                lang: str | None = None) -> ClassResult:
     """What `dlgrade grade-batch` does: discover, grade, record, and write the feedback."""
     jobs = (os.cpu_count() or 1) if jobs is None else jobs
     if jobs < 1:
@@ -233,13 +240,16 @@ def grade_class(root: Path, *, db: Path, assignments: Sequence[str] | None = Non
     with Gradebook(db) as gradebook:
         batch = run_batch(submissions, make_grader, gradebook, course=course, jobs=jobs,
                           force=force, progress=progress, lock_wait=lock_wait)
+        from grader.standing import standings
+
         pairs = {(s.student, s.assignment) for s in submissions}
-        records = [r for r in gradebook.current() if (r.student, r.assignment) in pairs]
+        records = standings(gradebook, course, pairs=pairs,
+                            assignments=[get_assignment(a).name for a in assignments] if assignments else None)
     feedback = None
     if feedback_dir is not None:
         from grader.feedback import write_feedback
 
-        feedback = write_feedback(records, feedback_dir, course)
+        feedback = write_feedback(records, feedback_dir, course, lang=lang)
     return ClassResult(batch=batch, records=records, feedback=feedback)
 
 
@@ -257,6 +267,9 @@ class AssignmentStats:
     fully_correct: int  # full marks before any late penalty
     late: int
     max_score: float
+    missing: int = 0  # on the roster (or graded elsewhere), nothing handed in: 0 points
+    excused: int = 0  # left out of n and of every figure
+    flagged: int = 0
 
 
 def assignment_stats(records: Sequence[GradeRecord]) -> list[AssignmentStats]:
@@ -267,27 +280,42 @@ def assignment_stats(records: Sequence[GradeRecord]) -> list[AssignmentStats]:
         by_assignment.setdefault(r.assignment, []).append(r)
     stats = []
     for name in sorted(by_assignment, key=lambda n: order.get(n, 99)):
-        rs = by_assignment[name]
-        scores = [r.score for r in rs]
+        every = by_assignment[name]
+        rs = [r for r in every if r.status != "excused"]  # missing ones count as 0
+        scores = [r.score for r in rs] or [0.0]
         stats.append(AssignmentStats(
             assignment=name, n=len(rs), mean=statistics.fmean(scores),
             median=statistics.median(scores), min=min(scores), max=max(scores),
             fully_correct=sum(r.fully_correct for r in rs), late=sum(r.late_days > 0 for r in rs),
-            max_score=max(r.max_score for r in rs)))
+            max_score=max(r.max_score for r in every), missing=sum(r.status == "missing" for r in rs),
+            excused=len(every) - len(rs), flagged=sum(bool(r.flags) for r in rs)))
     return stats
 
 
 def student_totals(records: Sequence[GradeRecord]) -> tuple[dict[str, float], float]:
     """Each student's total final score, and the most a student could have had.
 
-    A student who did not hand in an assignment of the batch scores 0 for it.
+    A student who did not hand in an assignment of the batch scores 0 for it. An excused
+    assignment is left out of the student's total (so it is out of a smaller maximum for
+    them: see `student_maximum`); the maximum returned is the class's.
     """
     max_by_assignment: dict[str, float] = {}
     totals: dict[str, float] = {}
     for r in records:
-        totals[r.student] = totals.get(r.student, 0.0) + r.score
+        totals.setdefault(r.student, 0.0)
+        if r.status != "excused":
+            totals[r.student] = round(totals[r.student] + r.score, 6)
         max_by_assignment[r.assignment] = max(max_by_assignment.get(r.assignment, 0.0), r.max_score)
     return dict(sorted(totals.items())), sum(max_by_assignment.values())
+
+
+def student_maximum(records: Sequence[GradeRecord], student: str) -> float:
+    """The most `student` could have had: the class's maximum less their excused assignments."""
+    max_by_assignment: dict[str, float] = {}
+    for r in records:
+        max_by_assignment[r.assignment] = max(max_by_assignment.get(r.assignment, 0.0), r.max_score)
+    excused = {r.assignment for r in records if r.student == student and r.status == "excused"}
+    return sum(v for a, v in max_by_assignment.items() if a not in excused)
 
 
 def histogram(values: Sequence[float], top: float, bins: int = 10) -> list[tuple[float, float, int]]:
@@ -319,26 +347,31 @@ class RichProgress:
 
         self._progress = Progress(
             TextColumn("[bold]grading"), BarColumn(), MofNCompleteColumn(),
-            TextColumn("{task.fields[below]} below full marks · {task.fields[errors]} errors"),
+            TextColumn("{task.fields[below]} below full marks · {task.fields[flagged]} flagged"
+                       "{task.fields[errors]}"),
             TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn(),
             console=console,  # type: ignore[arg-type]
         )
         self._task = None
-        self._below = self._errors = 0
+        self._below = self._errors = self._flagged = 0
 
     def start(self, total: int, skipped: int) -> None:
         if skipped:
             self._progress.console.print(f"{skipped} already graded (unchanged): skipped")
         if total:
             self._progress.start()
-            self._task = self._progress.add_task("grading", total=total, below=0, errors=0)
+            self._task = self._progress.add_task("grading", total=total, below=0, errors="", flagged=0)
 
     def advance(self, outcome: Outcome) -> None:
         if outcome.error is not None:
             self._errors += 1
         elif not outcome.full_marks:
             self._below += 1
-        self._progress.update(self._task, advance=1, below=self._below, errors=self._errors)
+        if outcome.report is not None and outcome.flagged:
+            self._flagged += 1
+        errors = f" · {self._errors} grader errors" if self._errors else ""
+        self._progress.update(self._task, advance=1, below=self._below, errors=errors,
+                              flagged=self._flagged)
 
     def finish(self) -> None:
         if self._task is not None:
@@ -350,12 +383,14 @@ def summary_renderables(records: Sequence[GradeRecord], bar_width: int = 40) -> 
     from rich.table import Table
     from rich.text import Text
 
-    table = Table(title="per assignment (final scores, after late penalties)")
-    for col in ("assignment", "n", "mean", "median", "min", "max", "fully correct", "late"):
+    table = Table(title="per assignment (final scores: late penalties and adjustments applied now)")
+    for col in ("assignment", "n", "mean", "median", "min", "max", "fully correct", "late",
+                "missing", "flagged"):
         table.add_column(col, justify="left" if col == "assignment" else "right")
     for s in assignment_stats(records):
         table.add_row(s.assignment, str(s.n), f"{s.mean:.1f}", f"{s.median:.1f}", f"{s.min:.1f}",
-                      f"{s.max:.1f}", f"{s.fully_correct}/{s.n}", str(s.late))
+                      f"{s.max:.1f}", f"{s.fully_correct}/{s.n}", str(s.late), str(s.missing),
+                      f"[red]{s.flagged}[/]" if s.flagged else "0")
     totals, top = student_totals(records)
     bins = histogram(list(totals.values()), top)
     biggest = max((c for *_, c in bins), default=0) or 1

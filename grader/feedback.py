@@ -386,7 +386,7 @@ class FeedbackFiles:
 
 
 def write_feedback(records: Sequence[GradeRecord], out_dir: Path,
-                   course: Course | None = None) -> FeedbackFiles:
+                   course: Course | None = None, lang: str | None = None) -> FeedbackFiles:
     """`out_dir/students/<id>.md` and `.html` for each student, and `out_dir/summary.html`."""
     if out_dir.exists() and not out_dir.is_dir():
         raise UserError(f"--feedback-dir {out_dir} is a file, not a folder")

@@ -3,6 +3,9 @@
 One transaction per graded submission (its row and all its result rows together), so
 a batch killed at any moment leaves only whole submissions behind. The current grade
 of a (student, assignment) is its latest submission row; earlier rows are history.
+Late days and penalties are not stored as the grade: every table, report and export
+derives them from the raw score, the submission time and the current course.toml
+(grader.standing), so a changed policy or an extension applies without regrading.
 Two batches on one gradebook take turns through an advisory lock file beside it
 (`<db>.lock`, flock: released by the kernel even when its holder is SIGKILLed); single
 writes also take SQLite's own write lock (`BEGIN IMMEDIATE`, with a busy timeout).
@@ -17,7 +20,7 @@ import sqlite3
 import time
 from collections.abc import Iterable, Iterator
 from contextlib import AbstractContextManager, contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
@@ -28,7 +31,7 @@ from grader.results import Report, TestResult
 from grader.sqlite_tx import immediate_transaction
 from grader.submit import iso_utc, utc_now
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 APPLICATION_ID = 0x646C6772  # "dlgr": tells a dlgrade gradebook from any other SQLite file
 SQLITE_MAGIC = b"SQLite format 3\x00"
 
@@ -51,16 +54,17 @@ CREATE TABLE submissions (
     submitted_at        TEXT,
     submitted_at_source TEXT NOT NULL,           -- 'manifest' or 'mtime'
     graded_at           TEXT NOT NULL,
-    late_days           INTEGER NOT NULL,
-    penalty_percent     REAL NOT NULL,
-    penalty             REAL NOT NULL,           -- points taken off
+    late_days           INTEGER NOT NULL,        -- as at grading time (grader.standing derives)
+    penalty_percent     REAL NOT NULL,           -- as at grading time
+    penalty             REAL NOT NULL,           -- as at grading time
     raw_score           REAL NOT NULL,
-    score               REAL NOT NULL,           -- raw_score - penalty
+    score               REAL NOT NULL,           -- as at grading time
     max_score           REAL NOT NULL,
     n_results           INTEGER NOT NULL,        -- lets a check see a submission is whole
     execution_time      REAL NOT NULL,
     notes               TEXT NOT NULL,           -- JSON list
-    dlgrade_version     TEXT NOT NULL
+    dlgrade_version     TEXT NOT NULL,
+    flags               TEXT NOT NULL DEFAULT '[]'  -- JSON list (grader.flags)
 );
 CREATE INDEX submissions_by_pair ON submissions(student, assignment, id);
 CREATE TABLE results (
@@ -76,7 +80,28 @@ CREATE TABLE results (
     visibility    TEXT NOT NULL,
     PRIMARY KEY (submission_id, position)
 );
+CREATE TABLE adjustments (
+    id          INTEGER PRIMARY KEY,
+    student     TEXT NOT NULL,
+    assignment  TEXT NOT NULL,
+    kind        TEXT NOT NULL CHECK (kind IN ('override', 'extend', 'excuse')),
+    points      REAL,                            -- override
+    until       TEXT,                            -- extend: the new due time, UTC
+    reason      TEXT NOT NULL,
+    made_by     TEXT NOT NULL,
+    made_at     TEXT NOT NULL,
+    reverted_by TEXT,
+    reverted_at TEXT
+);
 """
+
+# Each step takes the schema from version n to n + 1 without losing a row.
+MIGRATIONS: dict[int, tuple[str, ...]] = {
+    1: (
+        "ALTER TABLE submissions ADD COLUMN flags TEXT NOT NULL DEFAULT '[]'",
+        SCHEMA[SCHEMA.index("CREATE TABLE adjustments"):],
+    ),
+}
 
 _CURRENT = """
 SELECT * FROM submissions s
@@ -104,6 +129,12 @@ class GradeRecord:
     score: float
     max_score: float
     report: Report
+    flags: list[dict] = field(default_factory=list)  # grader.flags, recorded when graded
+    # derived by grader.standing from the course and the adjustments, never stored:
+    status: str = "graded"  # "graded", "missing" (on the roster, nothing handed in), "excused"
+    due: str | None = None  # the due time that applied (an extension's, if any), ISO UTC
+    override: float | None = None  # the instructor's points, replacing the computed score
+    adjustments: tuple[dict, ...] = ()  # the active adjustments of this (student, assignment)
 
     @property
     def fully_correct(self) -> bool:
@@ -141,6 +172,8 @@ class Gradebook:
         c.execute("PRAGMA journal_mode=WAL")
         c.execute("PRAGMA synchronous=FULL")
         c.execute("PRAGMA foreign_keys=ON")
+        if app_id == APPLICATION_ID and version < SCHEMA_VERSION:
+            self._migrate(version)
         if app_id == 0:
             with self.write():
                 # another process may have created it meanwhile: look again under the write lock
@@ -150,6 +183,39 @@ class Gradebook:
                             c.execute(statement)
                     c.execute(f"PRAGMA application_id={APPLICATION_ID}")
                     c.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+
+    def _migrate(self, version: int) -> None:
+        """Bring an older gradebook up to SCHEMA_VERSION, after a copy of it is kept beside it."""
+        backup = self.path.with_name(f"{self.path.name}.schema{version}.bak")
+        if not backup.exists():
+            copy = sqlite3.connect(backup)
+            try:
+                self.conn.backup(copy)
+            finally:
+                copy.close()
+        with self.write() as c:
+            current = c.execute("PRAGMA user_version").fetchone()[0]  # another process may have done it
+            while current < SCHEMA_VERSION:
+                for statement in MIGRATIONS[current]:
+                    for part in statement.split(";"):
+                        if part.strip():
+                            c.execute(part)
+                if current == 1:
+                    self._backfill_flags(c)
+                current += 1
+                c.execute(f"PRAGMA user_version={current}")
+
+    def _backfill_flags(self, c: sqlite3.Connection) -> None:
+        """Flags of submissions graded before flags were recorded, from their stored results."""
+        from grader.flags import flags_from_tests
+
+        for (sub_id,) in c.execute("SELECT id FROM submissions").fetchall():
+            tests = [TestResult(name=r["name"], target=r["target"], points=r["points"],
+                                max_points=r["max_points"], status=r["status"], message=r["message"],
+                                seconds=r["seconds"], visibility=r["visibility"])
+                     for r in c.execute("SELECT * FROM results WHERE submission_id = ?", (sub_id,))]
+            c.execute("UPDATE submissions SET flags = ? WHERE id = ?",
+                      (json.dumps(flags_from_tests(tests)), sub_id))
 
     def close(self) -> None:
         self.conn.close()
@@ -210,7 +276,10 @@ class Gradebook:
         Returns the new submission id, or None when the same content was already graded
         (by another process meanwhile) and `force` is off.
         """
+        from grader.flags import flags_from_tests
+
         now = iso_utc(utc_now())
+        flags = json.dumps(flags_from_tests(report.tests))
         with self.write() as c:
             if not force and self.is_graded(student, assignment, report.sha256):
                 return None
@@ -226,13 +295,13 @@ class Gradebook:
             cur = c.execute(
                 "INSERT INTO submissions(student, assignment, sha256, path, submitted_at, "
                 "submitted_at_source, graded_at, late_days, penalty_percent, penalty, raw_score, "
-                "score, max_score, n_results, execution_time, notes, dlgrade_version) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "score, max_score, n_results, execution_time, notes, dlgrade_version, flags) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (student, assignment, report.sha256, str(path),
                  iso_utc(submitted_at) if submitted_at else None, submitted_at_source, now,
                  lateness.days, lateness.percent, lateness.penalty, report.score, lateness.score,
                  report.max_score, len(report.tests), report.execution_time,
-                 json.dumps(report.notes), __version__),
+                 json.dumps(report.notes), __version__, flags),
             )
             sub_id = cur.lastrowid
             c.executemany(
@@ -303,7 +372,7 @@ class Gradebook:
             submitted_at_source=row["submitted_at_source"], graded_at=row["graded_at"],
             late_days=row["late_days"], penalty_percent=row["penalty_percent"],
             penalty=row["penalty"], raw_score=row["raw_score"], score=row["score"],
-            max_score=row["max_score"], report=report,
+            max_score=row["max_score"], report=report, flags=json.loads(row["flags"]),
         )
 
 
