@@ -128,16 +128,20 @@ def main(
 @user_errors
 def list_assignments() -> None:
     """List the six assignments."""
+    from rich import box
+
     from grader.catalog import ASSIGNMENTS
 
-    table = Table(title="dlgrade assignments")
-    for col in ("#", "name", "title", "topic", "file", "stub"):
-        table.add_column(col)
-    for a in ASSIGNMENTS:
+    table = Table(title="dlgrade assignments", box=box.SIMPLE_HEAD)
+    files = [f"assignments/{a.filename}" for a in ASSIGNMENTS]
+    for col in ("#", "name", "file", "about", "stub"):
+        # the file is what the list is for: never cut; the description wraps instead
+        table.add_column(col, no_wrap=col != "about", overflow="fold",
+                         min_width=max(map(len, files)) if col == "file" else None)
+    for a, file in zip(ASSIGNMENTS, files, strict=True):
         status = a.stub_status()
         style = "green" if status == "ready" else "yellow"
-        table.add_row(str(a.number), a.name, a.title, a.topic, f"assignments/{a.filename}",
-                      f"[{style}]{status}[/]")
+        table.add_row(str(a.number), a.name, file, f"{a.title}\n[dim]{a.topic}[/]", f"[{style}]{status}[/]")
     console.print(table)
 
 
@@ -201,14 +205,17 @@ def check_cmd(
     """Run the public cases of an assignment on your file (exit 1 when a case fails)."""
     from grader.catalog import get_assignment
     from grader.grading import Grader
-    from grader.report import render
+    from grader.report import render_check
     from grader.submission import assignment_and_file
+    from grader.submit import find_working_copy
 
     assignment, file = assignment_and_file(assignment, path, file)
     spec = get_assignment(assignment)
+    file = find_working_copy(file) if file is not None else spec.stub_path
     with _sandbox_errors(), Grader(visibility="public") as grader:
-        report = grader.grade_file(file or spec.stub_path, spec.name)
-    render(report, console)
+        report = grader.grade_file(file, spec.name)
+        hidden = sum(c.points for c in grader.spec(spec.name).cases if c.visibility == "hidden")
+    render_check(report, console, hidden_points=hidden)
     if any(t.status == "failed" for t in report.tests):
         raise typer.Exit(1)
 

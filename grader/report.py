@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import json
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
-from rich.console import Console
+from rich.console import Console, Group
+from rich.padding import Padding
 from rich.table import Table
 from rich.text import Text
 
@@ -78,6 +80,101 @@ def render(report: Report, console: Console) -> None:
     style = "bold green" if not failed else "bold red"
     console.print(Text(f"score {_points(report.score)}/{_points(report.max_score)}"
                        f" — {failed} case(s) failed — sha256 {report.sha256[:12]}", style=style))
+
+
+IMPORT_FAILURES = ("could not import the submission: ", "importing the submission timed out",
+                   "the submission died while being imported: ")
+PRINTED_LINES = 12  # lines of a case's print() output shown under its failure
+
+
+def _import_failure(report: Report) -> str | None:
+    """The one reason every case failed, when the submission could not be imported at all."""
+    counted = [t for t in report.tests if t.status != "skipped"]
+    messages = {t.message for t in counted}
+    if counted and all(t.status == "failed" for t in counted) and len(messages) == 1:
+        (message,) = messages
+        if message.startswith(IMPORT_FAILURES):
+            return message.removeprefix("could not import the submission: ")
+    return None
+
+
+def _printed(output: str) -> Padding | None:
+    """What the student's code printed, as a quoted block (the last lines when it is long)."""
+    lines = output.rstrip("\n").splitlines()
+    if not lines:
+        return None
+    cut = len(lines) > PRINTED_LINES
+    shown = lines[:PRINTED_LINES]
+    body = Text("your code printed:\n", style="dim")
+    for line in shown:
+        body.append("│ ", style="dim")
+        body.append(line + "\n")
+    if cut:
+        body.append(f"│ … ({len(lines) - PRINTED_LINES} more lines)\n", style="dim")
+    body.rstrip()
+    return Padding(body, (0, 0, 0, 2), expand=False)
+
+
+def _shown_path(path: str) -> str:
+    try:
+        return str(Path(path).resolve().relative_to(Path.cwd().resolve()))
+    except (ValueError, OSError):
+        return path
+
+
+def check_renderables(report: Report, *, hidden_points: float = 0.0) -> list[Any]:
+    """What `dlgrade check` shows a student: failures first, each message at full width,
+    what their code printed, then the targets that passed, then the score line."""
+    out: list[Any] = []
+    head = Text("dlgrade check · ", style="bold")
+    head.append(report.assignment, style="bold cyan")
+    head.append(" · file ")
+    head.append(_shown_path(report.source), style="bold")
+    head.append(f" · student {report.student or 'anonymous'}")
+    out.append(head)
+    counted = [t for t in report.tests if t.status != "skipped"]
+    failed = [t for t in counted if t.status == "failed"]
+    reason = _import_failure(report)
+    if reason is not None:
+        block = Text("✗ ", style="bold red")
+        block.append(f"{Path(report.source).name} could not be imported, so none of the "
+                     f"{len(counted)} public cases ran:", style="bold red")
+        out += [Text(""), block, Padding(Text(reason), (0, 0, 0, 2), expand=False)]
+        printed = _printed(counted[0].output)
+        if printed is not None:
+            out.append(printed)
+    elif failed:
+        out += [Text(""), Text(f"✗ {len(failed)} of {len(counted)} public cases failed", style="bold red")]
+        groups: dict[tuple[str, str], list[Any]] = {}
+        for t in failed:  # cases of one target failing for one reason: said once
+            groups.setdefault((t.target, t.message), []).append(t)
+        for (target, message), tests in groups.items():
+            title = Text("\nFAILED ", style="bold red")
+            title.append(", ".join(t.name for t in tests), style="bold")
+            lost = sum(t.max_points for t in tests)
+            title.append(f"  ({target}, 0/{lost:g} points)", style="dim")
+            out.append(title)
+            out.append(Padding(Text(message or "failed"), (0, 0, 0, 2), expand=False))
+            printed = _printed(next((t.output for t in tests if t.output), ""))
+            if printed is not None:
+                out.append(printed)
+    passed_targets = [row for row in _summary_rows(report) if row[5] == "passed"]
+    if passed_targets:
+        line = Text("\n✓ passed: ", style="green")
+        line.append(" · ".join(f"{target} {passed}/{total}" for target, _, _, passed, total, _ in passed_targets))
+        out.append(line)
+    for note in report.notes:
+        out.append(Text(f"note: {note}", style="yellow"))
+    style = "bold green" if not failed else "bold red"
+    score = Text(f"\npublic cases {_points(report.score)}/{_points(report.max_score)}", style=style)
+    if hidden_points:
+        score.append(f" — hidden cases ({_points(hidden_points)} points) are graded when you submit")
+    out.append(score)
+    return out
+
+
+def render_check(report: Report, console: Console, *, hidden_points: float = 0.0) -> None:
+    console.print(Group(*check_renderables(report, hidden_points=hidden_points)))
 
 
 def gradescope(report: Report) -> dict[str, Any]:

@@ -18,6 +18,7 @@ class TestResult:
     message: str
     seconds: float
     visibility: str  # "visible" or "hidden"
+    output: str = ""  # what the student's code printed in this case (not stored, not exported)
 
     __test__ = False  # not a pytest class
 

@@ -143,6 +143,16 @@ def _archive(student_dir: Path, assignment: str, current: Path, entry: dict[str,
     return target
 
 
+def find_working_copy(file: Path, cwd: Path | None = None) -> Path:
+    """`file` as given; a bare name that is not here but is in assignments/ (the repository
+    root's `dlgrade check losses.py`) is that one."""
+    cwd = cwd or Path.cwd()
+    if (cwd / file).exists() or file.is_absolute() or len(file.parts) != 1:
+        return file
+    candidate = cwd / "assignments" / file
+    return candidate.relative_to(cwd) if candidate.is_file() else file
+
+
 def default_file(assignment: str, cwd: Path | None = None) -> Path:
     """Where a student's working copy usually is: assignments/<A>.py, else ./<A>.py."""
     cwd = cwd or Path.cwd()
