@@ -310,27 +310,40 @@ def submit_cmd(
     exchange: Annotated[Path | None, typer.Option(
         "--exchange", help="Exchange folder (default: the course config's, else ./submissions).")] = None,
     course: CourseOpt = None,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Hand it in despite the warnings.")] = False,
 ) -> None:
     """Hand in an assignment: copy it into the exchange folder with a manifest."""
-    from grader.course import DEFAULT_EXCHANGE, find_course
+    from grader.course import DEFAULT_EXCHANGE, show_time
     from grader.late import assess
     from grader.submission import assignment_and_file
-    from grader.submit import default_file, submit
+    from grader.submit import default_file, find_working_copy, submission_warnings, submit
 
     assignment, file = assignment_and_file(assignment, path, file)
-    cfg = find_course(course)
+    cfg = _course(course)
     folder = exchange or (cfg.exchange_dir if cfg else DEFAULT_EXCHANGE)
-    done = submit(assignment, student, file or default_file(assignment), folder)
+    file = find_working_copy(file) if file is not None else default_file(assignment)
+    if file.is_file():
+        warnings = submission_warnings(assignment, file)
+        for warning in warnings:
+            err_console.print(f"[yellow]warning:[/] {warning}", highlight=False, soft_wrap=True)
+        if warnings and not yes:
+            raise UserError(f"{file} not handed in; pass --yes to hand it in anyway")
+    done = submit(assignment, student, file, folder)
+    when = cfg.show_time(done.submitted_at) if cfg else show_time(done.submitted_at)
+    if done.unchanged:
+        console.print(f"{file} is identical to your {assignment} handed in at {when}: nothing changed "
+                      "(no new entry, the time stays)", highlight=False)
+        return
     console.print(f"submitted [bold]{assignment}[/] for [bold]{student}[/]: {done.path} "
-                  f"(sha256 {done.entry['sha256'][:12]}…, {done.entry['submitted_at']})")
+                  f"(sha256 {done.entry['sha256'][:12]}…, {when})")
     if done.previous is not None:
         console.print(f"the earlier submission is kept as {done.previous}")
     due = cfg.due_date(assignment) if cfg else None
     if cfg is not None and due is not None:
         late = assess(100.0, done.submitted_at, due, cfg.late_policy)
-        console.print(f"due {due.isoformat()}: " + (
+        console.print(f"due {cfg.show_time(due)}: " + (
             f"[yellow]{late.days} day(s) late[/] (−{late.percent:g} % under the late policy)"
-            if late.late else "on time"))
+            if late.late else "on time"), highlight=False)
 
 
 def _course(path: Path | None) -> Any:
