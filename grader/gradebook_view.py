@@ -76,8 +76,11 @@ def student_tables(records: Sequence[GradeRecord], course: Any = None) -> list[A
     out: list[Any] = []
     for r in records:
         head = Text(f"{r.student} · {r.assignment}: ", style="bold")
-        head.append(grade_cell(r))
-        head.append(f" / {r.max_score:g}")
+        head.append(grade_cell(r) if r.status != "graded" else Text(f"{r.score:g} / {r.max_score:g}"))
+        if r.override is not None:
+            head.append(" (override)", style="cyan")
+        if r.flags:
+            head.append(" ⚑ flagged", style="bold red")
         lines = [head]
         if r.status == "missing":
             lines.append(Text("  nothing handed in" + (f" (due {shown(r.due)})" if r.due else "")))
