@@ -64,6 +64,22 @@ class _OneLineErrors(TyperGroup):
         sys.exit(code if isinstance(code, int) else 0)
 
 
+def _no_value_label_for_flags() -> None:
+    """Typer labels every option's value in --help, flags too (`--json <bool>`); a flag takes
+    no value, so its label is dropped."""
+    from typer.core import TyperOption
+
+    labelled = TyperOption.display_type_rich
+
+    def display_type_rich(self: TyperOption, ctx: Any) -> str | None:
+        return None if self.is_flag and self.metavar is None else labelled(self, ctx)
+
+    TyperOption.display_type_rich = display_type_rich  # type: ignore[method-assign]
+
+
+_no_value_label_for_flags()
+
+
 def _quiet_broken_pipe() -> None:
     """`dlgrade ... | head` closed our stdout: stop quietly, as other Unix tools do."""
     devnull = os.open(os.devnull, os.O_WRONLY)
@@ -313,12 +329,14 @@ def submit_cmd(
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Hand it in despite the warnings.")] = False,
 ) -> None:
     """Hand in an assignment: copy it into the exchange folder with a manifest."""
+    from grader.catalog import get_assignment
     from grader.course import DEFAULT_EXCHANGE, show_time
     from grader.late import assess
     from grader.submission import assignment_and_file
     from grader.submit import default_file, find_working_copy, submission_warnings, submit
 
     assignment, file = assignment_and_file(assignment, path, file)
+    get_assignment(assignment)  # a typo is said before anything else
     cfg = _course(course)
     folder = exchange or (cfg.exchange_dir if cfg else DEFAULT_EXCHANGE)
     file = find_working_copy(file) if file is not None else default_file(assignment)

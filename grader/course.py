@@ -39,7 +39,7 @@ from pydantic import (
     model_validator,
 )
 
-from grader.catalog import assignment_names
+from grader.catalog import assignment_names, did_you_mean
 from grader.errors import UserError
 from grader.late import LatePolicy, NoLatePolicy
 
@@ -190,7 +190,8 @@ def _first_error(exc: ValidationError) -> str:
     if err["type"] == "extra_forbidden":
         msg = "unknown key"
     elif err["type"] == "literal_error" and err["loc"][:1] == ("due",):
-        msg = f"unknown assignment (choose from: {', '.join(assignment_names())})"
+        hint = did_you_mean(str(err["loc"][1]), assignment_names()) if len(err["loc"]) > 1 else ""
+        msg = f"unknown assignment{hint} (choose from: {', '.join(assignment_names())})"
     elif err["type"] == "union_tag_invalid":
         msg = "kind must be 'none' or 'per_day'"
     elif err["loc"][:1] == ("roster",):
