@@ -333,13 +333,27 @@ def submit_cmd(
     from grader.course import DEFAULT_EXCHANGE, show_time
     from grader.late import assess
     from grader.submission import assignment_and_file
-    from grader.submit import default_file, find_working_copy, submission_warnings, submit
+    from grader.submit import (
+        default_file,
+        find_working_copy,
+        submission_warnings,
+        submit,
+        unchanged_entry,
+    )
 
     assignment, file = assignment_and_file(assignment, path, file)
     get_assignment(assignment)  # a typo is said before anything else
     cfg = _course(course)
     folder = exchange or (cfg.exchange_dir if cfg else DEFAULT_EXCHANGE)
     file = find_working_copy(file) if file is not None else default_file(assignment)
+    with contextlib.suppress(ValueError):
+        file = file.relative_to(Path.cwd()) if file.is_absolute() else file
+    same = unchanged_entry(assignment, student, file, folder)
+    if same is not None:
+        when = (cfg.show_time if cfg else show_time)(same.get("submitted_at"))
+        console.print(f"{file} is identical to your {assignment} handed in at {when}: nothing changed "
+                      "(no new entry, the time stays)", highlight=False)
+        return
     if file.is_file():
         warnings = submission_warnings(assignment, file)
         for warning in warnings:
@@ -348,10 +362,6 @@ def submit_cmd(
             raise UserError(f"{file} not handed in; pass --yes to hand it in anyway")
     done = submit(assignment, student, file, folder)
     when = cfg.show_time(done.submitted_at) if cfg else show_time(done.submitted_at)
-    if done.unchanged:
-        console.print(f"{file} is identical to your {assignment} handed in at {when}: nothing changed "
-                      "(no new entry, the time stays)", highlight=False)
-        return
     console.print(f"submitted [bold]{assignment}[/] for [bold]{student}[/]: {done.path} "
                   f"(sha256 {done.entry['sha256'][:12]}…, {when})")
     if done.previous is not None:

@@ -84,6 +84,7 @@ def render(report: Report, console: Console) -> None:
 
 IMPORT_FAILURES = ("could not import the submission: ", "importing the submission timed out",
                    "the submission died while being imported: ")
+NOT_IMPLEMENTED = "not implemented (NotImplementedError"
 PRINTED_LINES = 12  # lines of a case's print() output shown under its failure
 
 
@@ -145,9 +146,11 @@ def check_renderables(report: Report, *, hidden_points: float = 0.0) -> list[Any
             out.append(printed)
     elif failed:
         out += [Text(""), Text(f"✗ {len(failed)} of {len(counted)} public cases failed", style="bold red")]
+        todo = [t for t in failed if t.message.startswith(NOT_IMPLEMENTED)]
         groups: dict[tuple[str, str], list[Any]] = {}
         for t in failed:  # cases of one target failing for one reason: said once
-            groups.setdefault((t.target, t.message), []).append(t)
+            if t not in todo:
+                groups.setdefault((t.target, t.message), []).append(t)
         for (target, message), tests in groups.items():
             title = Text("\nFAILED ", style="bold red")
             title.append(", ".join(t.name for t in tests), style="bold")
@@ -158,6 +161,12 @@ def check_renderables(report: Report, *, hidden_points: float = 0.0) -> list[Any
             printed = _printed(next((t.output for t in tests if t.output), ""))
             if printed is not None:
                 out.append(printed)
+        if todo:  # the stub's functions still to write: one line, not a block each
+            targets = list(dict.fromkeys(t.target for t in todo))
+            line = Text(f"\nnot implemented yet ({len(targets)}, {sum(t.max_points for t in todo):g} points): ",
+                        style="yellow")
+            line.append(", ".join(targets))
+            out.append(line)
     passed_targets = [row for row in _summary_rows(report) if row[5] == "passed"]
     if passed_targets:
         line = Text("\n✓ passed: ", style="green")

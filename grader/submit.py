@@ -163,6 +163,18 @@ def identical_submission(entry: dict[str, Any] | None, current: Path, file: Path
     return entry if entry.get("sha256") == sha == sha256_of(current) else None
 
 
+def unchanged_entry(assignment: str, student: str, file: Path, exchange: Path) -> dict[str, Any] | None:
+    """The manifest entry of the current hand-in when `file` is identical to it, else None."""
+    if not STUDENT_ID.fullmatch(student) or not file.is_file():
+        return None
+    student_dir = exchange / student
+    entry = read_manifest(student_dir).get(assignment)
+    current = student_dir / f"{assignment}{file.suffix}"
+    if entry and current.resolve() == file.resolve():
+        return None  # the exchange copy itself: submit says so
+    return identical_submission(entry, current, file)
+
+
 # ---------------------------------------------------------------- warnings before handing in
 
 

@@ -227,3 +227,11 @@ def test_an_identical_resubmission_keeps_the_first_time(tmp_path: Path, work: Pa
     assert "identical to your losses handed in at" in said and "nothing changed" in said
     assert read_manifest(work / "submissions" / "kim") == manifest  # same entry, same time
     assert not (work / "submissions" / "kim" / "history").exists()
+
+
+def test_an_identical_resubmission_is_not_held_up_by_warnings(work: Path) -> None:
+    (work / "losses.py").write_text(GOOD + "\n\ndef l1(pred, target):\n    raise NotImplementedError\n")
+    assert runner.invoke(app, ["submit", "losses", "--student", "kim", "-f", "losses.py", "--yes"]).exit_code == 0
+    again = runner.invoke(app, ["submit", "losses", "--student", "kim", "-f", "losses.py"])
+    assert again.exit_code == 0 and "nothing changed" in " ".join(again.output.split())
+    assert "warning" not in again.output
