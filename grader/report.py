@@ -116,6 +116,24 @@ def _printed(output: str) -> Padding | None:
     return Padding(body, (0, 0, 0, 2), expand=False)
 
 
+class _Flow:
+    """Items joined by ' · ', wrapped at the console's width between items, never inside one."""
+
+    def __init__(self, lead: str, items: list[str]) -> None:
+        self.lead, self.items = lead, items
+
+    def __rich_console__(self, console: Console, options: Any) -> Any:
+        width = max(20, options.max_width)
+        line = Text(self.lead, style="green")
+        for i, item in enumerate(self.items):
+            piece = item + (" · " if i < len(self.items) - 1 else "")
+            if line.cell_len + len(piece.rstrip()) > width and line.plain.strip():
+                yield line
+                line = Text("  ")
+            line.append(piece)
+        yield line
+
+
 def _shown_path(path: str) -> str:
     try:
         return str(Path(path).resolve().relative_to(Path.cwd().resolve()))
@@ -169,9 +187,9 @@ def check_renderables(report: Report, *, hidden_points: float = 0.0) -> list[Any
             out.append(line)
     passed_targets = [row for row in _summary_rows(report) if row[5] == "passed"]
     if passed_targets:
-        line = Text("\n✓ passed: ", style="green")
-        line.append(" · ".join(f"{target} {passed}/{total}" for target, _, _, passed, total, _ in passed_targets))
-        out.append(line)
+        out.append(Text(""))
+        out.append(_Flow("✓ passed: ", [f"{target} {passed}/{total}"
+                                        for target, _, _, passed, total, _ in passed_targets]))
     for note in report.notes:
         out.append(Text(f"note: {note}", style="yellow"))
     style = "bold green" if not failed else "bold red"
