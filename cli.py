@@ -221,7 +221,7 @@ def check_cmd(
     """Run the public cases of an assignment on your file (exit 1 when a case fails)."""
     from grader.catalog import get_assignment
     from grader.grading import Grader
-    from grader.report import render_check
+    from grader.report import hidden_points, render_check
     from grader.submission import assignment_and_file
     from grader.submit import find_working_copy
 
@@ -230,7 +230,7 @@ def check_cmd(
     file = find_working_copy(file) if file is not None else spec.stub_path
     with _sandbox_errors(), Grader(visibility="public") as grader:
         report = grader.grade_file(file, spec.name)
-        hidden = sum(c.points for c in grader.spec(spec.name).cases if c.visibility == "hidden")
+        hidden = hidden_points(grader.spec(spec.name).cases)
     render_check(report, console, hidden_points=hidden)
     if any(t.status == "failed" for t in report.tests):
         raise typer.Exit(1)

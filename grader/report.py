@@ -200,6 +200,18 @@ def check_renderables(report: Report, *, hidden_points: float = 0.0) -> list[Any
     return out
 
 
+ASSIGNMENT_POINTS = 100.0  # every assignment's total, public and hidden together
+
+
+def hidden_points(cases: Any) -> float:
+    """The points of the hidden cases; in a student kit, where they are not installed, what
+    the public cases leave of the assignment's 100."""
+    hidden = sum(c.points for c in cases if c.visibility == "hidden")
+    if hidden:
+        return float(hidden)
+    return max(0.0, ASSIGNMENT_POINTS - sum(c.points for c in cases))
+
+
 def render_check(report: Report, console: Console, *, hidden_points: float = 0.0) -> None:
     console.print(Group(*check_renderables(report, hidden_points=hidden_points)))
 
