@@ -606,8 +606,13 @@ def summary_html(records: Sequence[GradeRecord], course: Course | None = None,
     body += ["<h2>Which concepts the class missed (per target, worst first)</h2>",
              "<p class=\"muted\">failed: students who failed at least one case of the target.</p>",
              "<table>" + head.format("", "<th>lesson</th>")]
-    body += _rate_rows(target_failure_rates(records), with_case=False)
+    rates = target_failure_rates(records)
+    body += _rate_rows([r for r in rates if r.failed], with_case=False)
     body.append("</table>")
+    clean = [r for r in rates if not r.failed]
+    if clean:
+        body.append(f"<p class=\"muted\">Every student passed these {len(clean)} targets: "
+                    + ", ".join(f"<code>{e(r.assignment)}.{e(r.target)}</code>" for r in clean) + ".</p>")
 
     names = [s.assignment for s in stats]
     by_student: dict[str, dict[str, GradeRecord]] = {}
