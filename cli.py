@@ -489,7 +489,7 @@ def gradebook_show(
 ) -> None:
     """Current grades (late penalties, adjustments and the roster applied now)."""
     from grader.batch import summary_renderables
-    from grader.gradebook_view import grade_table, student_tables
+    from grader.gradebook_view import LEGEND, grade_table, student_tables
     from grader.standing import final_grades
 
     cfg = _course(course)
@@ -504,6 +504,7 @@ def gradebook_show(
         console.print(f"{db}: no grades yet")
         return
     console.print(grade_table(records, title=f"gradebook {db}"))
+    console.print(LEGEND, style="dim", highlight=False)
     for renderable in summary_renderables(records):
         console.print(renderable)
 
@@ -586,9 +587,14 @@ def gradebook_revert(
 def gradebook_adjustments(
     student: Annotated[str | None, typer.Option("--student", help="Only this student's.")] = None,
     db: GradebookOpt = Path("gradebook.db"),
+    course: CourseOpt = None,
 ) -> None:
     """Every override, extension and excuse: who, when, why, and whether it was reverted."""
     from grader.adjustments import list_adjustments
+    from grader.course import show_time
+
+    cfg = _course(course)
+    shown = cfg.show_time if cfg else show_time
 
     rows = list_adjustments(db, student=student)
     if not rows:
@@ -598,8 +604,8 @@ def gradebook_adjustments(
     for col in ("id", "student", "assignment", "what", "by", "at", "reverted"):
         table.add_column(col, overflow="fold")
     for a in rows:
-        table.add_row(str(a.id), a.student, a.assignment, a.describe(), a.made_by, a.made_at,
-                      f"{a.reverted_by} {a.reverted_at}" if a.reverted_at else "")
+        table.add_row(str(a.id), a.student, a.assignment, a.describe(shown), a.made_by, shown(a.made_at),
+                      f"{a.reverted_by}, {shown(a.reverted_at)}" if a.reverted_at else "")
     console.print(table, markup=False)
 
 

@@ -12,6 +12,7 @@ the same code.
 from __future__ import annotations
 
 import getpass
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, time, timezone, tzinfo
 from pathlib import Path
@@ -44,9 +45,11 @@ class Adjustment:
     def active(self) -> bool:
         return self.reverted_at is None
 
-    def describe(self) -> str:
+    def describe(self, shown: Callable[[str | None], str] | None = None) -> str:
+        """'override to 90 points: why'; times through `shown` (e.g. Course.show_time)."""
+        until = shown(self.until) if shown else self.until
         what = {"override": f"override to {self.points:g} points" if self.points is not None else "override",
-                "extend": f"extension until {self.until}", "excuse": "excused"}.get(self.kind, self.kind)
+                "extend": f"extension until {until}", "excuse": "excused"}.get(self.kind, self.kind)
         return f"{what}: {self.reason}" if self.reason else what
 
     def as_dict(self) -> dict[str, object]:

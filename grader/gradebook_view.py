@@ -53,8 +53,7 @@ def grade_table(records: Sequence[GradeRecord], title: str) -> Table:
         return (0 if any(r.flags for r in recs) else 1 if any(r.status == "missing" for r in recs) else 2,
                 student)
 
-    table = Table(title=title, caption="⚑ flagged by the sandbox (see --student) · late penalties, "
-                  "overrides and the roster applied now")
+    table = Table(title=title)
     table.add_column("student", no_wrap=True)
     for name in names:
         table.add_column(name, justify="right")
@@ -65,6 +64,10 @@ def grade_table(records: Sequence[GradeRecord], title: str) -> Table:
         table.add_row(Text(student), *cells,
                       f"{totals.get(student, 0):g} / {student_maximum(records, student):g}")
     return table
+
+
+LEGEND = ("flagged (⚑) and missing students first · ⚑: the sandbox stopped the code (see --student) · "
+          "late penalties, adjustments and the roster applied as of now")
 
 
 def student_tables(records: Sequence[GradeRecord], course: Any = None) -> list[Any]:
