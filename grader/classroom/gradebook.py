@@ -3,6 +3,9 @@
 One transaction per graded submission (its row and all its result rows together), so
 a batch killed at any moment leaves only whole submissions behind. The current grade
 of a (student, assignment) is its latest submission row; earlier rows are history.
+Late days and penalties are not stored as the grade: every table, report and export
+derives them from the raw score, the submission time and the current course.toml
+(grader.classroom.standing), so a changed policy or an extension applies without regrading.
 Two batches on one gradebook take turns through an advisory lock file beside it
 (`<db>.lock`, flock: released by the kernel even when its holder is SIGKILLed); single
 writes also take SQLite's own write lock (`BEGIN IMMEDIATE`, with a busy timeout).
@@ -17,19 +20,20 @@ import sqlite3
 import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
 from grader import __version__
 from grader.catalog import in_catalog_order
+from grader.classroom.flags import flags_from_tests
 from grader.classroom.handin import iso_utc, utc_now
 from grader.classroom.late import Lateness
 from grader.errors import UserError
 from grader.grading.results import Report, TestResult
 from grader.sqlite import Database, Schema, open_database
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 APPLICATION_ID = 0x646C6772  # "dlgr": tells a dlgrade gradebook from any other SQLite file
 
 SCHEMA = """
@@ -51,16 +55,17 @@ CREATE TABLE submissions (
     submitted_at        TEXT,
     submitted_at_source TEXT NOT NULL,           -- 'manifest' or 'mtime'
     graded_at           TEXT NOT NULL,
-    late_days           INTEGER NOT NULL,
-    penalty_percent     REAL NOT NULL,
-    penalty             REAL NOT NULL,           -- points taken off
+    late_days           INTEGER NOT NULL,        -- as at grading time (grader.classroom.standing derives)
+    penalty_percent     REAL NOT NULL,           -- as at grading time
+    penalty             REAL NOT NULL,           -- as at grading time
     raw_score           REAL NOT NULL,
-    score               REAL NOT NULL,           -- raw_score - penalty
+    score               REAL NOT NULL,           -- as at grading time
     max_score           REAL NOT NULL,
     n_results           INTEGER NOT NULL,        -- lets a check see a submission is whole
     execution_time      REAL NOT NULL,
     notes               TEXT NOT NULL,           -- JSON list
-    dlgrade_version     TEXT NOT NULL
+    dlgrade_version     TEXT NOT NULL,
+    flags               TEXT NOT NULL DEFAULT '[]'  -- JSON list (grader.classroom.flags)
 );
 CREATE INDEX submissions_by_pair ON submissions(student, assignment, id);
 CREATE TABLE results (
@@ -76,6 +81,19 @@ CREATE TABLE results (
     visibility    TEXT NOT NULL,
     PRIMARY KEY (submission_id, position)
 );
+CREATE TABLE adjustments (
+    id          INTEGER PRIMARY KEY,
+    student     TEXT NOT NULL,
+    assignment  TEXT NOT NULL,
+    kind        TEXT NOT NULL CHECK (kind IN ('override', 'extend', 'excuse')),
+    points      REAL,                            -- override
+    until       TEXT,                            -- extend: the new due time, UTC
+    reason      TEXT NOT NULL,
+    made_by     TEXT NOT NULL,
+    made_at     TEXT NOT NULL,
+    reverted_by TEXT,
+    reverted_at TEXT
+);
 """
 
 SCHEMA_FILE = Schema(
@@ -83,6 +101,14 @@ SCHEMA_FILE = Schema(
     missing="no gradebook at {path} (grade a batch with --db {path} first)",
     version=SCHEMA_VERSION, application_id=APPLICATION_ID, ddl=SCHEMA,
     tables=frozenset({"students", "assignments", "submissions", "results"}))
+
+# Each step takes the schema from version n to n + 1 without losing a row.
+MIGRATIONS: dict[int, tuple[str, ...]] = {
+    1: (
+        "ALTER TABLE submissions ADD COLUMN flags TEXT NOT NULL DEFAULT '[]'",
+        SCHEMA[SCHEMA.index("CREATE TABLE adjustments"):],
+    ),
+}
 
 _CURRENT = """
 SELECT * FROM submissions s
@@ -110,6 +136,12 @@ class GradeRecord:
     score: float
     max_score: float
     report: Report
+    flags: list[dict] = field(default_factory=list)  # grader.classroom.flags, recorded when graded
+    # derived by grader.classroom.standing from the course and the adjustments, never stored:
+    status: str = "graded"  # "graded", "missing" (on the roster, nothing handed in), "excused"
+    due: str | None = None  # the due time that applied (an extension's, if any), ISO UTC
+    override: float | None = None  # the instructor's points, replacing the computed score
+    adjustments: tuple[dict, ...] = ()  # the active adjustments of this (student, assignment)
 
     @property
     def fully_correct(self) -> bool:
@@ -136,6 +168,48 @@ class Gradebook(Database):
         self.path = path
         super().__init__(open_database(path, SCHEMA_FILE, create=create, busy_timeout=busy_timeout))
         self.conn.row_factory = sqlite3.Row
+        try:
+            version = self.conn.execute("PRAGMA user_version").fetchone()[0]
+            if version < SCHEMA_VERSION:
+                self._migrate(version)
+        except sqlite3.DatabaseError as exc:
+            self.conn.close()
+            raise UserError(f"{path} could not be brought up to schema {SCHEMA_VERSION} ({exc}); "
+                            "it was left as it is") from None
+        except BaseException:
+            self.conn.close()
+            raise
+
+    def _migrate(self, version: int) -> None:
+        """Bring an older gradebook up to SCHEMA_VERSION, after a copy of it is kept beside it."""
+        backup = self.path.with_name(f"{self.path.name}.schema{version}.bak")
+        if not backup.exists():
+            copy = sqlite3.connect(backup)
+            try:
+                self.conn.backup(copy)
+            finally:
+                copy.close()
+        with self.write() as c:
+            current = c.execute("PRAGMA user_version").fetchone()[0]  # another process may have done it
+            while current < SCHEMA_VERSION:
+                for statement in MIGRATIONS[current]:
+                    for part in statement.split(";"):
+                        if part.strip():
+                            c.execute(part)
+                if current == 1:
+                    self._backfill_flags(c)
+                current += 1
+                c.execute(f"PRAGMA user_version={current}")
+
+    def _backfill_flags(self, c: sqlite3.Connection) -> None:
+        """Flags of submissions graded before flags were recorded, from their stored results."""
+        for (sub_id,) in c.execute("SELECT id FROM submissions").fetchall():
+            tests = [TestResult(name=r["name"], target=r["target"], points=r["points"],
+                                max_points=r["max_points"], status=r["status"], message=r["message"],
+                                seconds=r["seconds"], visibility=r["visibility"])
+                     for r in c.execute("SELECT * FROM results WHERE submission_id = ?", (sub_id,))]
+            c.execute("UPDATE submissions SET flags = ? WHERE id = ?",
+                      (json.dumps(flags_from_tests(tests)), sub_id))
 
     @contextmanager
     def batch_lock(self, wait: float = 0.0) -> Iterator[None]:
@@ -184,6 +258,7 @@ class Gradebook(Database):
         (by another process meanwhile) and `force` is off.
         """
         now = iso_utc(utc_now())
+        flags = json.dumps(flags_from_tests(report.tests))
         with self.write() as c:
             if not force and self.is_graded(student, assignment, report.sha256):
                 return None
@@ -199,13 +274,13 @@ class Gradebook(Database):
             cur = c.execute(
                 "INSERT INTO submissions(student, assignment, sha256, path, submitted_at, "
                 "submitted_at_source, graded_at, late_days, penalty_percent, penalty, raw_score, "
-                "score, max_score, n_results, execution_time, notes, dlgrade_version) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "score, max_score, n_results, execution_time, notes, dlgrade_version, flags) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (student, assignment, report.sha256, str(path),
                  iso_utc(submitted_at) if submitted_at else None, submitted_at_source, now,
                  lateness.days, lateness.percent, lateness.penalty, report.score, lateness.score,
                  report.max_score, len(report.tests), report.execution_time,
-                 json.dumps(report.notes), __version__),
+                 json.dumps(report.notes), __version__, flags),
             )
             sub_id = cur.lastrowid
             c.executemany(
@@ -273,5 +348,5 @@ class Gradebook(Database):
             submitted_at_source=row["submitted_at_source"], graded_at=row["graded_at"],
             late_days=row["late_days"], penalty_percent=row["penalty_percent"],
             penalty=row["penalty"], raw_score=row["raw_score"], score=row["score"],
-            max_score=row["max_score"], report=report,
+            max_score=row["max_score"], report=report, flags=json.loads(row["flags"]),
         )
