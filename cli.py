@@ -704,5 +704,54 @@ def nbgrader_export(
                   "(from the environment where dlgrade is installed)", highlight=False)
 
 
+# ---------------------------------------------------------------- similar submissions
+
+
+@app.command("similarity")
+def similarity_cmd(
+    directory: Annotated[Path, typer.Argument(
+        metavar="DIR", help="Exchange folder: DIR/<student>/<assignment>.py or .ipynb")],
+    assignment: Annotated[list[str] | None, typer.Option(
+        "--assignment", "-a", help="Only this assignment (repeatable).")] = None,
+    threshold: Annotated[float | None, typer.Option(
+        "--threshold", help="Flag pairs scoring at least this (0-1) instead of the class-based cut-off.")] = None,
+    report: Annotated[Path | None, typer.Option(
+        "--report", help="Write the HTML report (similarity.html) into this folder.")] = None,
+    export: Annotated[Path | None, typer.Option(
+        "--export", help="Write the flagged pairs here for Dolos or JPlag (a folder per pair, a CSV).")] = None,
+    db: Annotated[Path | None, typer.Option(
+        "--db", help="Record the flags in this gradebook (flags only, never a score).")] = Path("gradebook.db"),
+    no_db: Annotated[bool, typer.Option("--no-db", help="Do not record the flags in a gradebook.")] = False,
+    common_share: Annotated[float, typer.Option(
+        "--common-share", help="Code found in more than this share of the class is not evidence.")] = 0.5,
+    top: Annotated[int, typer.Option("--top", help="Pairs shown per assignment.")] = 10,
+    max_kb: Annotated[int, typer.Option("--max-kb", help="Submissions larger than this are set aside.")] = 512,
+) -> None:
+    """Find similar submissions (winnowing fingerprints; the stub and common code left out)."""
+    try:
+        from grader.similarity.detect import Settings
+        from grader.similarity.run import run_similarity
+        from grader.ui.similarity import renderables
+    except ModuleNotFoundError as exc:
+        if not (exc.name or "").startswith("copydetect"):
+            raise
+        raise UserError("dlgrade similarity needs copydetect, the optional extra 'similarity': "
+                        "pip install copydetect") from None
+    settings = Settings(threshold=threshold, common_share=common_share, max_bytes=max_kb * 1024)
+    done = run_similarity(directory, assignment, settings, db=None if no_db else db,
+                          report=report, export=export)
+    for renderable in renderables(done.results, top=top):
+        console.print(renderable)
+    flagged = sum(len(r.flagged) + len(r.leaks) for r in done.results)
+    console.print(f"{flagged} flag(s) ({sum(len(r.flagged) for r in done.results)} similar pairs, "
+                  f"{sum(len(r.leaks) for r in done.results)} reference matches)")
+    if done.flags_recorded is not None:
+        console.print(f"flags recorded in the gradebook {db} (scores unchanged)", soft_wrap=True)
+    if done.report is not None:
+        console.print(f"report: {done.report}", soft_wrap=True)
+    if done.export is not None:
+        console.print(f"export for Dolos/JPlag: {done.export.parent}", soft_wrap=True)
+
+
 if __name__ == "__main__":
     app()

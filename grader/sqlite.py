@@ -4,12 +4,18 @@ A file is dlgrade's when its application_id says so (or, for files written befor
 was set, when its schema version and tables are ours). Anything else, including a file of
 another program, a corrupt file or one from a newer dlgrade, is refused with one line and
 left exactly as it is. Every write is one `BEGIN IMMEDIATE` transaction.
+
+A schema grows by migrations: a new file runs version 1's statements and then every
+migration, an older file only the migrations it lacks, so both end with the same tables.
+Each migration runs in the one transaction that also sets the new version: a file is at
+one version or the next, never between. Before an existing file is migrated, a copy of it
+as it was is kept beside it (`<file>.schema<version>.bak`).
 """
 
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,14 +28,35 @@ SQLITE_MAGIC = b"SQLite format 3\x00"
 
 
 @dataclass(frozen=True)
+class Migration:
+    """One schema change: the statements (separated by ";") that take a file from
+    `version - 1` to `version`."""
+
+    version: int
+    what: str  # in messages: "the similarity flags table"
+    ddl: str
+    # what the new columns or tables need from the rows already there, computed in Python
+    # in the same transaction (a new file has no rows, so it costs nothing there)
+    fill: Callable[[sqlite3.Connection], None] | None = None
+
+
+@dataclass(frozen=True)
 class Schema:
     noun: str  # in messages: "a dlgrade gradebook", "dlgrade's quiz progress"
     file_noun: str  # "gradebook file"
     missing: str  # the message when the file is absent and may not be created; {path}
-    version: int  # PRAGMA user_version
+    version: int  # PRAGMA user_version: 1, or the last migration's version
     application_id: int
-    ddl: str  # statements separated by ";"
-    tables: frozenset[str]
+    ddl: str  # version 1's statements, separated by ";"
+    tables: frozenset[str]  # version 1's tables (every later version has them too)
+    migrations: tuple[Migration, ...] = ()  # versions 2, 3, ... in order
+
+    def __post_init__(self) -> None:
+        # a gap or a duplicate would leave some files without a change: refuse it at import
+        numbers = [m.version for m in self.migrations]
+        if numbers != list(range(2, self.version + 1)):
+            raise ValueError(f"{self.noun}: migrations {numbers} do not lead from version 1 "
+                             f"to {self.version}")
 
 
 @contextmanager
@@ -80,7 +107,7 @@ def open_database(path: Path, schema: Schema, *, create: bool,
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("PRAGMA synchronous=FULL")
         conn.execute("PRAGMA foreign_keys=ON")
-        _create(conn, schema)
+        _create_or_migrate(conn, path, schema)
     except sqlite3.DatabaseError as exc:
         conn.close()
         raise UserError(f"{path} is not {schema.noun} ({exc}); it was left as it is") from None
@@ -133,14 +160,49 @@ def _check_contents(conn: sqlite3.Connection, path: Path, schema: Schema) -> Non
                         "it was left as it is")
 
 
-def _create(conn: sqlite3.Connection, schema: Schema) -> None:
-    if conn.execute("PRAGMA user_version").fetchone()[0] != 0:
+def _version(conn: sqlite3.Connection) -> int:
+    return conn.execute("PRAGMA user_version").fetchone()[0]
+
+
+def _run_script(conn: sqlite3.Connection, ddl: str) -> None:
+    for statement in ddl.split(";"):  # executescript would commit early
+        if statement.strip():
+            conn.execute(statement)
+
+
+def _keep_a_copy(conn: sqlite3.Connection, path: Path, version: int) -> None:
+    """`<file>.schema<version>.bak`, the file as it is before its migration (kept, never
+    overwritten: a copy already there is the older one)."""
+    backup = path.with_name(f"{path.name}.schema{version}.bak")
+    if backup.exists():
         return
+    copy = sqlite3.connect(backup)
+    try:
+        conn.backup(copy)
+    finally:
+        copy.close()
+
+
+def _create_or_migrate(conn: sqlite3.Connection, path: Path, schema: Schema) -> None:
+    found = _version(conn)
+    if found == schema.version:
+        return
+    if found >= 1:
+        _keep_a_copy(conn, path, found)
     with immediate_transaction(conn):
-        # another process may have created it meanwhile: look again under the write lock
-        if conn.execute("PRAGMA user_version").fetchone()[0] == 0:
-            for statement in schema.ddl.split(";"):  # executescript would commit early
-                if statement.strip():
-                    conn.execute(statement)
+        # another process may have created or migrated it meanwhile: look again under the write lock
+        version = _version(conn)
+        if version == 0:
+            _run_script(conn, schema.ddl)
             conn.execute(f"PRAGMA application_id={schema.application_id}")
-            conn.execute(f"PRAGMA user_version={schema.version}")
+            version = 1
+        for step in schema.migrations:
+            if step.version > version:
+                try:
+                    _run_script(conn, step.ddl)
+                    if step.fill is not None:
+                        step.fill(conn)
+                except sqlite3.OperationalError as exc:
+                    raise UserError(f"{path} needs {step.what} (schema {step.version}) and cannot "
+                                    f"get it ({exc}); it was left as it is") from None
+        conn.execute(f"PRAGMA user_version={schema.version}")

@@ -1,6 +1,7 @@
 """The house's layout: grader/'s import graph has no cycle, and its rooms depend one way.
 
-cli -> ui -> classroom | quiz | tools -> interop -> specs -> grading -> sandbox, and the
+cli -> ui -> similarity -> classroom | quiz | tools -> interop -> specs -> grading -> sandbox
+(similarity reads the class the way grade-batch does and records flags in the gradebook), and the
 top-level modules (errors, catalog, course, sqlite) are usable from anywhere because they
 import none of the rooms. Every import counts, also one inside a function: a cycle cannot
 hide behind a deferred import.
@@ -17,7 +18,7 @@ from grader.catalog import ROOT
 
 GRADER = ROOT / "grader"
 RANK = {"sandbox": 1, "grading": 2, "specs": 3, "interop": 4,
-        "classroom": 5, "quiz": 5, "tools": 5, "ui": 6}
+        "classroom": 5, "quiz": 5, "tools": 5, "similarity": 6, "ui": 7}
 TOP_LEVEL = {"grader", "grader.errors", "grader.catalog", "grader.course", "grader.sqlite"}
 SHIMS = {"grader.nbgrader_checks"}  # the import path of notebooks exported before the move
 # Imports inside a function that stay there, each for a reason (none of them closes a cycle:
@@ -25,6 +26,7 @@ SHIMS = {"grader.nbgrader_checks"}  # the import path of notebooks exported befo
 DEFERRED_OK = {
     ("grader.grading.submission", "grader.grading.notebook"): "nbformat costs 0.2 s to import",
     ("grader.classroom.handin", "grader.grading.notebook"): "nbformat costs 0.2 s to import",
+    ("grader.similarity.sources", "grader.grading.notebook"): "nbformat costs 0.2 s to import",
     ("grader.quiz.bank", "grader.quiz.check"): "a quiz started from the cache skips yaml and pydantic",
     ("grader.sandbox.zygote", "grader.sandbox.protocol"): "the zygote imports after its reaper forks",
     ("grader.sandbox.zygote", "grader.sandbox.child"): "the zygote imports after its reaper forks",

@@ -31,11 +31,12 @@ from grader.classroom.handin import iso_utc, utc_now
 from grader.classroom.late import Lateness
 from grader.errors import UserError
 from grader.grading.results import Report, TestResult
-from grader.sqlite import Database, Schema, open_database
+from grader.sqlite import Database, Migration, Schema, open_database
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 APPLICATION_ID = 0x646C6772  # "dlgr": tells a dlgrade gradebook from any other SQLite file
 
+# Version 1; later versions add to it through the migrations below.
 SCHEMA = """
 CREATE TABLE students (
     id          TEXT PRIMARY KEY,
@@ -64,8 +65,7 @@ CREATE TABLE submissions (
     n_results           INTEGER NOT NULL,        -- lets a check see a submission is whole
     execution_time      REAL NOT NULL,
     notes               TEXT NOT NULL,           -- JSON list
-    dlgrade_version     TEXT NOT NULL,
-    flags               TEXT NOT NULL DEFAULT '[]'  -- JSON list (grader.classroom.flags)
+    dlgrade_version     TEXT NOT NULL
 );
 CREATE INDEX submissions_by_pair ON submissions(student, assignment, id);
 CREATE TABLE results (
@@ -81,6 +81,49 @@ CREATE TABLE results (
     visibility    TEXT NOT NULL,
     PRIMARY KEY (submission_id, position)
 );
+"""
+
+# The similarity check's flags (grader/similarity/flags.py): a reason for the instructor to
+# look at a pair of submissions or at a reference match, never a score. `other` is the other
+# student of a pair, NULL for a reference match. A schema step of its own, so that other
+# changes can be ordered before or after it by its version number alone.
+SIMILARITY_FLAGS = Migration(version=2, what="the similarity flags table", ddl="""
+CREATE TABLE similarity_flags (
+    id           INTEGER PRIMARY KEY,
+    kind         TEXT NOT NULL,
+    assignment   TEXT NOT NULL,
+    student      TEXT NOT NULL,
+    other        TEXT,
+    score        REAL NOT NULL,
+    sha256       TEXT NOT NULL,
+    other_sha256 TEXT,
+    detail       TEXT NOT NULL,           -- JSON
+    created_at   TEXT NOT NULL
+);
+CREATE INDEX similarity_flags_by_assignment ON similarity_flags(assignment, kind);
+""")
+
+
+def _backfill_flags(conn: sqlite3.Connection) -> None:
+    """Flags of submissions graded before flags were recorded, from their stored results."""
+    rows = conn.cursor()
+    rows.row_factory = sqlite3.Row
+    for (sub_id,) in conn.execute("SELECT id FROM submissions").fetchall():
+        tests = [TestResult(name=r["name"], target=r["target"], points=r["points"],
+                            max_points=r["max_points"], status=r["status"], message=r["message"],
+                            seconds=r["seconds"], visibility=r["visibility"])
+                 for r in rows.execute("SELECT * FROM results WHERE submission_id = ? ORDER BY position",
+                                       (sub_id,))]
+        conn.execute("UPDATE submissions SET flags = ? WHERE id = ?",
+                     (json.dumps(flags_from_tests(tests)), sub_id))
+
+
+# What the sandbox stopped, per submission (grader.classroom.flags; a JSON list), and the
+# instructor's adjustments (override, extend, excuse), each with who, when and why and
+# reversible: a final grade is derived from them on every read (grader.classroom.standing).
+FLAGS_AND_ADJUSTMENTS = Migration(
+    version=3, what="the submissions' flags and the adjustments table", fill=_backfill_flags, ddl="""
+ALTER TABLE submissions ADD COLUMN flags TEXT NOT NULL DEFAULT '[]';
 CREATE TABLE adjustments (
     id          INTEGER PRIMARY KEY,
     student     TEXT NOT NULL,
@@ -94,21 +137,14 @@ CREATE TABLE adjustments (
     reverted_by TEXT,
     reverted_at TEXT
 );
-"""
+""")
 
 SCHEMA_FILE = Schema(
     noun="a dlgrade gradebook", file_noun="gradebook file",
     missing="no gradebook at {path} (grade a batch with --db {path} first)",
     version=SCHEMA_VERSION, application_id=APPLICATION_ID, ddl=SCHEMA,
-    tables=frozenset({"students", "assignments", "submissions", "results"}))
-
-# Each step takes the schema from version n to n + 1 without losing a row.
-MIGRATIONS: dict[int, tuple[str, ...]] = {
-    1: (
-        "ALTER TABLE submissions ADD COLUMN flags TEXT NOT NULL DEFAULT '[]'",
-        SCHEMA[SCHEMA.index("CREATE TABLE adjustments"):],
-    ),
-}
+    tables=frozenset({"students", "assignments", "submissions", "results"}),
+    migrations=(SIMILARITY_FLAGS, FLAGS_AND_ADJUSTMENTS))
 
 _CURRENT = """
 SELECT * FROM submissions s
@@ -168,48 +204,6 @@ class Gradebook(Database):
         self.path = path
         super().__init__(open_database(path, SCHEMA_FILE, create=create, busy_timeout=busy_timeout))
         self.conn.row_factory = sqlite3.Row
-        try:
-            version = self.conn.execute("PRAGMA user_version").fetchone()[0]
-            if version < SCHEMA_VERSION:
-                self._migrate(version)
-        except sqlite3.DatabaseError as exc:
-            self.conn.close()
-            raise UserError(f"{path} could not be brought up to schema {SCHEMA_VERSION} ({exc}); "
-                            "it was left as it is") from None
-        except BaseException:
-            self.conn.close()
-            raise
-
-    def _migrate(self, version: int) -> None:
-        """Bring an older gradebook up to SCHEMA_VERSION, after a copy of it is kept beside it."""
-        backup = self.path.with_name(f"{self.path.name}.schema{version}.bak")
-        if not backup.exists():
-            copy = sqlite3.connect(backup)
-            try:
-                self.conn.backup(copy)
-            finally:
-                copy.close()
-        with self.write() as c:
-            current = c.execute("PRAGMA user_version").fetchone()[0]  # another process may have done it
-            while current < SCHEMA_VERSION:
-                for statement in MIGRATIONS[current]:
-                    for part in statement.split(";"):
-                        if part.strip():
-                            c.execute(part)
-                if current == 1:
-                    self._backfill_flags(c)
-                current += 1
-                c.execute(f"PRAGMA user_version={current}")
-
-    def _backfill_flags(self, c: sqlite3.Connection) -> None:
-        """Flags of submissions graded before flags were recorded, from their stored results."""
-        for (sub_id,) in c.execute("SELECT id FROM submissions").fetchall():
-            tests = [TestResult(name=r["name"], target=r["target"], points=r["points"],
-                                max_points=r["max_points"], status=r["status"], message=r["message"],
-                                seconds=r["seconds"], visibility=r["visibility"])
-                     for r in c.execute("SELECT * FROM results WHERE submission_id = ?", (sub_id,))]
-            c.execute("UPDATE submissions SET flags = ? WHERE id = ?",
-                      (json.dumps(flags_from_tests(tests)), sub_id))
 
     @contextmanager
     def batch_lock(self, wait: float = 0.0) -> Iterator[None]:

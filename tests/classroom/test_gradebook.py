@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from grader.classroom.gradebook import APPLICATION_ID, SCHEMA_VERSION, Gradebook
+from grader.classroom.gradebook import APPLICATION_ID, SCHEMA_VERSION, SIMILARITY_FLAGS, Gradebook
 from grader.classroom.late import Lateness
 from grader.errors import UserError
 from grader.grading.results import Report, TestResult
@@ -43,7 +43,8 @@ def test_a_new_gradebook_is_versioned_and_in_wal_mode(tmp_path: Path) -> None:
     assert conn.execute("PRAGMA application_id").fetchone()[0] == APPLICATION_ID
     assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-    assert tables == {"students", "assignments", "submissions", "results", "adjustments"}
+    assert tables == {"students", "assignments", "submissions", "results", "similarity_flags",
+                      "adjustments"}
 
 
 def test_a_submission_round_trips(tmp_path: Path) -> None:
@@ -207,7 +208,7 @@ def test_a_version_1_gradebook_is_migrated_without_losing_a_row(tmp_path: Path) 
 
     with Gradebook(path, create=False) as gb:
         [rec] = gb.current()
-        assert gb.conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 2
+        assert gb.conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 3
         assert gb.check() == []
     assert (rec.student, rec.raw_score, rec.submitted_at, len(rec.report.tests)) == (
         "kim", 70.0, "2025-03-14T12:00:00Z", 2)
@@ -218,3 +219,24 @@ def test_a_version_1_gradebook_is_migrated_without_losing_a_row(tmp_path: Path) 
         assert copy.execute("SELECT COUNT(*) FROM results").fetchone()[0] == 2
     with Gradebook(path, create=False) as gb:  # opening again changes nothing
         assert [r.id for r in gb.current()] == [1]
+
+
+def test_a_version_2_gradebook_keeps_its_similarity_flags_and_gains_flags_and_adjustments(
+        tmp_path: Path) -> None:
+    path = tmp_path / "v2.db"
+    conn = sqlite3.connect(path)
+    conn.executescript(SCHEMA_V1 + SIMILARITY_FLAGS.ddl)
+    conn.execute(f"PRAGMA application_id={APPLICATION_ID}")
+    conn.execute("PRAGMA user_version=2")
+    conn.execute("INSERT INTO similarity_flags VALUES (1, 'pair', 'losses', 'kim', 'lee', 0.9, ?, ?, "
+                 "'{}', '2025-03-15T00:00:00Z')", ("a" * 64, "b" * 64))
+    conn.commit()
+    conn.close()
+
+    with Gradebook(path, create=False) as gb:
+        assert gb.conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+        assert [tuple(r) for r in gb.conn.execute("SELECT student, other FROM similarity_flags")] == [
+            ("kim", "lee")]
+        assert gb.conn.execute("SELECT COUNT(*) FROM adjustments").fetchone()[0] == 0
+    with sqlite3.connect(tmp_path / "v2.db.schema2.bak") as copy:
+        assert copy.execute("PRAGMA user_version").fetchone()[0] == 2
