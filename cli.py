@@ -69,6 +69,22 @@ class _OneLineErrors(TyperGroup):
         sys.exit(code if isinstance(code, int) else 0)
 
 
+def _no_value_label_for_flags() -> None:
+    """Typer labels every option's value in --help, flags too (`--json <bool>`); a flag takes
+    no value, so its label is dropped."""
+    from typer.core import TyperOption
+
+    labelled = TyperOption.display_type_rich
+
+    def display_type_rich(self: TyperOption, ctx: Any) -> str | None:
+        return None if self.is_flag and self.metavar is None else labelled(self, ctx)
+
+    TyperOption.display_type_rich = display_type_rich  # type: ignore[method-assign]
+
+
+_no_value_label_for_flags()
+
+
 def _quiet_broken_pipe() -> None:
     """`dlgrade ... | head` closed our stdout: stop quietly, as other Unix tools do."""
     devnull = os.open(os.devnull, os.O_WRONLY)
@@ -164,15 +180,18 @@ def check_cmd(
 ) -> None:
     """Run the public cases of an assignment on your file (exit 1 when a case fails)."""
     from grader.catalog import get_assignment
+    from grader.classroom.handin import find_working_copy
     from grader.grading.grader import Grader
     from grader.grading.submission import assignment_and_file
-    from grader.ui.report import render
+    from grader.ui.report import hidden_points, render_check
 
     assignment, file = assignment_and_file(assignment, path, file)
     spec = get_assignment(assignment)
+    file = find_working_copy(file) if file is not None else spec.stub_path
     with _sandbox_errors(), Grader(visibility="public") as grader:
-        report = grader.grade_file(file or spec.stub_path, spec.name)
-    render(report, console)
+        report = grader.grade_file(file, spec.name)
+        hidden = hidden_points(grader.spec(spec.name).cases)
+    render_check(report, console, hidden_points=hidden)
     if any(t.status == "failed" for t in report.tests):
         raise typer.Exit(1)
 
@@ -261,6 +280,14 @@ CourseOpt = Annotated[Path | None, typer.Option(
 GradebookOpt = Annotated[Path, typer.Option("--db", help="The SQLite gradebook.")]
 
 
+def _warn_before_hand_in(warnings: list[str], file: Path, yes: bool) -> None:
+    """One line per likely mistake (the untouched stub, another assignment); --yes goes on."""
+    for warning in warnings:
+        err_console.print(f"[yellow]warning:[/] {warning}", highlight=False, soft_wrap=True)
+    if warnings and not yes:
+        raise UserError(f"{file} not handed in; pass --yes to hand it in anyway")
+
+
 @app.command("submit")
 def submit_cmd(
     assignment: Annotated[str, typer.Argument(
@@ -276,22 +303,43 @@ def submit_cmd(
     exchange: Annotated[Path | None, typer.Option(
         "--exchange", help="Exchange folder (default: the course config's, else ./submissions).")] = None,
     course: CourseOpt = None,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Hand it in despite the warnings.")] = False,
 ) -> None:
     """Hand in an assignment to the course server (after `dlgrade login`), or --student: a local copy."""
-    from grader.classroom.handin import default_file, submit
+    from grader.catalog import get_assignment
+    from grader.classroom.handin import (
+        default_file,
+        find_working_copy,
+        submission_warnings,
+        submit,
+        unchanged_entry,
+    )
     from grader.classroom.late import days_and_percent
-    from grader.course import DEFAULT_EXCHANGE, find_course
+    from grader.course import DEFAULT_EXCHANGE, show_time
     from grader.grading.submission import assignment_and_file
 
     assignment, file = assignment_and_file(assignment, path, file)
+    get_assignment(assignment)  # a typo is said before anything else
+    file = find_working_copy(file) if file is not None else default_file(assignment)
     if student is None:
-        _submit_to_server(assignment, file or default_file(assignment))
+        _warn_before_hand_in(submission_warnings(assignment, file) if file.is_file() else [], file, yes)
+        _submit_to_server(assignment, file)
         return
-    cfg = find_course(course)
+    cfg = _course(course)
     folder = exchange or (cfg.exchange_dir if cfg else DEFAULT_EXCHANGE)
-    done = submit(assignment, student, file or default_file(assignment), folder)
+    with contextlib.suppress(ValueError):
+        file = file.relative_to(Path.cwd()) if file.is_absolute() else file
+    same = unchanged_entry(assignment, student, file, folder)
+    if same is not None:
+        when = (cfg.show_time if cfg else show_time)(same.get("submitted_at"))
+        console.print(f"{file} is identical to your {assignment} handed in at {when}: nothing changed "
+                      "(no new entry, the time stays)", highlight=False)
+        return
+    _warn_before_hand_in(submission_warnings(assignment, file) if file.is_file() else [], file, yes)
+    done = submit(assignment, student, file, folder)
+    when = cfg.show_time(done.submitted_at) if cfg else show_time(done.submitted_at)
     console.print(f"submitted [bold]{assignment}[/] for [bold]{student}[/]: {done.path} "
-                  f"(sha256 {done.entry['sha256'][:12]}…, {done.entry['submitted_at']})")
+                  f"(sha256 {done.entry['sha256'][:12]}…, {when})")
     if done.previous is not None:
         console.print(f"the earlier submission is kept as {done.previous}")
     console.print("[yellow]note:[/] a local copy: its time is this machine's clock, which grading "
@@ -300,27 +348,41 @@ def submit_cmd(
     due = cfg.due_date(assignment) if cfg else None
     if cfg is not None and due is not None:
         days, percent = days_and_percent(done.submitted_at, due, cfg.late_policy)
-        console.print(f"due {due.isoformat()}: " + (
+        console.print(f"due {cfg.show_time(due)}: " + (
             f"[yellow]{days} day(s) late[/] (−{percent:g} % under the late policy)"
-            if days else "on time"))
+            if days else "on time"), highlight=False)
+
+
+def _course(path: Path | None) -> Any:
+    """The course config (or None), its one-line notices said on stderr."""
+    from grader.course import find_course
+
+    course = find_course(path)
+    for notice in course.notices if course else ():
+        err_console.print(f"[yellow]note:[/] {notice}", highlight=False, soft_wrap=True)
+    return course
 
 
 def _grade_class(directory: Path, *, db: Path, assignments: list[str] | None,
                  jobs: int | None, feedback_dir: Path | None, force: bool,
-                 course: Any, wait: float) -> None:
+                 course: Any, wait: float, lang: str | None = None) -> None:
     from grader.classroom.batch import grade_class
     from grader.ui.batch import RichProgress, show_class_result
 
     try:
         result = grade_class(directory, db=db, assignments=assignments, jobs=jobs,
                              feedback_dir=feedback_dir, force=force, course=course,
-                             progress=RichProgress(console), lock_wait=wait)
+                             progress=RichProgress(console), lock_wait=wait, lang=lang)
     except KeyboardInterrupt:
         err_console.print(f"interrupted: what was graded is in {db}; rerun to grade the rest")
         raise typer.Exit(130) from None
     show_class_result(result, db, console, err_console, course=course)
     if result.batch.errors:
         raise typer.Exit(1)
+
+
+FeedbackLangOpt = Annotated[str | None, typer.Option(
+    "--lang", help="Language of the feedback pages: en or ko (default: the course's, else en).")]
 
 
 @app.command("grade-batch")
@@ -337,74 +399,198 @@ def grade_batch_cmd(
     course: CourseOpt = None,
     wait: Annotated[float, typer.Option(
         "--wait", help="Seconds to wait for another batch on the same gradebook (default: refuse).")] = 0.0,
+    lang: FeedbackLangOpt = None,
 ) -> None:
     """Grade a whole class in parallel into the gradebook; print a summary."""
-    from grader.course import find_course
-
     _grade_class(directory, db=db, assignments=assignment, jobs=jobs, feedback_dir=feedback_dir,
-                 force=force, course=find_course(course), wait=wait)
+                 force=force, course=_course(course), wait=wait, lang=lang)
 
 
 @app.command("demo")
 def demo_cmd(
     out: Annotated[Path, typer.Option("--out", help="Where the gradebook and feedback go.")] = Path("demo-out"),
     jobs: Annotated[int | None, typer.Option("--jobs", "-j", help="Parallel graders (default: CPU cores).")] = None,
+    lang: FeedbackLangOpt = None,
 ) -> None:
     """Grade the bundled example class (examples/) into demo-out/."""
     from grader.catalog import ROOT
-    from grader.course import load_course
 
     examples = ROOT / "examples"
     out.mkdir(parents=True, exist_ok=True)
     _grade_class(examples / "submissions", db=out / "gradebook.db", assignments=None, jobs=jobs,
                  feedback_dir=out / "feedback", force=True,
-                 course=load_course(examples / "course.toml"), wait=0.0)
+                 course=_course(examples / "course.toml"), wait=0.0, lang=lang)
 
 
-gradebook_app = typer.Typer(help="The SQLite gradebook: show and export grades.",
-                            no_args_is_help=True, rich_markup_mode="rich")
+# ---------------------------------------------------------------- gradebook
+
+gradebook_app = typer.Typer(
+    help="The SQLite gradebook: show, adjust (override, extend, excuse, revert), export, feedback.",
+    no_args_is_help=True, rich_markup_mode="rich")
 app.add_typer(gradebook_app, name="gradebook")
+ReasonOpt = Annotated[str, typer.Option("--reason", help="Why (recorded with who and when).")]
+ByOpt = Annotated[str | None, typer.Option("--by", help="Who makes the change (default: your login).")]
+UndoOpt = Annotated[bool, typer.Option("--undo", help="Revert the latest one of these for the pair instead.")]
 
 
 @gradebook_app.command("show")
 def gradebook_show(
     student: Annotated[str | None, typer.Option("--student", help="One student's cases in detail.")] = None,
     db: GradebookOpt = Path("gradebook.db"),
+    course: CourseOpt = None,
 ) -> None:
-    """Current grades: a row per student, or one student's cases."""
-    from grader.classroom.gradebook import Gradebook
+    """Current grades (late penalties, adjustments and the roster applied now)."""
+    from grader.classroom.standing import final_grades
     from grader.ui.gradebook import class_renderables, student_tables
 
-    with Gradebook(db, create=False) as gb:
-        records = gb.current(students=[student] if student else None)
-        names = list(gb.assignments())
+    cfg = _course(course)
+    records = final_grades(db, cfg, students=[student] if student else None)
     if student is not None and not records:
-        raise UserError(f"no student {student!r} in {db}")
+        raise UserError(f"no student {student!r} in {db} (nor on the roster)")
     if not records:
         console.print(f"{db}: no grades yet")
         return
-    shown = student_tables(student, records) if student else class_renderables(db, names, records)
+    shown = student_tables(records, cfg) if student else class_renderables(db, records)
     for renderable in shown:
         console.print(renderable)
+
+
+@gradebook_app.command("override")
+def gradebook_override(
+    student: Annotated[str, typer.Argument(help="Student id.")],
+    assignment: Annotated[str, typer.Argument(help="Assignment name.")],
+    points: Annotated[float | None, typer.Argument(help="The points to give (replaces the computed score).")] = None,
+    reason: ReasonOpt = "", by: ByOpt = None, undo: UndoOpt = False,
+    db: GradebookOpt = Path("gradebook.db"),
+) -> None:
+    """Set a student's points for an assignment by hand (reversible)."""
+    from grader.classroom import adjustments as adj
+
+    if undo:
+        done = adj.undo(db, student, assignment, "override", by=by)
+    elif points is None:
+        raise UserError("give the POINTS (or --undo)")
+    else:
+        done = adj.override(db, student, assignment, points, reason=reason, by=by)
+    _said(done, undo)
+
+
+@gradebook_app.command("extend")
+def gradebook_extend(
+    student: Annotated[str, typer.Argument(help="Student id.")],
+    assignment: Annotated[str, typer.Argument(help="Assignment name.")],
+    until: Annotated[str | None, typer.Option(
+        "--until", help="New due time, e.g. 2025-03-20T23:59 (course timezone) or 2025-03-20.")] = None,
+    reason: ReasonOpt = "", by: ByOpt = None, undo: UndoOpt = False,
+    db: GradebookOpt = Path("gradebook.db"), course: CourseOpt = None,
+) -> None:
+    """Give one student a later due date for an assignment (reversible)."""
+    from grader.classroom import adjustments as adj
+
+    if undo:
+        done = adj.undo(db, student, assignment, "extend", by=by)
+    elif until is None:
+        raise UserError("give the new due time with --until (or --undo)")
+    else:
+        cfg = _course(course)
+        when = adj.parse_when(until, cfg.tz if cfg else adj.timezone.utc)
+        done = adj.extend(db, student, assignment, when, reason=reason, by=by)
+    _said(done, undo)
+
+
+@gradebook_app.command("excuse")
+def gradebook_excuse(
+    student: Annotated[str, typer.Argument(help="Student id.")],
+    assignment: Annotated[str, typer.Argument(help="Assignment name.")],
+    reason: ReasonOpt = "", by: ByOpt = None, undo: UndoOpt = False,
+    db: GradebookOpt = Path("gradebook.db"),
+) -> None:
+    """Leave an assignment out of a student's total (reversible)."""
+    from grader.classroom import adjustments as adj
+
+    done = (adj.undo(db, student, assignment, "excuse", by=by) if undo
+            else adj.excuse(db, student, assignment, reason=reason, by=by))
+    _said(done, undo)
+
+
+@gradebook_app.command("revert")
+def gradebook_revert(
+    adjustment: Annotated[int, typer.Argument(metavar="ID", help="The adjustment's id (see: gradebook adjustments).")],
+    by: ByOpt = None, db: GradebookOpt = Path("gradebook.db"),
+) -> None:
+    """Revert one override, extension or excuse by its id."""
+    from grader.classroom.adjustments import revert
+
+    _said(revert(db, adjustment, by=by), True)
+
+
+@gradebook_app.command("adjustments")
+def gradebook_adjustments(
+    student: Annotated[str | None, typer.Option("--student", help="Only this student's.")] = None,
+    db: GradebookOpt = Path("gradebook.db"),
+    course: CourseOpt = None,
+) -> None:
+    """Every override, extension and excuse: who, when, why, and whether it was reverted."""
+    from grader.classroom.adjustments import list_adjustments
+    from grader.course import show_time
+    from grader.ui.gradebook import adjustments_table
+
+    cfg = _course(course)
+    shown = cfg.show_time if cfg else show_time
+
+    rows = list_adjustments(db, student=student)
+    if not rows:
+        console.print("no adjustments")
+        return
+    console.print(adjustments_table(db, rows, shown))
+
+
+def _said(done: Any, reverted: bool) -> None:
+    verb = "reverted" if reverted else "recorded"
+    console.print(f"{verb} adjustment {done.id}: {done.student} {done.assignment} — {done.describe()} "
+                  f"(by {done.reverted_by if reverted else done.made_by})", highlight=False, markup=False)
 
 
 @gradebook_app.command("export")
 def gradebook_export(
     out: Annotated[Path, typer.Argument(
-        metavar="OUT", help="A file for csv/json, a folder for gradescope.")],
-    fmt: Annotated[str, typer.Option("--format", help="csv, json or gradescope.")] = "csv",
+        metavar="OUT", help="A .csv or .json file, or a folder for gradescope.")],
+    fmt: Annotated[str | None, typer.Option(
+        "--format", help="csv, json, canvas or gradescope (default: from OUT's extension).")] = None,
+    force: Annotated[bool, typer.Option("--force", help="Overwrite OUT if it exists.")] = False,
     db: GradebookOpt = Path("gradebook.db"),
+    course: CourseOpt = None,
 ) -> None:
-    """Export the current grades: CSV (a row per student), JSON, or Gradescope results.json files."""
-    from grader.classroom.export import export
-    from grader.classroom.gradebook import Gradebook
+    """Export the final grades: CSV, JSON, a Canvas gradebook CSV, or Gradescope results.json files."""
+    from grader.classroom.export import export, infer_format
+    from grader.classroom.standing import final_grades
 
-    with Gradebook(db, create=False) as gb:
-        records = gb.current()
-    written = export(records, fmt, out)
+    fmt = infer_format(out, fmt)
+    cfg = _course(course)
+    records = final_grades(db, cfg)
+    written = export(records, fmt, out, force=force, course=cfg)
     where = out if fmt == "gradescope" else written[0]
-    console.print(f"exported {len(records)} graded submissions as {fmt}: {where}"
-                  + (f" ({len(written)} results.json files)" if fmt == "gradescope" else ""))
+    graded = sum(r.status == "graded" for r in records)
+    console.print(f"exported {graded} graded submissions of {len({r.student for r in records})} students "
+                  f"as {fmt}: {where}"
+                  + (f" ({len(written)} results.json files)" if fmt == "gradescope" else ""), soft_wrap=True)
+
+
+@gradebook_app.command("feedback")
+def gradebook_feedback(
+    out: Annotated[Path, typer.Argument(metavar="DIR", help="Folder for the pages (created).")],
+    db: GradebookOpt = Path("gradebook.db"),
+    course: CourseOpt = None,
+    lang: FeedbackLangOpt = None,
+) -> None:
+    """Write the student pages and the instructor summary from the gradebook, without regrading."""
+    from grader.classroom.feedback import write_feedback
+    from grader.classroom.standing import final_grades
+
+    cfg = _course(course)
+    files = write_feedback(final_grades(db, cfg), out, cfg, lang=lang)
+    console.print(f"feedback for {files.student_count} students: {out / 'students'}", soft_wrap=True)
+    console.print(f"instructor summary: {files.summary}", soft_wrap=True)
 
 
 # ---------------------------------------------------------------- quizzes

@@ -48,13 +48,22 @@ ASSIGNMENTS: tuple[Assignment, ...] = (
 _BY_NAME = {a.name: a for a in ASSIGNMENTS}
 
 
+def did_you_mean(name: str, choices: list[str]) -> str:
+    """' — did you mean 'losses'?' for a near miss (a typo), else ''."""
+    import difflib
+
+    close = difflib.get_close_matches(name, choices, n=1, cutoff=0.6)
+    return f" — did you mean {close[0]!r}?" if close else ""
+
+
 def get_assignment(name: str) -> Assignment:
     """The assignment called `name`; a UserError that lists the valid names otherwise."""
     try:
         return _BY_NAME[name]
     except KeyError:
         valid = ", ".join(_BY_NAME)
-        raise UserError(f"unknown assignment {name!r} (choose from: {valid})") from None
+        raise UserError(f"unknown assignment {name!r}{did_you_mean(name, list(_BY_NAME))} "
+                        f"(choose from: {valid})") from None
 
 
 def assignment_names() -> list[str]:

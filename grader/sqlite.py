@@ -8,13 +8,14 @@ left exactly as it is. Every write is one `BEGIN IMMEDIATE` transaction.
 A schema grows by migrations: a new file runs version 1's statements and then every
 migration, an older file only the migrations it lacks, so both end with the same tables.
 Each migration runs in the one transaction that also sets the new version: a file is at
-one version or the next, never between.
+one version or the next, never between. Before an existing file is migrated, a copy of it
+as it was is kept beside it (`<file>.schema<version>.bak`).
 """
 
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,6 +35,9 @@ class Migration:
     version: int
     what: str  # in messages: "the similarity flags table"
     ddl: str
+    # what the new columns or tables need from the rows already there, computed in Python
+    # in the same transaction (a new file has no rows, so it costs nothing there)
+    fill: Callable[[sqlite3.Connection], None] | None = None
 
 
 @dataclass(frozen=True)
@@ -166,9 +170,25 @@ def _run_script(conn: sqlite3.Connection, ddl: str) -> None:
             conn.execute(statement)
 
 
-def _create_or_migrate(conn: sqlite3.Connection, path: Path, schema: Schema) -> None:
-    if _version(conn) == schema.version:
+def _keep_a_copy(conn: sqlite3.Connection, path: Path, version: int) -> None:
+    """`<file>.schema<version>.bak`, the file as it is before its migration (kept, never
+    overwritten: a copy already there is the older one)."""
+    backup = path.with_name(f"{path.name}.schema{version}.bak")
+    if backup.exists():
         return
+    copy = sqlite3.connect(backup)
+    try:
+        conn.backup(copy)
+    finally:
+        copy.close()
+
+
+def _create_or_migrate(conn: sqlite3.Connection, path: Path, schema: Schema) -> None:
+    found = _version(conn)
+    if found == schema.version:
+        return
+    if found >= 1:
+        _keep_a_copy(conn, path, found)
     with immediate_transaction(conn):
         # another process may have created or migrated it meanwhile: look again under the write lock
         version = _version(conn)
@@ -180,6 +200,8 @@ def _create_or_migrate(conn: sqlite3.Connection, path: Path, schema: Schema) -> 
             if step.version > version:
                 try:
                     _run_script(conn, step.ddl)
+                    if step.fill is not None:
+                        step.fill(conn)
                 except sqlite3.OperationalError as exc:
                     raise UserError(f"{path} needs {step.what} (schema {step.version}) and cannot "
                                     f"get it ({exc}); it was left as it is") from None

@@ -1,7 +1,8 @@
 """A stand-in grader for the class-scale tests: it reads a submission's text, never runs it.
 
 A line `BUG:<target>` fails the cases of that target; `CRASH` makes the grader itself
-raise (an engine failure, not a student's); `SLEEP:<seconds>` makes grading take that long.
+raise (an engine failure, not a student's); `TIMEOUT:<target>` fails that target as the
+sandbox reports a timeout; `SLEEP:<seconds>` makes grading take that long.
 The hidden cases' messages quote a secret input, so tests can check it never leaks.
 """
 
@@ -39,8 +40,11 @@ def fake_report(path: Path, assignment: str, student: str | None, text: str | No
     tests = []
     for name, target, points, visibility in CASES:
         bug = re.search(rf"BUG:{target}\b", text) is not None
+        timeout = re.search(rf"TIMEOUT:{target}\b", text) is not None
         message = ""
-        if bug:
+        if timeout:
+            bug, message = True, "timed out after 2 s"
+        elif bug:
             message = (f"expected 0.25 for input x={SECRET}, got 0.5 (a factor 2)"
                        if visibility == "hidden" else "max abs error 0.25 at index (0,): a factor 2")
         tests.append(TestResult(name=name, target=target, points=0.0 if bug else points,

@@ -56,3 +56,23 @@ def test_migrations_must_lead_from_version_1_without_a_gap() -> None:
         Schema(noun="a test file", file_noun="test file", missing="no {path}", version=3,
                application_id=1, ddl=V1, tables=frozenset({"notes"}),
                migrations=(Migration(version=3, what="x", ddl="SELECT 1"),))
+
+
+def test_a_migration_fills_from_the_rows_there_and_the_old_file_is_kept(tmp_path: Path) -> None:
+    def count_words(conn: sqlite3.Connection) -> None:
+        conn.execute("UPDATE notes SET words = length(text) - length(replace(text, ' ', '')) + 1")
+
+    add_words = Migration(version=2, what="the word count", fill=count_words,
+                          ddl="ALTER TABLE notes ADD COLUMN words INTEGER NOT NULL DEFAULT 0")
+    path = tmp_path / "g.db"
+    conn = open_database(path, schema(), create=True, busy_timeout=1)
+    conn.execute("INSERT INTO notes (text) VALUES ('three words here')")
+    conn.close()
+    conn = open_database(path, schema(add_words), create=False, busy_timeout=1)
+    assert conn.execute("SELECT text, words FROM notes").fetchall() == [("three words here", 3)]
+    conn.close()
+    with sqlite3.connect(tmp_path / "g.db.schema1.bak") as copy:  # the file as it was
+        assert copy.execute("PRAGMA user_version").fetchone()[0] == 1
+        assert copy.execute("SELECT text FROM notes").fetchall() == [("three words here",)]
+    open_database(tmp_path / "new.db", schema(add_words), create=True, busy_timeout=1).close()
+    assert [p.name for p in tmp_path.glob("new.db.schema*")] == []  # a new file needs no copy

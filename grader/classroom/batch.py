@@ -18,12 +18,15 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Literal, Protocol
 
+from grader.catalog import get_assignment
 from grader.classroom.feedback import FeedbackFiles, write_feedback
+from grader.classroom.flags import flags_from_tests
 from grader.classroom.gradebook import Gradebook, GradeRecord
 from grader.classroom.handin import parse_iso, read_manifest
-from grader.classroom.late import Lateness, NoLatePolicy, assess
+from grader.classroom.late import Lateness, assess
 from grader.classroom.receipts import is_data_folder, iter_handins
-from grader.course import Course
+from grader.classroom.standing import standings
+from grader.course import Course, NoLatePolicy
 from grader.errors import UserError
 from grader.grading.grader import Grader
 from grader.grading.results import Report
@@ -111,6 +114,10 @@ class Outcome:
     @property
     def full_marks(self) -> bool:
         return self.report is not None and self.report.score >= self.report.max_score - 1e-9
+
+    @property
+    def flagged(self) -> bool:
+        return self.report is not None and bool(flags_from_tests(self.report.tests))
 
 
 class Progress(Protocol):
@@ -225,7 +232,8 @@ def grade_class(root: Path, *, db: Path, assignments: Sequence[str] | None = Non
                 jobs: int | None = None, feedback_dir: Path | None = None, force: bool = False,
                 course: Course | None = None, progress: Progress | None = None,
                 lock_wait: float = 0.0,
-                make_grader: Callable[[], GradesFiles] | None = None) -> ClassResult:
+                make_grader: Callable[[], GradesFiles] | None = None,
+                lang: str | None = None) -> ClassResult:
     """What `dlgrade grade-batch` does: discover, grade, record, and write the feedback."""
     jobs = (os.cpu_count() or 1) if jobs is None else jobs
     if jobs < 1:
@@ -244,8 +252,9 @@ def grade_class(root: Path, *, db: Path, assignments: Sequence[str] | None = Non
         batch = run_batch(submissions, make_grader, gradebook, course=course, jobs=jobs,
                           force=force, progress=progress, lock_wait=lock_wait)
         pairs = {(s.student, s.assignment) for s in submissions}
-        records = [r for r in gradebook.current() if (r.student, r.assignment) in pairs]
+        records = standings(gradebook, course, pairs=pairs,
+                            assignments=[get_assignment(a).name for a in assignments] if assignments else None)
     feedback = None
     if feedback_dir is not None:
-        feedback = write_feedback(records, feedback_dir, course)
+        feedback = write_feedback(records, feedback_dir, course, lang=lang)
     return ClassResult(batch=batch, records=records, feedback=feedback)

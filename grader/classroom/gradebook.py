@@ -3,6 +3,9 @@
 One transaction per graded submission (its row and all its result rows together), so
 a batch killed at any moment leaves only whole submissions behind. The current grade
 of a (student, assignment) is its latest submission row; earlier rows are history.
+Late days and penalties are not stored as the grade: every table, report and export
+derives them from the raw score, the submission time and the current course.toml
+(grader.classroom.standing), so a changed policy or an extension applies without regrading.
 Two batches on one gradebook take turns through an advisory lock file beside it
 (`<db>.lock`, flock: released by the kernel even when its holder is SIGKILLed); single
 writes also take SQLite's own write lock (`BEGIN IMMEDIATE`, with a busy timeout).
@@ -17,19 +20,20 @@ import sqlite3
 import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
 from grader import __version__
 from grader.catalog import in_catalog_order
+from grader.classroom.flags import flags_from_tests
 from grader.classroom.handin import iso_utc, utc_now
 from grader.classroom.late import Lateness
 from grader.errors import UserError
 from grader.grading.results import Report, TestResult
 from grader.sqlite import Database, Migration, Schema, open_database
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 APPLICATION_ID = 0x646C6772  # "dlgr": tells a dlgrade gradebook from any other SQLite file
 
 # Version 1; later versions add to it through the migrations below.
@@ -52,11 +56,11 @@ CREATE TABLE submissions (
     submitted_at        TEXT,
     submitted_at_source TEXT NOT NULL,           -- 'manifest', 'mtime' or 'receipt'
     graded_at           TEXT NOT NULL,
-    late_days           INTEGER NOT NULL,
-    penalty_percent     REAL NOT NULL,
-    penalty             REAL NOT NULL,           -- points taken off
+    late_days           INTEGER NOT NULL,        -- as at grading time (grader.classroom.standing derives)
+    penalty_percent     REAL NOT NULL,           -- as at grading time
+    penalty             REAL NOT NULL,           -- as at grading time
     raw_score           REAL NOT NULL,
-    score               REAL NOT NULL,           -- raw_score - penalty
+    score               REAL NOT NULL,           -- as at grading time
     max_score           REAL NOT NULL,
     n_results           INTEGER NOT NULL,        -- lets a check see a submission is whole
     execution_time      REAL NOT NULL,
@@ -99,12 +103,48 @@ CREATE TABLE similarity_flags (
 CREATE INDEX similarity_flags_by_assignment ON similarity_flags(assignment, kind);
 """)
 
+
+def _backfill_flags(conn: sqlite3.Connection) -> None:
+    """Flags of submissions graded before flags were recorded, from their stored results."""
+    rows = conn.cursor()
+    rows.row_factory = sqlite3.Row
+    for (sub_id,) in conn.execute("SELECT id FROM submissions").fetchall():
+        tests = [TestResult(name=r["name"], target=r["target"], points=r["points"],
+                            max_points=r["max_points"], status=r["status"], message=r["message"],
+                            seconds=r["seconds"], visibility=r["visibility"])
+                 for r in rows.execute("SELECT * FROM results WHERE submission_id = ? ORDER BY position",
+                                       (sub_id,))]
+        conn.execute("UPDATE submissions SET flags = ? WHERE id = ?",
+                     (json.dumps(flags_from_tests(tests)), sub_id))
+
+
+# What the sandbox stopped, per submission (grader.classroom.flags; a JSON list), and the
+# instructor's adjustments (override, extend, excuse), each with who, when and why and
+# reversible: a final grade is derived from them on every read (grader.classroom.standing).
+FLAGS_AND_ADJUSTMENTS = Migration(
+    version=3, what="the submissions' flags and the adjustments table", fill=_backfill_flags, ddl="""
+ALTER TABLE submissions ADD COLUMN flags TEXT NOT NULL DEFAULT '[]';
+CREATE TABLE adjustments (
+    id          INTEGER PRIMARY KEY,
+    student     TEXT NOT NULL,
+    assignment  TEXT NOT NULL,
+    kind        TEXT NOT NULL CHECK (kind IN ('override', 'extend', 'excuse')),
+    points      REAL,                            -- override
+    until       TEXT,                            -- extend: the new due time, UTC
+    reason      TEXT NOT NULL,
+    made_by     TEXT NOT NULL,
+    made_at     TEXT NOT NULL,
+    reverted_by TEXT,
+    reverted_at TEXT
+);
+""")
+
 SCHEMA_FILE = Schema(
     noun="a dlgrade gradebook", file_noun="gradebook file",
     missing="no gradebook at {path} (grade a batch with --db {path} first)",
     version=SCHEMA_VERSION, application_id=APPLICATION_ID, ddl=SCHEMA,
     tables=frozenset({"students", "assignments", "submissions", "results"}),
-    migrations=(SIMILARITY_FLAGS,))
+    migrations=(SIMILARITY_FLAGS, FLAGS_AND_ADJUSTMENTS))
 
 _CURRENT = """
 SELECT * FROM submissions s
@@ -132,6 +172,12 @@ class GradeRecord:
     score: float
     max_score: float
     report: Report
+    flags: list[dict] = field(default_factory=list)  # grader.classroom.flags, recorded when graded
+    # derived by grader.classroom.standing from the course and the adjustments, never stored:
+    status: str = "graded"  # "graded", "missing" (on the roster, nothing handed in), "excused"
+    due: str | None = None  # the due time that applied (an extension's, if any), ISO UTC
+    override: float | None = None  # the instructor's points, replacing the computed score
+    adjustments: tuple[dict, ...] = ()  # the active adjustments of this (student, assignment)
 
     @property
     def fully_correct(self) -> bool:
@@ -206,6 +252,7 @@ class Gradebook(Database):
         (by another process meanwhile) and `force` is off.
         """
         now = iso_utc(utc_now())
+        flags = json.dumps(flags_from_tests(report.tests))
         with self.write() as c:
             if not force and self.is_graded(student, assignment, report.sha256):
                 return None
@@ -221,13 +268,13 @@ class Gradebook(Database):
             cur = c.execute(
                 "INSERT INTO submissions(student, assignment, sha256, path, submitted_at, "
                 "submitted_at_source, graded_at, late_days, penalty_percent, penalty, raw_score, "
-                "score, max_score, n_results, execution_time, notes, dlgrade_version) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "score, max_score, n_results, execution_time, notes, dlgrade_version, flags) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (student, assignment, report.sha256, str(path),
                  iso_utc(submitted_at) if submitted_at else None, submitted_at_source, now,
                  lateness.days, lateness.percent, lateness.penalty, report.score, lateness.score,
                  report.max_score, len(report.tests), report.execution_time,
-                 json.dumps(report.notes), __version__),
+                 json.dumps(report.notes), __version__, flags),
             )
             sub_id = cur.lastrowid
             c.executemany(
@@ -295,5 +342,5 @@ class Gradebook(Database):
             submitted_at_source=row["submitted_at_source"], graded_at=row["graded_at"],
             late_days=row["late_days"], penalty_percent=row["penalty_percent"],
             penalty=row["penalty"], raw_score=row["raw_score"], score=row["score"],
-            max_score=row["max_score"], report=report,
+            max_score=row["max_score"], report=report, flags=json.loads(row["flags"]),
         )

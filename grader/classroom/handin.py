@@ -11,6 +11,7 @@ The file is only compiled, never imported or run here: a submission is untrusted
 
 from __future__ import annotations
 
+import ast
 import fcntl
 import hashlib
 import json
@@ -23,10 +24,10 @@ from pathlib import Path
 from typing import Any
 
 from grader import __version__
-from grader.catalog import get_assignment
+from grader.catalog import ASSIGNMENTS_DIR, assignment_names, get_assignment
 from grader.errors import UserError
 from grader.grading.intake import IntakeRefused, read_file
-from grader.grading.submission import SUFFIXES, check_student_id, read_bytes
+from grader.grading.submission import STUDENT_ID, SUFFIXES, check_student_id, read_bytes
 
 MANIFEST = "manifest.json"
 HISTORY = "history"
@@ -97,8 +98,9 @@ def _locked(folder: Path) -> Iterator[None]:
 @dataclass(frozen=True)
 class Submitted:
     path: Path
-    entry: dict[str, Any]  # the manifest entry written
+    entry: dict[str, Any]  # the manifest entry written (or, when unchanged, the one kept)
     previous: Path | None  # where the replaced submission went, if any
+    unchanged: bool = False  # identical to the current submission: nothing new was recorded
 
     @property
     def submitted_at(self) -> datetime:
@@ -121,6 +123,108 @@ def _archive(student_dir: Path, assignment: str, current: Path, entry: dict[str,
     if entry is not None:
         _write_json_atomic(target.with_suffix(".json"), entry)
     return target
+
+
+def find_working_copy(file: Path, cwd: Path | None = None) -> Path:
+    """`file` as given; a bare name that is not here but is in assignments/ (the repository
+    root's `dlgrade check losses.py`) is that one."""
+    cwd = cwd or Path.cwd()
+    if (cwd / file).exists() or file.is_absolute() or len(file.parts) != 1:
+        return file
+    candidate = cwd / "assignments" / file
+    return candidate.relative_to(cwd) if candidate.is_file() else file
+
+
+def identical_submission(entry: dict[str, Any] | None, current: Path, file: Path) -> dict[str, Any] | None:
+    """The manifest entry when `file` is byte for byte the current submission, else None."""
+    if not entry or not current.is_file():
+        return None
+    sha = _sha256(file)
+    return entry if entry.get("sha256") == sha == _sha256(current) else None
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def unchanged_entry(assignment: str, student: str, file: Path, exchange: Path) -> dict[str, Any] | None:
+    """The manifest entry of the current hand-in when `file` is identical to it, else None."""
+    if not STUDENT_ID.fullmatch(student) or not file.is_file():
+        return None
+    student_dir = exchange / student
+    entry = read_manifest(student_dir).get(assignment)
+    current = student_dir / f"{assignment}{file.suffix}"
+    if entry and current.resolve() == file.resolve():
+        return None  # the exchange copy itself: submit says so
+    return identical_submission(entry, current, file)
+
+
+# ---------------------------------------------------------------- warnings before handing in
+
+
+def _functions(tree: ast.AST) -> list[ast.FunctionDef | ast.AsyncFunctionDef]:
+    return [n for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))]
+
+
+def _only_raises_not_implemented(func: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
+    """The stub's body: an optional docstring, then a bare `raise NotImplementedError`."""
+    body = list(func.body)
+    if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant) \
+            and isinstance(body[0].value.value, str):
+        body = body[1:]
+    if len(body) != 1 or not isinstance(body[0], ast.Raise) or body[0].exc is None:
+        return False
+    exc = body[0].exc
+    if isinstance(exc, ast.Call) and not exc.args and not exc.keywords:
+        exc = exc.func
+    return isinstance(exc, ast.Name) and exc.id == "NotImplementedError"
+
+
+def public_names(tree: ast.Module) -> set[str]:
+    """Top-level functions and classes a module offers (not the _private ones)."""
+    return {n.name for n in tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
+            and not n.name.startswith("_")}
+
+
+def _assignment_api(name: str) -> set[str]:
+    """The names of an assignment, read from its stub in assignments/ (empty when absent)."""
+    try:
+        return public_names(ast.parse((ASSIGNMENTS_DIR / f"{name}.py").read_text(encoding="utf-8")))
+    except (OSError, SyntaxError, ValueError):
+        return set()
+
+
+def _listed(names: list[str], limit: int = 4) -> str:
+    return ", ".join(names[:limit]) + (", …" if len(names) > limit else "")
+
+
+def submission_warnings(assignment: str, file: Path) -> list[str]:
+    """One line each for what a student most likely did not mean to hand in: the stub as it
+    came (its functions still raise NotImplementedError), or another assignment's code."""
+    if file.suffix != ".py":
+        return []
+    try:
+        tree = ast.parse(file.read_text(encoding="utf-8"))
+    except (OSError, SyntaxError, ValueError):
+        return []  # check_parses says so
+    warnings = []
+    functions = [f for f in _functions(tree) if not f.name.startswith("_")]
+    stubbed = [f.name for f in functions if _only_raises_not_implemented(f)]
+    if stubbed and len(stubbed) == len([f for f in functions if f.name != "__init__"]):
+        warnings.append(f"this looks like the untouched stub: all {len(stubbed)} functions still "
+                        f"raise NotImplementedError ({_listed(stubbed)})")
+    elif stubbed:
+        warnings.append(f"{len(stubbed)} function(s) still raise NotImplementedError ({_listed(stubbed)})")
+    defined = public_names(tree)
+    own = _assignment_api(assignment)
+    if own and not defined & own:
+        for other in assignment_names():
+            theirs = _assignment_api(other) - own if other != assignment else set()
+            if len(defined & theirs) >= 2 or (theirs and defined & theirs == theirs):
+                warnings.append(f"this file defines functions of {other} ({_listed(sorted(defined & theirs))}), "
+                                f"none of {assignment}'s: is it the right file?")
+                break
+    return warnings
 
 
 def default_file(assignment: str, cwd: Path | None = None) -> Path:
@@ -149,6 +253,9 @@ def submit(assignment: str, student: str, file: Path, exchange: Path,
     student_dir.mkdir(parents=True, exist_ok=True)
     with _locked(student_dir):
         manifest = read_manifest(student_dir)
+        same = identical_submission(manifest.get(assignment), target, file)
+        if same is not None:  # no new entry and, above all, no new (maybe late) time
+            return Submitted(path=target, entry=same, previous=None, unchanged=True)
         previous = None
         for old in (student_dir / f"{assignment}{s}" for s in SUFFIXES):
             if old.exists():

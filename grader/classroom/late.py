@@ -64,3 +64,27 @@ def assess(score: float, submitted_at: datetime, due: datetime | None,
     penalty = round(score * percent / 100, 6)
     final = round(score - penalty, 6) if penalty else score  # no float dust like 84.15000000000001
     return Lateness(days=days, percent=percent, penalty=penalty, score=final)
+
+
+def policy_notices(course: object | None, fallback_times: list[str] | None = None) -> list[str]:
+    """One line each for what a batch should not leave unsaid about lateness.
+
+    `course` is a grader.course.Course or None; `fallback_times` names the submissions
+    (student/assignment) whose time is their file's modification time, not a manifest's.
+    """
+    notices = []
+    if course is None:
+        notices.append("no course.toml: no due dates and no late policy, so nothing is penalised "
+                       "as late (put one here or pass --course FILE)")
+    else:
+        due = getattr(course, "due", {})
+        policy = getattr(course, "late_policy", NoLatePolicy())
+        if not due:
+            notices.append("course.toml sets no [due] dates: nothing counts as late")
+        elif isinstance(policy, NoLatePolicy):
+            notices.append("course.toml has no [late_policy]: late hand-ins are counted but not penalised")
+    if fallback_times:
+        shown = ", ".join(fallback_times[:5]) + (f" and {len(fallback_times) - 5} more" if len(fallback_times) > 5 else "")
+        notices.append(f"{len(fallback_times)} submission time(s) are the file's modification time, "
+                       f"not a manifest's (not handed in with `dlgrade submit`, or changed since): {shown}")
+    return notices

@@ -175,6 +175,7 @@ class Grader:
         if "" in expected:  # the reference itself failed: a grader bug, not the student's
             raise expected[""]
 
+        shown_name = Path(origin).name if Path(origin).suffix == ".py" else f"{assignment}.py"
         results = []
         for case in cases:
             if case.name in skipped_names:
@@ -186,9 +187,13 @@ class Grader:
                 passed, message = judge(case, outcome.value, expected[case.name])
             else:
                 passed, message = False, outcome.error
+            if not passed and shown_name != f"{assignment}.py":
+                # the child runs the file as <assignment>.py; say the name the student knows
+                message = message.replace(f"{assignment}.py", shown_name)
             results.append(TestResult(case.name, case.target, case.points if passed else 0.0,
                                       case.points, "passed" if passed else "failed", message,
-                                      round(outcome.seconds, 4), case.visibility))
+                                      round(outcome.seconds, 4), case.visibility,
+                                      output=outcome.output))
         return Report(assignment=assignment, student=student, sha256=sha256, source=origin,
                       tests=results, execution_time=time.perf_counter() - started, notes=notes)
 

@@ -21,6 +21,7 @@ class TestResult:
     message: str
     seconds: float
     visibility: Visibility
+    output: str = ""  # what the student's code printed in this case (not stored, not exported)
 
     __test__ = False  # not a pytest class
 
@@ -59,5 +60,6 @@ class Report:
     def for_students(self) -> Report:
         """A copy for students: hidden cases keep their status and points, lose their message."""
         tests = [t if t.student_message is not None
-                 else replace(t, message=HIDDEN_MESSAGE if t.message else "") for t in self.tests]
+                 else replace(t, message=HIDDEN_MESSAGE if t.message else "", output="")
+                 for t in self.tests]
         return replace(self, tests=tests)

@@ -29,6 +29,7 @@ from grader.sandbox.protocol import frame, write_all
 
 RESULT_FD = 3
 OUTPUT_CAP = 1 << 20  # what print() may leave in the output file; the rest is dropped
+CASE_OUTPUT_CAP = 4000  # what print() during one case is sent back with its result, for the student
 MAX_ERROR_CHARS = 2000
 
 
@@ -45,20 +46,44 @@ class ChildContext:
     workdir: str = ""  # the child's private folder, made by the zygote
 
 
+class CaseOutput:
+    """What print() wrote during the current case: the first CASE_OUTPUT_CAP characters."""
+
+    def __init__(self) -> None:
+        self.parts: list[str] = []
+        self.room = CASE_OUTPUT_CAP
+
+    def add(self, text: str) -> None:
+        if self.room > 0 and text:
+            piece = text[: self.room]
+            self.parts.append(piece)
+            self.room -= len(piece)
+
+    def clear(self) -> None:
+        self.parts.clear()
+        self.room = CASE_OUTPUT_CAP
+
+    def text(self) -> str:
+        return "".join(self.parts)
+
+
 class CappedText(io.TextIOBase):
     """sys.stdout / sys.stderr: the first OUTPUT_CAP characters go to the file, the rest nowhere.
 
     Printing never fails and never costs points; the output is never parsed.
     """
 
-    def __init__(self, fd: int, budget: list[int]) -> None:
+    def __init__(self, fd: int, budget: list[int], case_output: CaseOutput | None = None) -> None:
         self._fd = fd
         self._budget = budget  # shared by stdout and stderr
+        self._case_output = case_output  # what the current case printed (capped), shared too
 
     def writable(self) -> bool:
         return True
 
     def write(self, text: str) -> int:
+        if self._case_output is not None and isinstance(text, str):
+            self._case_output.add(text)
         if self._budget[0] > 0:
             piece = text[: self._budget[0]]
             self._budget[0] -= len(piece)
@@ -199,8 +224,9 @@ def run_child(job: dict[str, Any], result_fd: int, ctx: ChildContext) -> NoRetur
         limits_mod.no_new_privileges()
         limits_mod.die_with_parent()
         budget = [OUTPUT_CAP]
-        sys.stdout = sys.__stdout__ = CappedText(1, budget)
-        sys.stderr = sys.__stderr__ = CappedText(2, budget)
+        printed = CaseOutput()  # emptied before each case; sent back with its result
+        sys.stdout = sys.__stdout__ = CappedText(1, budget, printed)
+        sys.stderr = sys.__stderr__ = CappedText(2, budget, printed)
         if job.get("probe"):
             facts = probe_facts(applied, ctx, job)
         policy.install(workdir=workdir, protected=[*job["protect"], ctx.tmp_root],
@@ -215,10 +241,11 @@ def run_child(job: dict[str, Any], result_fd: int, ctx: ChildContext) -> NoRetur
         try:
             module = _import_student(job["source"], path, job["module"])
         except BaseException as exc:  # noqa: BLE001  SystemExit and KeyboardInterrupt too
-            _send({"kind": "import_error", "error": _clip(describe(exc, path))})
+            _send({"kind": "import_error", "error": _clip(describe(exc, path)), "output": printed.text()})
             return _exit(0)
         _send({"kind": "imported"})
         for name, inputs in cases:
+            printed.clear()
             start = time.perf_counter()
             body: dict[str, Any] = {"kind": "result", "case": name, "ok": False}
             try:
@@ -237,6 +264,7 @@ def run_child(job: dict[str, Any], result_fd: int, ctx: ChildContext) -> NoRetur
                 except BaseException as exc:  # noqa: BLE001
                     body["error"] = _clip(f"returned something that is not plain data: {exc}")
             body["seconds"] = time.perf_counter() - start
+            body["output"] = printed.text()
             try:
                 _send(body)
             except (ValueError, OverflowError) as exc:  # e.g. a value JSON cannot hold

@@ -57,6 +57,7 @@ class CaseOutcome:
     value: Any = None
     error: str = ""
     seconds: float = 0.0
+    output: str = ""  # what the student's code printed during the case (capped, sanitised)
 
 
 @dataclass
@@ -365,9 +366,9 @@ class Sandbox:
     @staticmethod
     def _drive(job: Job, pending: list[CaseRequest], outcomes: dict[str, CaseOutcome],
                import_timeout: float) -> None:
-        def fail_all(reason: str) -> None:
+        def fail_all(reason: str, output: str = "") -> None:
             for c in pending:
-                outcomes.setdefault(c.name, CaseOutcome(c.name, False, error=reason))
+                outcomes.setdefault(c.name, CaseOutcome(c.name, False, error=reason, output=output))
 
         start = time.monotonic()
         try:
@@ -382,7 +383,8 @@ class Sandbox:
             return fail_all("the submission's process sent malformed data while being imported")
         kind = message.get("kind") if isinstance(message, dict) else None
         if kind == "import_error":
-            return fail_all(f"could not import the submission: {_text(message.get('error'))}")
+            return fail_all(f"could not import the submission: {_text(message.get('error'))}",
+                            printed(message.get("output")))
         if kind != "imported":
             job.kill()
             return fail_all("the submission's process sent malformed data while being imported")
@@ -415,6 +417,15 @@ class Sandbox:
         return None
 
 
+def printed(value: Any, limit: int = 4000) -> str:
+    """What a child says its code printed, made safe for a terminal, HTML or SQLite: text only,
+    no control sequences (tabs and newlines kept), capped."""
+    if not isinstance(value, str):
+        return ""
+    value = value[:limit]
+    return "".join(ch if ch.isprintable() or ch in "\n\t" else "?" for ch in value)
+
+
 def _text(value: Any, limit: int = 2000) -> str:
     text = value if isinstance(value, str) else repr(value)
     return text if len(text) <= limit else text[:limit] + "…"
@@ -428,14 +439,16 @@ def _outcome(case: CaseRequest, message: Any, waited: float) -> CaseOutcome:
     reported = message.get("seconds")
     seconds = float(reported) if isinstance(reported, (int, float)) else waited
     seconds = min(max(seconds, 0.0), case.timeout)
+    output = printed(message.get("output"))
     if not message["ok"]:
-        return CaseOutcome(case.name, False, error=_text(message.get("error")), seconds=seconds)
+        return CaseOutcome(case.name, False, error=_text(message.get("error")), seconds=seconds,
+                           output=output)
     try:
         value = codec.from_jsonable(message.get("value"))
     except codec.CodecError as exc:
-        return CaseOutcome(case.name, False, seconds=seconds,
+        return CaseOutcome(case.name, False, seconds=seconds, output=output,
                            error=f"returned something that is not plain data: {exc}")
-    return CaseOutcome(case.name, True, value=value, seconds=seconds)
+    return CaseOutcome(case.name, True, value=value, seconds=seconds, output=output)
 
 
 def _fatal(case: CaseRequest, pending: list[CaseRequest], outcomes: dict[str, CaseOutcome],

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
+from rich import box
 from rich.table import Table
 from rich.text import Text
 
@@ -17,11 +18,14 @@ if TYPE_CHECKING:  # types only: `dlgrade list` must not import nbformat, numpy 
 
 
 def assignments_table(assignments: Sequence[Assignment]) -> Table:
-    table = Table(title="dlgrade assignments")
-    for col in ("#", "name", "title", "topic", "file"):
-        table.add_column(col)
-    for a in assignments:
-        table.add_row(str(a.number), a.name, a.title, a.topic, f"assignments/{a.filename}")
+    table = Table(title="dlgrade assignments", box=box.SIMPLE_HEAD)
+    files = [f"assignments/{a.filename}" for a in assignments]
+    for col in ("#", "name", "file", "about"):
+        # the file is what the list is for: never cut; the description wraps instead
+        table.add_column(col, no_wrap=col != "about", overflow="fold",
+                         min_width=max(map(len, files)) if col == "file" else None)
+    for a, file in zip(assignments, files, strict=True):
+        table.add_row(str(a.number), a.name, file, Text.assemble(a.title, "\n", (a.topic, "dim")))
     return table
 
 

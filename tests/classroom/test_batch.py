@@ -177,8 +177,10 @@ def test_grade_class_writes_feedback_and_returns_the_current_grades(tmp_path: Pa
                                        "lee": {"losses": "BUG:mse BUG:mse_grad"}})
     result = grade_class(root, db=tmp_path / "g.db", jobs=2, feedback_dir=tmp_path / "fb",
                          make_grader=FakeGrader)
-    assert {(r.student, r.assignment, r.score) for r in result.records} == {
-        ("kim", "losses", 100.0), ("kim", "backprop", 60.0), ("lee", "losses", 40.0)}
+    assert {(r.student, r.assignment, r.score, r.status) for r in result.records} == {
+        ("kim", "losses", 100.0, "graded"), ("kim", "backprop", 60.0, "graded"),
+        ("lee", "losses", 40.0, "graded"),
+        ("lee", "backprop", 0.0, "missing")}  # graded for the class, not handed in by lee
     assert result.feedback is not None
     assert sorted(p.name for p in result.feedback.students) == ["kim.html", "kim.md", "lee.html", "lee.md"]
     assert result.feedback.summary.is_file()

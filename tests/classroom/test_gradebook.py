@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from grader.classroom.gradebook import APPLICATION_ID, SCHEMA_VERSION, Gradebook
+from grader.classroom.gradebook import APPLICATION_ID, SCHEMA_VERSION, SIMILARITY_FLAGS, Gradebook
 from grader.classroom.late import Lateness
 from grader.errors import UserError
 from grader.grading.results import Report, TestResult
@@ -43,7 +43,8 @@ def test_a_new_gradebook_is_versioned_and_in_wal_mode(tmp_path: Path) -> None:
     assert conn.execute("PRAGMA application_id").fetchone()[0] == APPLICATION_ID
     assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-    assert tables == {"students", "assignments", "submissions", "results", "similarity_flags"}
+    assert tables == {"students", "assignments", "submissions", "results", "similarity_flags",
+                      "adjustments"}
 
 
 def test_a_submission_round_trips(tmp_path: Path) -> None:
@@ -166,3 +167,76 @@ def test_the_batch_lock_refuses_or_waits(tmp_path: Path) -> None:
             waited = time.monotonic() - started
         t.join()
         assert 0.2 < waited < 5
+
+
+# The schema of version 1, as shipped: a gradebook written by it must open and keep every row.
+SCHEMA_V1 = """
+CREATE TABLE students (id TEXT PRIMARY KEY, first_seen TEXT NOT NULL);
+CREATE TABLE assignments (name TEXT PRIMARY KEY, max_score REAL NOT NULL, due TEXT);
+CREATE TABLE submissions (
+    id INTEGER PRIMARY KEY, student TEXT NOT NULL REFERENCES students(id),
+    assignment TEXT NOT NULL REFERENCES assignments(name), sha256 TEXT NOT NULL, path TEXT NOT NULL,
+    submitted_at TEXT, submitted_at_source TEXT NOT NULL, graded_at TEXT NOT NULL,
+    late_days INTEGER NOT NULL, penalty_percent REAL NOT NULL, penalty REAL NOT NULL,
+    raw_score REAL NOT NULL, score REAL NOT NULL, max_score REAL NOT NULL, n_results INTEGER NOT NULL,
+    execution_time REAL NOT NULL, notes TEXT NOT NULL, dlgrade_version TEXT NOT NULL);
+CREATE INDEX submissions_by_pair ON submissions(student, assignment, id);
+CREATE TABLE results (
+    submission_id INTEGER NOT NULL REFERENCES submissions(id) ON DELETE CASCADE,
+    position INTEGER NOT NULL, name TEXT NOT NULL, target TEXT NOT NULL, points REAL NOT NULL,
+    max_points REAL NOT NULL, status TEXT NOT NULL, message TEXT NOT NULL, seconds REAL NOT NULL,
+    visibility TEXT NOT NULL, PRIMARY KEY (submission_id, position));
+"""
+
+
+def test_a_version_1_gradebook_is_migrated_without_losing_a_row(tmp_path: Path) -> None:
+    path = tmp_path / "old.db"
+    conn = sqlite3.connect(path)
+    conn.executescript(SCHEMA_V1)
+    conn.execute(f"PRAGMA application_id={APPLICATION_ID}")
+    conn.execute("PRAGMA user_version=1")
+    conn.execute("INSERT INTO students VALUES ('kim', '2025-03-01T00:00:00Z')")
+    conn.execute("INSERT INTO assignments VALUES ('losses', 100, NULL)")
+    conn.execute("INSERT INTO submissions VALUES (1, 'kim', 'losses', ?, 'kim/losses.py', "
+                 "'2025-03-14T12:00:00Z', 'manifest', '2025-03-15T00:00:00Z', 1, 10, 7, 70, 63, 100, 2, "
+                 "0.5, '[]', '0.1.0')", ("b" * 64,))
+    conn.executemany("INSERT INTO results VALUES (1, ?, ?, 'mse', ?, ?, ?, ?, 0.1, 'visible')", [
+        (0, "mse_small", 70, 70, "passed", ""),
+        (1, "mse_big", 0, 30, "failed", "timed out after 2 s")])
+    conn.commit()
+    conn.close()
+
+    with Gradebook(path, create=False) as gb:
+        [rec] = gb.current()
+        assert gb.conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 3
+        assert gb.check() == []
+    assert (rec.student, rec.raw_score, rec.submitted_at, len(rec.report.tests)) == (
+        "kim", 70.0, "2025-03-14T12:00:00Z", 2)
+    assert [f["kind"] for f in rec.flags] == ["timeout"]  # backfilled from the stored results
+    backup = tmp_path / "old.db.schema1.bak"
+    with sqlite3.connect(backup) as copy:  # the untouched original, kept beside it
+        assert copy.execute("PRAGMA user_version").fetchone()[0] == 1
+        assert copy.execute("SELECT COUNT(*) FROM results").fetchone()[0] == 2
+    with Gradebook(path, create=False) as gb:  # opening again changes nothing
+        assert [r.id for r in gb.current()] == [1]
+
+
+def test_a_version_2_gradebook_keeps_its_similarity_flags_and_gains_flags_and_adjustments(
+        tmp_path: Path) -> None:
+    path = tmp_path / "v2.db"
+    conn = sqlite3.connect(path)
+    conn.executescript(SCHEMA_V1 + SIMILARITY_FLAGS.ddl)
+    conn.execute(f"PRAGMA application_id={APPLICATION_ID}")
+    conn.execute("PRAGMA user_version=2")
+    conn.execute("INSERT INTO similarity_flags VALUES (1, 'pair', 'losses', 'kim', 'lee', 0.9, ?, ?, "
+                 "'{}', '2025-03-15T00:00:00Z')", ("a" * 64, "b" * 64))
+    conn.commit()
+    conn.close()
+
+    with Gradebook(path, create=False) as gb:
+        assert gb.conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+        assert [tuple(r) for r in gb.conn.execute("SELECT student, other FROM similarity_flags")] == [
+            ("kim", "lee")]
+        assert gb.conn.execute("SELECT COUNT(*) FROM adjustments").fetchone()[0] == 0
+    with sqlite3.connect(tmp_path / "v2.db.schema2.bak") as copy:
+        assert copy.execute("PRAGMA user_version").fetchone()[0] == 2

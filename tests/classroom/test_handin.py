@@ -183,3 +183,55 @@ def test_the_demo_class_manifests_match_their_files() -> None:
         for assignment, entry in manifest.items():
             data = (folder / entry["file"]).read_bytes()
             assert hashlib.sha256(data).hexdigest() == entry["sha256"], (folder, assignment)
+
+
+# ---------------------------------------------------------------- warnings before handing in
+
+
+def test_the_untouched_stub_is_not_handed_in_without_yes(work: Path) -> None:
+    stub = (ROOT / "assignments" / "losses.py").read_text()
+    (work / "losses.py").write_text(stub)
+    result = runner.invoke(app, ["submit", "losses", "--student", "kim", "--file", "losses.py"])
+    assert result.exit_code == 2
+    assert "warning: this looks like the untouched stub: all 14 functions still raise NotImplementedError" \
+        in " ".join(result.output.split())
+    assert "pass --yes to hand it in anyway" in result.output
+    assert not (work / "submissions").exists()
+    result = runner.invoke(app, ["submit", "losses", "--student", "kim", "--file", "losses.py", "--yes"])
+    assert result.exit_code == 0, result.output
+    assert (work / "submissions" / "kim" / "losses.py").read_text() == stub
+
+
+def test_half_done_work_is_named(work: Path) -> None:
+    (work / "losses.py").write_text(GOOD + "\n\ndef l1(pred, target):\n    raise NotImplementedError\n")
+    result = runner.invoke(app, ["submit", "losses", "--student", "kim", "--file", "losses.py"])
+    assert result.exit_code == 2 and "1 function(s) still raise NotImplementedError (l1)" in result.output
+
+
+def test_another_assignments_code_is_not_handed_in_without_yes(work: Path) -> None:
+    (work / "backprop.py").write_text(GOOD + "\n\ndef l1(pred, target):\n    return 0.0\n")
+    result = runner.invoke(app, ["submit", "backprop", "--student", "kim", "--file", "backprop.py"])
+    assert result.exit_code == 2
+    assert "defines functions of losses (l1, mse), none of backprop's" in " ".join(result.output.split())
+    result = runner.invoke(app, ["submit", "backprop", "--student", "kim", "--file", "backprop.py", "-y"])
+    assert result.exit_code == 0
+
+
+def test_an_identical_resubmission_keeps_the_first_time(tmp_path: Path, work: Path) -> None:
+    first = runner.invoke(app, ["submit", "losses", "--student", "kim", "--file", "losses.py"])
+    assert first.exit_code == 0, first.output
+    manifest = read_manifest(work / "submissions" / "kim")
+    again = runner.invoke(app, ["submit", "losses", "--student", "kim", "--file", "losses.py"])
+    assert again.exit_code == 0, again.output
+    said = " ".join(again.output.split())
+    assert "identical to your losses handed in at" in said and "nothing changed" in said
+    assert read_manifest(work / "submissions" / "kim") == manifest  # same entry, same time
+    assert not (work / "submissions" / "kim" / "history").exists()
+
+
+def test_an_identical_resubmission_is_not_held_up_by_warnings(work: Path) -> None:
+    (work / "losses.py").write_text(GOOD + "\n\ndef l1(pred, target):\n    raise NotImplementedError\n")
+    assert runner.invoke(app, ["submit", "losses", "--student", "kim", "-f", "losses.py", "--yes"]).exit_code == 0
+    again = runner.invoke(app, ["submit", "losses", "--student", "kim", "-f", "losses.py"])
+    assert again.exit_code == 0 and "nothing changed" in " ".join(again.output.split())
+    assert "warning" not in again.output

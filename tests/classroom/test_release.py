@@ -67,10 +67,11 @@ def test_check_works_inside_the_release(release, tmp_path):
     mine.write_text((ROOT / "reference" / "losses.py").read_text())
     done = dlgrade(release, "check", "losses", "--file", str(mine), cwd=tmp_path)
     assert done.returncode == 0, done.stdout + done.stderr
-    assert "score 42/42" in done.stdout
+    said = " ".join(done.stdout.split())
+    assert "public cases 42/42 — hidden cases (58 points) are graded when you submit" in said
     stub = dlgrade(release, "check", "losses", cwd=tmp_path)
     assert stub.returncode == 1
-    assert "not implemented" in stub.stdout and "score 0/42" in stub.stdout
+    assert "not implemented" in stub.stdout and "public cases 0/42" in stub.stdout
     # the instructor's grading needs the reference: one clear line, exit 2
     graded = dlgrade(release, "grade", str(mine), cwd=tmp_path)
     assert graded.returncode == 2
