@@ -158,7 +158,7 @@ def test_a_students_feedback_page(browser, server: Server) -> None:
     assert "Feedback for ahn" in browser.find_element(By.TAG_NAME, "h1").text
     browser.get(server.url + "/instructor/student/cho")
     text = browser.find_element(By.TAG_NAME, "body").text
-    assert "timed out after 2 s" in text and "2 days late" in text
+    assert "timed out after 2 s" in text and "2 day(s) late" in text, text
     shot(browser, "student-cho")
 
 

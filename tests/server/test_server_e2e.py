@@ -80,7 +80,7 @@ def test_login_check_submit_grade_release_feedback(tmp_path: Path) -> None:
 
         done = dlgrade("check", "losses", "losses.py", cwd=laptop, env=env, timeout=300)
         assert done.returncode == 0, done.stdout + done.stderr
-        assert "score 42/42" in done.stdout
+        assert "public cases 42/42" in done.stdout
 
         done = dlgrade("submit", "losses", "losses.py", cwd=laptop, env=env)
         assert done.returncode == 0, done.stderr
