@@ -12,6 +12,7 @@ import pytest
 pytest.importorskip("fastapi")
 webdriver = pytest.importorskip("selenium.webdriver")
 
+from selenium.common.exceptions import WebDriverException  # noqa: E402
 from selenium.webdriver.chrome.options import Options  # noqa: E402
 from selenium.webdriver.chrome.service import Service  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
@@ -110,7 +111,16 @@ def click_and_wait(browser, element) -> None:
     """Click, and wait until the page it leads to has replaced this one."""
     page = browser.find_element(By.TAG_NAME, "html")
     element.click()
-    WebDriverWait(browser, 15).until(expected_conditions.staleness_of(page))
+
+    def replaced(_driver) -> bool:
+        # Chromium may answer a question about the old page's node with "does not belong to
+        # the document" rather than a stale-element error: both mean the page was replaced.
+        try:
+            return expected_conditions.staleness_of(page)(_driver)
+        except WebDriverException:
+            return True
+
+    WebDriverWait(browser, 15).until(replaced)
 
 
 def log_in(browser, server: Server, token: str) -> None:
