@@ -533,16 +533,21 @@ def quiz_stats(db: DbOpt = None) -> None:
 def quiz_validate(
     path: Annotated[Path | None, typer.Argument(help="A bank file or folder (default: the bundled bank).")] = None,
 ) -> None:
-    """Check a question bank: OK with the count per topic, or every problem as file:line: id: message."""
+    """Check a question bank: its format, then guessable or confusing questions (option-length
+    skew, count words in 'select all' prompts, units, stray numbers, verdicts, ko/en parity,
+    spelling). OK with the count per topic, or every problem as file:line: id: [kind] message."""
     _skip_pydantic_plugin_scan()
-    from grader.quiz.bank import check_bank
+    from collections import Counter
 
-    bank, problems = check_bank(path)
+    from grader.quiz.bank import audit_bank
+
+    bank, problems = audit_bank(path)
     if problems:
         for problem in problems:
             console.print(str(problem), highlight=False, markup=False, soft_wrap=True)
         n = len(problems)
-        err_console.print(f"[bold red]{n} problem{'s' * (n != 1)}[/] in {len(bank.files)} file(s)")
+        kinds = ", ".join(f"{kind} {count}" for kind, count in Counter(p.kind for p in problems).most_common())
+        err_console.print(f"[bold red]{n} problem{'s' * (n != 1)}[/] in {len(bank.files)} file(s): {kinds}")
         raise typer.Exit(1)
     table = Table(show_edge=False, box=None, padding=(0, 2, 0, 0))
     table.add_column("topic")

@@ -26,9 +26,11 @@ class BankProblem:
     line: int
     qid: str
     message: str
+    kind: str = "schema"  # or one of lint.KINDS
 
     def __str__(self) -> str:
-        return f"{self.file}:{self.line}: {self.qid}: {self.message}"
+        label = "" if self.kind == "schema" else f"[{self.kind}] "
+        return f"{self.file}:{self.line}: {self.qid}: {label}{self.message}"
 
 
 @dataclass(frozen=True)
@@ -100,6 +102,19 @@ def check_bank(path: Path | None = None) -> tuple[Bank, list[BankProblem]]:
             questions.append(question)
     problems.sort(key=lambda p: (p.file, p.line))
     return Bank(tuple(questions), tuple(files), where), problems
+
+
+def audit_bank(path: Path | None = None) -> tuple[Bank, list[BankProblem]]:
+    """`check_bank`, then the content checks of `lint.py` on every valid question."""
+    from grader.quiz.lint import lint
+
+    bank, problems = check_bank(path)
+    where_bank = show_path(default_bank_dir() if path is None else path)
+    for finding in lint(bank.questions):
+        file, line = bank.where.get(finding.qid, (where_bank, 0))
+        problems.append(BankProblem(file, line, finding.qid, finding.message, finding.kind))
+    problems.sort(key=lambda p: (p.file, p.line))
+    return bank, problems
 
 
 def load_bank(path: Path | None = None, *, cache: bool = True) -> Bank:
