@@ -323,9 +323,9 @@ def test_export_gift(tmp_path):
     assert len(blocks) == 10
     assert "$CATEGORY: $course$/dlgrade/milestones" in gift
     assert "{#2012:0 ####" in blocks["fx-alexnet-year"]
-    assert "{#175:5 ####" in blocks["fx-gpt3-params"]
+    assert "{#175000000000:5000000000 ####" in blocks["fx-gpt3-params"]  # never 1.75e+11
     assert "{T ####" in blocks["fx-relu-range"]
-    assert "{=잔차(skip) 연결 (residual (skip) connections) ~드롭아웃 (dropout)" in blocks["fx-resnet-idea"]
+    assert "{=잔차(skip) 연결 (residual (skip) connections) ~모든 층의 드롭아웃 (dropout in every layer)" in blocks["fx-resnet-idea"]
     assert "~%50%sigmoid ~%50%tanh ~%-50%ReLU ~%-50%항등 함수 (identity)" in blocks["fx-bounded-activations"]
     assert "{=backpropagation =backprop =역전파 =오차역전파 =back-propagation ####" in blocks["fx-backprop-name"]
     assert "{=AlexNet -> 1 =ResNet -> 2 =Transformer -> 3 =GPT-3 -> 4 ####" in blocks["fx-timeline"]

@@ -57,7 +57,13 @@ def _weight(p: float) -> str:
 
 
 def _number(x: int | float) -> str:
-    return repr(x) if isinstance(x, float) else str(x)
+    """Plain decimal notation: GIFT (Moodle) does not read 1.75e+11 as a number."""
+    if isinstance(x, int):
+        return str(x)
+    from decimal import Decimal
+
+    text = format(Decimal(repr(x)), "f")
+    return text.rstrip("0").rstrip(".") if "." in text else text
 
 
 def gift_question(q: Question, lang: Lang = "both") -> str:

@@ -136,7 +136,7 @@ def check_unit(q: Question) -> Iterable[Finding]:
 _NUMBER = re.compile(r"(?<![A-Za-z0-9_.])-?\d+(?:[.,]\d+)*(?![A-Za-z0-9_])")
 _OPERATORS = set("+−×·*/÷^")
 # Small integers (factors of 2 in derivatives, counts) need no introduction.
-_FREE = {str(k) for k in range(11)} | {"0.5", "100", "1000"}
+_FREE = {str(k) for k in range(11)} | {"0.5"}
 
 
 def _numbers(text: str) -> list[tuple[str, int, int]]:
