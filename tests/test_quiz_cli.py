@@ -67,6 +67,23 @@ def db_rows(home: Path, query: str) -> list[tuple]:
         conn.close()
 
 
+def answered(*answers: str) -> str:
+    """Input for a scheduled session: each answer, then Enter at its rating/next prompt."""
+    return "".join(f"{a}\n\n" for a in answers)
+
+
+def scripted(answers):
+    """An `ask` that answers questions from `answers` (then quits) and presses Enter elsewhere."""
+    it = iter(answers)
+
+    def ask(prompt: str) -> str:
+        if prompt.strip() != "[bold cyan]›[/]":
+            return ""  # a rating or next prompt: Enter
+        return next(it, "q")
+
+    return ask
+
+
 def invoke(args: list[str], home: Path, input: str | None = None):
     return runner.invoke(app, args, input=input, env={"DLGRADE_HOME": str(home)})
 
@@ -77,15 +94,17 @@ def invoke(args: list[str], home: Path, input: str | None = None):
 def test_full_session_summary_and_stats(tmp_path):
     views = planned_views(5, seed=11)
     typed = ["?", "zz-not-a-letter" if views[0].question.type in ("choice", "order") else "?"]
-    typed += [key_answer(views[0]), key_answer(views[1]), wrong_answer(views[2]),
-              key_answer(views[3]), "s"]
     result = invoke(["quiz", "--bank", str(FIXTURE), "--n", "5", "--seed", "11", "--lang", "en"],
-                    tmp_path, "\n".join(typed) + "\n")
+                    tmp_path, "\n".join(typed) + "\n"
+                    + answered(key_answer(views[0]), key_answer(views[1]), wrong_answer(views[2]),
+                               key_answer(views[3])) + "s\n"
+                    + answered(key_answer(views[2])))  # the missed one, relearned at the end
     out = flat(result.output)
     assert result.exit_code == 0, result.output
     assert "1/5" in out and "5/5" in out
     assert "s: skip" in out  # the help for `?`
-    assert out.count("Right!") == 3 and out.count("Wrong") == 1
+    assert out.count("Right!") == 4 and out.count("Wrong") == 1
+    assert "relearn" in out and "relearned: 1/1" in out
     assert "Score: 3 / 4 (75%)" in out and "skipped: 1" in out
     mistake = views[2].question
     assert "Mistakes" in out and f"({mistake.id})" in out
@@ -93,13 +112,14 @@ def test_full_session_summary_and_stats(tmp_path):
     assert "Next review" in out
 
     rows = db_rows(tmp_path, "SELECT qid, correct, exam FROM answers ORDER BY id")
-    assert rows == [(v.question.id, int(v.question.id != mistake.id), 0) for v in views[:4]]
+    assert rows == [(v.question.id, int(v.question.id != mistake.id), 0) for v in views[:4]] \
+        + [(mistake.id, 1, 0)]
     assert len(db_rows(tmp_path, "SELECT qid FROM cards")) == 4
 
     stats = invoke(["quiz", "stats"], tmp_path)
     assert stats.exit_code == 0, stats.output
     text = flat(stats.output)
-    assert "total answers 4" in text and "streak 1 day" in text
+    assert "total answers 5" in text and "streak 1 day" in text
     assert "due today 4" in text  # learning steps: due again within minutes
     for topic in {v.question.topic for v in views[:4]}:
         assert topic in text
@@ -129,7 +149,7 @@ def test_quit_prints_the_summary_and_keeps_answers(tmp_path):
 def test_end_of_input_ends_the_session_like_ctrl_c(tmp_path):
     views = planned_views(4, seed=8)
     result = invoke(["quiz", "--bank", str(FIXTURE), "--n", "4", "--seed", "8", "--lang", "en"],
-                    tmp_path, f"{key_answer(views[0])}\n{wrong_answer(views[1])}\n")
+                    tmp_path, answered(key_answer(views[0]), wrong_answer(views[1])))
     assert result.exit_code == 0
     assert "Interrupted: every answer so far is saved" in flat(result.output)
     assert "Score: 1 / 2 (50%)" in flat(result.output)
@@ -142,8 +162,10 @@ def test_keyboard_interrupt_after_k_answers_keeps_k_answers(tmp_path, k):
     answers = iter(key_answer(v) for v in views)
     asked = 0
 
-    def ask(_prompt: str) -> str:
+    def ask(prompt: str) -> str:
         nonlocal asked
+        if prompt.strip() != "[bold cyan]›[/]":
+            return ""  # Enter at the rating prompt: Good
         if asked == k:
             raise KeyboardInterrupt
         asked += 1
@@ -166,8 +188,8 @@ def test_due_reviews_come_first_then_new_questions(tmp_path):
     now = [datetime(2024, 5, 1, 12, tzinfo=timezone.utc)]
     views = planned_views(2, seed=4)
     opts = QuizOptions(n=2, seed=4, lang="en", db=tmp_path / "p.db", bank=FIXTURE)
-    script = iter([wrong_answer(views[0]), key_answer(views[1])])
-    run_quiz(opts, console=Console(file=io.StringIO()), ask=lambda _: next(script),
+    run_quiz(opts, console=Console(file=io.StringIO()),
+             ask=scripted([wrong_answer(views[0]), key_answer(views[1])]),
              clock=lambda: now[0], fuzz=False)
 
     now[0] += timedelta(minutes=2)  # the wrong one is due (1 min), the right one not (10 min)
@@ -190,8 +212,8 @@ def test_due_reviews_come_first_then_new_questions(tmp_path):
 def test_mistakes_retakes_what_was_wrong_last_time(tmp_path):
     views = planned_views(3, seed=2)
     first = invoke(["quiz", "--bank", str(FIXTURE), "--n", "3", "--seed", "2", "--lang", "en"],
-                   tmp_path, "\n".join([key_answer(views[0]), wrong_answer(views[1]),
-                                        wrong_answer(views[2])]) + "\n")
+                   tmp_path, answered(key_answer(views[0]), wrong_answer(views[1]),
+                                      wrong_answer(views[2])))
     assert first.exit_code == 0
     retake = invoke(["quiz", "--bank", str(FIXTURE), "--mistakes", "--lang", "en", "--seed", "2"],
                     tmp_path, f"{key_answer(views[2])}\n{key_answer(views[1])}\n")
@@ -382,10 +404,13 @@ def test_sigint_mid_session_keeps_every_answer(tmp_path):
 
     try:
         for k in range(2):
-            wait_for_prompts(k + 1)
+            wait_for_prompts(2 * k + 1)  # the question
             proc.stdin.write((key_answer(views[k]) + "\n").encode())
             proc.stdin.flush()
-        wait_for_prompts(3)  # blocked in input() for the third question
+            wait_for_prompts(2 * k + 2)  # its rating: Enter is Good
+            proc.stdin.write(b"\n")
+            proc.stdin.flush()
+        wait_for_prompts(5)  # blocked in input() for the third question
         proc.send_signal(signal.SIGINT)
         assert proc.wait(timeout=20) == 0
     finally:
@@ -414,7 +439,7 @@ def test_a_malformed_answer_is_asked_again_and_never_stored(tmp_path):
     result = invoke(args, tmp_path, f"z\n\n9\n{key_answer(view)}\n")
     out = flat(result.output)
     assert result.exit_code == 0
-    assert out.count("Type a letter a–d") == 3 and out.count("›") == 4
+    assert out.count("Type a letter a–d") == 3 and out.count("›") == 5  # 4 tries, 1 rating
     assert "Score: 1 / 1 (100%)" in out
     assert db_rows(tmp_path, "SELECT given, correct FROM answers") == [(key_answer(view), 1)]
 

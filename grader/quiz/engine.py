@@ -364,12 +364,21 @@ def select(questions: Iterable[Question], topics: Sequence[str] = (),
 
 
 def plan_review(pool: Sequence[Question], *, due: Sequence[str], seen: set[str], n: int,
-                seed: int) -> list[tuple[Question, str]]:
-    """Due reviews first (most overdue first), then unseen questions in a seeded order."""
+                seed: int, new_limit: int | None = None, review_limit: int | None = None,
+                skip: set[str] = frozenset()) -> list[tuple[Question, str]]:
+    """Due reviews first (most overdue first), then unseen questions in a seeded order.
+
+    `review_limit` and `new_limit` are what is left of the day's limits; `skip` holds
+    questions that must not be asked (suspended leeches).
+    """
     by_id = {q.id: q for q in pool}
-    reviews = [(by_id[qid], "review") for qid in due if qid in by_id]
-    fresh = sorted((q for q in pool if q.id not in seen), key=lambda q: q.id)
+    reviews = [(by_id[qid], "review") for qid in due if qid in by_id and qid not in skip]
+    if review_limit is not None:
+        reviews = reviews[:max(0, review_limit)]
+    fresh = sorted((q for q in pool if q.id not in seen and q.id not in skip), key=lambda q: q.id)
     random.Random(seed).shuffle(fresh)
+    if new_limit is not None:
+        fresh = fresh[:max(0, new_limit)]
     return (reviews + [(q, "new") for q in fresh])[:n]
 
 
