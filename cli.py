@@ -518,14 +518,164 @@ def quiz_run(topic: TopicOpt = None, tag: TagOpt = None, n: NOpt = 10, lang: Lan
 
 @quiz_app.command("stats")
 @user_errors
-def quiz_stats(db: DbOpt = None) -> None:
-    """Accuracy per topic, streak, cards due today, total answers, 30 days of activity."""
+def quiz_stats(
+    db: DbOpt = None,
+    lang: Annotated[str | None, typer.Option("--lang", help="ko, en or both (default: the language of your last session).")] = None,
+    plot: Annotated[Path | None, typer.Option("--plot", help="Also draw the stats as a PNG to this file.")] = None,
+) -> None:
+    """Retention, reviews due in the next 30 days, accuracy per topic, streak, 30 days of activity."""
     from grader.quiz import stats
     from grader.quiz.scheduler import utc_now
     from grader.quiz.store import ProgressStore
+    from grader.quiz.text import LANGS
+
+    if lang is not None and lang not in LANGS:
+        raise UserError(f"unknown --lang {lang!r} (choose from: {', '.join(LANGS)})")
+    if plot is not None and (plot.suffix.lower() != ".png" or not plot.parent.is_dir()):
+        raise UserError(f"--plot {plot}: give a .png file in an existing folder")
+    with ProgressStore.open(db, create=False) as store:
+        lang = lang or store.last_lang() or "both"
+        collected = stats.collect(store, utc_now())
+    console.print(stats.render(collected, lang))  # type: ignore[arg-type]
+    if plot is not None:
+        note = stats.plot(collected, plot, lang)  # type: ignore[arg-type]
+        console.print(f"wrote {plot}" + (f" ({note})" if note else ""))
+
+
+@quiz_app.command("leeches")
+@user_errors
+def quiz_leeches(
+    db: DbOpt = None,
+    unsuspend: Annotated[list[str] | None, typer.Option("--unsuspend", help="Put this question back into reviews (repeatable).")] = None,
+) -> None:
+    """Questions you keep forgetting: suspended after `leech_lapses` lapses (quiz.toml)."""
+    from grader.quiz.store import ProgressStore
 
     with ProgressStore.open(db, create=False) as store:
-        console.print(stats.render(stats.collect(store, utc_now())))
+        for qid in unsuspend or ():
+            if not store.unsuspend(qid):
+                raise UserError(f"{qid!r} is not a suspended leech (see `dlgrade quiz leeches`)")
+            console.print(f"{qid}: back in your reviews")
+        leeches = store.leeches()
+    if not leeches:
+        console.print("No leeches: no question has been forgotten after it was learned.")
+        return
+    table = Table(show_edge=False, box=None, padding=(0, 2, 0, 0))
+    for col in ("question", "lapses", "status"):
+        table.add_column(col)
+    for leech in leeches:
+        table.add_row(leech.qid, str(leech.lapses),
+                      "[yellow]suspended[/]" if leech.suspended else "reviewing")
+    console.print(table)
+
+
+@quiz_app.command("disputes")
+@user_errors
+def quiz_disputes(db: DbOpt = None, bank: BankOpt = None) -> None:
+    """Answers marked "I was right" after seeing the key: what was typed, for the bank's maintainers."""
+    from grader.quiz.bank import load_bank
+    from grader.quiz.engine import key_answer, present
+    from grader.quiz.store import ProgressStore
+
+    with ProgressStore.open(db, create=False) as store:
+        disputes = store.disputes()
+    if not disputes:
+        console.print("No disputes: no answer was overridden as right.")
+        return
+    by_id = load_bank(bank).by_id
+    table = Table(show_edge=False, box=None, padding=(0, 2, 0, 0))
+    for col in ("question", "typed", "key", "when (UTC)"):
+        table.add_column(col, overflow="fold")
+    for d in disputes:
+        q = by_id.get(d.qid)
+        key = key_answer(present(q, 0)) if q is not None and q.type in ("numeric", "short", "true_false") \
+            else ("(choice/order: see the bank)" if q is not None else "(no longer in the bank)")
+        table.add_row(d.qid, d.given, key, f"{d.answered:%Y-%m-%d %H:%M}")
+    console.print(table)
+
+
+@quiz_app.command("optimize")
+@user_errors
+def quiz_optimize(
+    db: DbOpt = None,
+    reset: Annotated[bool, typer.Option("--reset", help="Forget fitted parameters: back to FSRS defaults.")] = False,
+) -> None:
+    """Fit FSRS parameters to your own review log (needs 512 reviews made a day or more after
+    the card's previous one); later sessions schedule with them."""
+    import json
+
+    from grader.quiz.store import ProgressStore
+
+    with ProgressStore.open(db, create=False) as store:
+        if reset:
+            store.set_setting("fsrs_parameters", None)
+            console.print("FSRS parameters reset to the defaults")
+            return
+        from grader.quiz.optimize import fit
+
+        with console.status("fitting FSRS parameters to your review log..."):
+            result = fit(store.review_log())
+        store.set_setting("fsrs_parameters", json.dumps(result.parameters))
+    console.print(f"fitted FSRS parameters to {result.reviews} reviews of {result.cards} cards; "
+                  "your next sessions schedule with them (`--reset` to undo)")
+    console.print(", ".join(f"{p:.4g}" for p in result.parameters), style="dim")
+
+
+@quiz_app.command("config")
+@user_errors
+def quiz_config(
+    set_: Annotated[list[str] | None, typer.Option("--set", help="key=value, e.g. desired_retention=0.85 (repeatable).")] = None,
+) -> None:
+    """Show or change your quiz settings (quiz.toml): desired retention, daily limits, leeches."""
+    from dataclasses import asdict, replace
+
+    from grader.quiz.config import (
+        LIMITS,
+        default_config_path,
+        load_settings,
+        parse_assignment,
+        save_settings,
+    )
+
+    path = default_config_path()
+    settings = load_settings(path)
+    if set_:
+        settings = replace(settings, **dict(parse_assignment(a) for a in set_))
+        save_settings(settings, path)
+        console.print(f"saved {path}")
+    values = asdict(settings)
+    table = Table(show_edge=False, box=None, padding=(0, 2, 0, 0))
+    table.add_column("setting")
+    table.add_column("value", justify="right")
+    for key in LIMITS:
+        table.add_row(key, str(values[key]))
+    console.print(table)
+    console.print(f"[dim]{path}{'' if path.exists() else ' (not written yet: defaults)'}[/]")
+
+
+@quiz_app.command("import")
+@user_errors
+def quiz_import(
+    source: Annotated[Path, typer.Argument(help="A CSV file, or Anki's 'Notes in Plain Text' export (.txt).")],
+    out: Annotated[Path, typer.Argument(help="The YAML deck to write (use it with --bank).")],
+    fmt: Annotated[str | None, typer.Option("--format", help="csv or anki (default: from the file name).")] = None,
+    topic: Annotated[str | None, typer.Option("--topic", help="Topic of rows that name none (default: the file's name).")] = None,
+    tag: TagOpt = None,
+) -> None:
+    """Turn a CSV sheet or an Anki export into a quiz deck that validates."""
+    _skip_pydantic_plugin_scan()
+    from grader.quiz.importer import import_deck
+
+    if out.exists() and out.is_dir():
+        raise UserError(f"{out} is a folder; give a .yaml file name")
+    if not out.parent.is_dir():
+        raise UserError(f"folder {out.parent} does not exist")
+    imported = import_deck(source, out, fmt=fmt, topic=topic, tags=tag)
+    for why in imported.skipped:
+        err_console.print(f"[yellow]skipped[/] {why}", highlight=False)
+    console.print(f"wrote {len(imported.questions)} questions to {out}"
+                  + (f" ({len(imported.skipped)} rows skipped)" if imported.skipped else "")
+                  + f"; try it: dlgrade quiz --bank {out}")
 
 
 @quiz_app.command("validate")
@@ -566,7 +716,7 @@ def quiz_export(
     lang: LangOpt = "both",
     bank: BankOpt = None,
 ) -> None:
-    """Export the bank as GIFT (Moodle) or CSV (id, topic, type, ko, en, answer)."""
+    """Export the bank as GIFT (Moodle) or CSV (prompts, options, key, explanations, tags: re-importable)."""
     from grader.quiz.bank import load_bank
     from grader.quiz.export import FORMATS, export
     from grader.quiz.text import LANGS

@@ -254,7 +254,8 @@ def test_exam_is_a_fixed_paper_with_a_final_score_and_no_scheduling(tmp_path):
     (["--n", "0"], "--n must be at least 1"),
     (["--lang", "fr"], "unknown --lang 'fr'"),
     (["--exam", "--mistakes"], "cannot be combined"),
-    (["--topic", "gpus"], "no question matches --topic gpus"),
+    (["--topic", "gpus"], "unknown topic 'gpus' (choose from: activations,"),
+    (["--topic", "milestones", "--tag", "relu"], "no question matches --topic milestones --tag relu"),
 ])
 def test_bad_options_are_one_line_and_exit_2(tmp_path, args, fragment):
     result = invoke(["quiz", "--bank", str(FIXTURE), *args], tmp_path)
@@ -362,7 +363,9 @@ def test_export_csv(tmp_path):
     assert result.exit_code == 0, result.output
     with out.open(encoding="utf-8-sig", newline="") as f:
         rows = list(csv.DictReader(f))
-    assert list(rows[0]) == ["id", "topic", "type", "ko", "en", "answer"]
+    assert list(rows[0])[:6] == ["id", "topic", "type", "ko", "en", "answer"]
+    assert {"key", "options_ko", "options_en", "explanation_ko", "explanation_en", "tags"} \
+        <= set(rows[0])
     by_id = {r["id"]: r for r in rows}
     assert len(by_id) == 10
     assert by_id["fx-alexnet-year"]["answer"] == "2012"

@@ -38,7 +38,7 @@ from grader.quiz.engine import (
     select,
     shown,
 )
-from grader.quiz.model import TOPICS, ChoiceQuestion, NumericQuestion, OrderQuestion
+from grader.quiz.model import ChoiceQuestion, NumericQuestion, OrderQuestion, topic_name
 from grader.quiz.scheduler import (
     Clock,
     QuizScheduler,
@@ -363,7 +363,8 @@ _RATING_NAMES: dict[Rating, Msg] = {
 def _show_question(console: Console, item: Item, number: int, total: int, lang: Lang) -> None:
     q = item.view.question
     console.print()
-    console.rule(f"[bold]{number}/{total}[/] · {q.topic} · {UI[item.kind].inline(lang)}",
+    console.rule(f"[bold]{number}/{total}[/] · {escape(topic_name(q.topic, lang))} · "
+                 f"{UI[item.kind].inline(lang)}",
                  align="left", style="blue")
     prompt = tr_block(q.prompt, lang).split("\n")
     console.print(f"[bold]{escape(prompt[0])}[/]")
@@ -457,7 +458,7 @@ def show_summary(console: Console, summary: Summary, lang: Lang, *, seed: int | 
     table.add_column(UI["accuracy"].inline(lang), justify="right")
     for topic, (n, score) in summary.per_topic().items():
         style = "green" if score / n >= 0.8 else "yellow" if score / n >= 0.5 else "red"
-        table.add_row(topic, str(n), f"[{style}]{score / n:.0%}[/]")
+        table.add_row(escape(topic_name(topic, lang)), str(n), f"[{style}]{score / n:.0%}[/]")
     console.print(table)
     mistakes = [o for o in answered if o.result and not o.result.correct]
     console.print()
@@ -498,9 +499,6 @@ def check_options(opts: QuizOptions) -> None:
         raise UserError(f"--n must be at least 1, got {opts.n}")
     if opts.exam and opts.mistakes:
         raise UserError("--exam and --mistakes cannot be combined")
-    for topic in opts.topics:
-        if topic not in TOPICS:
-            raise UserError(f"unknown topic {topic!r} (choose from: {', '.join(TOPICS)})")
 
 
 def run_quiz(opts: QuizOptions, *, console: Console, ask: Ask, clock: Clock = utc_now,
@@ -518,6 +516,10 @@ def run_quiz(opts: QuizOptions, *, console: Console, ask: Ask, clock: Clock = ut
     lang: Lang = opts.lang  # type: ignore[assignment]
     settings = load_settings() if settings is None else settings
     bank = load_bank(opts.bank)
+    known_topics = set(bank.topics())
+    for topic in opts.topics:
+        if topic not in known_topics:
+            raise UserError(f"unknown topic {topic!r} (choose from: {', '.join(sorted(known_topics))})")
     known_tags = bank.tags()
     for tag in opts.tags:
         if tag not in known_tags:

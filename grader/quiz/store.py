@@ -327,6 +327,11 @@ class ProgressStore:
         row = self._conn.execute("SELECT MIN(due) FROM cards WHERE suspended = 0").fetchone()
         return parse_stamp(row[0]) if row and row[0] else None
 
+    def last_lang(self) -> str | None:
+        """The language of the latest session: the learner's language, for stats."""
+        row = self._conn.execute("SELECT lang FROM sessions ORDER BY id DESC LIMIT 1").fetchone()
+        return row[0] if row else None
+
     def suspended_ids(self) -> set[str]:
         return {r[0] for r in self._conn.execute("SELECT qid FROM cards WHERE suspended = 1")}
 
