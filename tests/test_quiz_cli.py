@@ -22,7 +22,13 @@ from cli import app
 from grader.quiz.bank import load_bank
 from grader.quiz.engine import LETTERS, grade, key_answer, plan_review, present
 from grader.quiz.export import gift_escape
-from grader.quiz.model import ChoiceQuestion, NumericQuestion, OrderQuestion, TrueFalseQuestion
+from grader.quiz.model import (
+    ChoiceQuestion,
+    NumericQuestion,
+    OrderQuestion,
+    TrueFalseQuestion,
+    topic_name,
+)
 from grader.quiz.session import QuizOptions, run_quiz
 
 FIXTURE = Path(__file__).parent / "data" / "quiz_bank"
@@ -122,7 +128,8 @@ def test_full_session_summary_and_stats(tmp_path):
     assert "total answers 5" in text and "streak 1 day" in text
     assert "due today 4" in text  # learning steps: due again within minutes
     for topic in {v.question.topic for v in views[:4]}:
-        assert topic in text
+        assert topic_name(topic, "en") in text  # the session was in English: so are the stats
+    assert "retention" in text and "Reviews due in the next 30 days" in text
     assert "█" in stats.output
 
 
