@@ -51,6 +51,7 @@ SKEWED = dict(type="choice", answer=[0], options=[
                      explanation={"ko": "참입니다.", "en": "Correct! It is."})),
     ("parity", dict(type="true_false", answer=True,
                     prompt={"ko": "2012년에 우승했다.", "en": "It won in 2013."})),
+    ("same-pair", dict(type="choice", answer=[0], options=[{"ko": "Adam", "en": "Adam"}, "SGD"])),
     ("spelling", dict(type="true_false", answer=True,
                       prompt={"ko": "정규화", "en": "Normalisation helps the optimiser."})),
 ])
@@ -79,7 +80,7 @@ def test_longest_option_strategy_is_scored_over_the_bank():
 
 def test_every_kind_is_described():
     assert {"skew", "longest-wins", "count", "unit", "numbers", "verdict", "parity",
-            "spelling"} <= set(KINDS)
+            "spelling", "same-pair"} <= set(KINDS)
 
 
 def test_the_shipped_bank_is_clean():

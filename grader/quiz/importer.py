@@ -118,7 +118,9 @@ def row_question(row: dict[str, str], *, index: int, deck: str, topic: str,
     q: dict[str, Any] = {
         "id": slug(cell("id"), "") or f"{slug(deck)}-{index:03d}",
         "topic": slug(cell("topic") or topic),
-        "tags": sorted({slug(t) for t in re.split(r"[\s,;]+", cell("tags")) if t} or set(tags)),
+        # order kept (the first tag reads as the main one), repeats dropped
+        "tags": list(dict.fromkeys(slug(t) for t in re.split(r"[\s,;]+", cell("tags")) if t))
+        or list(dict.fromkeys(slug(t) for t in tags)),
         "type": qtype,
         "prompt": prompt,
     }

@@ -39,6 +39,7 @@ KINDS: dict[str, str] = {
     "verdict": "a true/false explanation opens with a verdict that reads as right/wrong",
     "parity": "the Korean and English texts give different numbers",
     "spelling": "British spelling in English text (the bank writes American English)",
+    "same-pair": "a {ko, en} pair whose two texts are the same (write it once)",
 }
 
 # ------------------------------------------------------------------ option lengths
@@ -321,9 +322,21 @@ def check_spelling(q: Question) -> Iterable[Finding]:
                       "(write -ize, -or, -er, -eled)")
 
 
+def check_same_pair(q: Question) -> Iterable[Finding]:
+    texts: list[Text] = [q.prompt, q.explanation]
+    if isinstance(q, ChoiceQuestion):
+        texts += list(q.options)
+    if isinstance(q, OrderQuestion):
+        texts += list(q.items)
+    same = [t.ko for t in texts if isinstance(t, Bilingual) and t.ko == t.en]
+    if same:
+        yield Finding(q.id, "same-pair", f"{same[0]!r} is written twice as {{ko, en}}: "
+                      "one string serves both languages")
+
+
 CHECKS: tuple[Callable[[Question], Iterable[Finding]], ...] = (
     check_skew, check_count, check_unit, check_numbers, check_verdict, check_parity,
-    check_spelling,
+    check_spelling, check_same_pair,
 )
 
 

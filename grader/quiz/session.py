@@ -363,9 +363,13 @@ _RATING_NAMES: dict[Rating, Msg] = {
 def _show_question(console: Console, item: Item, number: int, total: int, lang: Lang) -> None:
     q = item.view.question
     console.print()
-    console.rule(f"[bold]{number}/{total}[/] · {escape(topic_name(q.topic, lang))} · "
-                 f"{UI[item.kind].inline(lang)}",
-                 align="left", style="blue")
+    title = (f"[bold]{number}/{total}[/] · {escape(topic_name(q.topic, lang))} · "
+             f"{UI[item.kind].inline(lang)}")
+    if Text.from_markup(title).cell_len + 6 <= console.width:
+        console.rule(title, align="left", style="blue")
+    else:  # a rule would cut its title short ("…"): the title gets its own lines
+        console.rule(style="blue")
+        console.print(Text.from_markup(title, overflow="fold"))
     prompt = tr_block(q.prompt, lang).split("\n")
     console.print(f"[bold]{escape(prompt[0])}[/]")
     for line in prompt[1:]:
@@ -415,17 +419,28 @@ def _show_feedback(console: Console, result: Result, lang: Lang, *, echo: bool =
 
 
 def _rows(console: Console, rows: list[tuple[str, str]], label_style: str, indent: int = 2) -> None:
-    """Label + text rows; long text wraps under itself, not under the label."""
+    """Label + text rows; long text wraps under itself, not under the label.
+
+    Nothing is ever cut off with "…": a word longer than the line folds onto the next, and on
+    a terminal too narrow for the label column the label goes on a line of its own.
+    """
+    widest = max((console.measure(Text(label)).maximum for label, _ in rows), default=0)
+    if console.width - indent - widest - 1 < 16:
+        for label, text in rows:
+            console.print(Padding(Text(label, style=label_style), (0, 0, 0, indent)))
+            console.print(Padding(Text(text, overflow="fold"), (0, 0, 0, indent + 2)))
+        return
     grid = Table.grid(padding=(0, 1))
     grid.add_column(style=label_style, no_wrap=True)
-    grid.add_column()
+    grid.add_column(overflow="fold")
     for label, text in rows:
-        grid.add_row(label, Text(text))
+        grid.add_row(label, Text(text, overflow="fold"))
     console.print(Padding(grid, (0, 0, 0, indent), expand=False))
 
 
 def _block(console: Console, text: str, *, indent: int, style: str = "") -> None:
-    console.print(Padding(Text(text, style=style), (0, 0, 0, indent), expand=False))
+    console.print(Padding(Text(text, style=style, overflow="fold"), (0, 0, 0, indent),
+                          expand=False))
 
 
 # ------------------------------------------------------------------ the summary
