@@ -307,7 +307,10 @@ def _bool(value: bool, lang: Lang) -> str:
 
 def _aliases(q: ShortQuestion, lang: Lang, shown: int = 4) -> str:
     """The first alias, then a few others: enough to see what else counts, not a wall."""
-    first, *rest = q.answer
+    aliases = list(q.answer)
+    if lang == "ko":  # a Korean learner sees a Korean alias first, where there is one
+        aliases.sort(key=lambda a: not any("\uac00" <= c <= "\ud7a3" for c in a))
+    first, *rest = aliases
     if not rest:
         return first
     more = ", ".join(rest[:shown]) + (", …" if len(rest) > shown else "")
