@@ -487,3 +487,56 @@ def test_skip_and_quit_work_with_the_korean_input_method_on(tmp_path):
     out = flat(result.output)
     assert result.exit_code == 0 and "건너뜀" in out and "그만둠" in out and "2/3" in out
     assert "3/3" not in out
+
+
+# ------------------------------------------------------------------ the start-up fast path
+
+
+@pytest.mark.parametrize("argv", [
+    ["quiz"],
+    ["quiz", "run"],
+    ["quiz", "--n", "3", "--lang", "ko", "--seed", "7"],
+    ["quiz", "--topic", "losses", "--topic=gpus", "--tag", "adam", "--mistakes"],
+    ["quiz", "run", "--exam", "--n=5", "--db", "x/p.db", "--bank=bank.yaml"],
+])
+def test_the_fast_path_reads_every_accepted_shape_as_typer_does(monkeypatch, argv):
+    import cli
+
+    seen: list[dict] = []
+
+    def capture(topic, tag, n, lang, mistakes, exam, seed, db, bank):
+        seen.append(dict(topic=topic, tag=tag, n=n, lang=lang, mistakes=mistakes, exam=exam,
+                         seed=seed, db=db, bank=bank))
+
+    monkeypatch.setattr(cli, "_quiz_session", capture)
+    result = runner.invoke(app, argv)
+    assert result.exit_code == 0, result.output
+    assert cli._quiz_fast_args(argv) == seen[0]
+
+
+@pytest.mark.parametrize("argv", [
+    ["quiz", "--help"], ["quiz", "--n", "x"], ["quiz", "--n"], ["quiz", "--lang", "--n"],
+    ["quiz", "--n", "-1"], ["quiz", "stats"], ["quiz", "--nn", "3"], ["list"], [],
+    ["quiz", "--exam=yes"], ["quiz", "--topic", ""],
+])
+def test_anything_else_is_left_to_typer(argv):
+    import cli
+
+    assert cli._quiz_fast_args(argv) is None
+
+
+def test_the_installed_command_takes_the_fast_path_and_keeps_its_errors(tmp_path):
+    env = {**os.environ, "DLGRADE_HOME": str(tmp_path), "COLUMNS": "100"}
+    bad = subprocess.run([str(DLGRADE), "quiz", "--bank", str(FIXTURE), "--lang", "fr"],
+                         capture_output=True, text=True, env=env, timeout=60)
+    assert bad.returncode == 2 and "unknown --lang 'fr'" in bad.stderr and not bad.stdout
+    code = ("import sys, cli; sys.argv = ['dlgrade', 'quiz', '--bank', sys.argv[1], '--n', '1'];"
+            "import builtins; builtins.input = lambda *a: 'q';"
+            "import atexit; atexit.register(lambda: print('loaded:', sorted(m for m in "
+            "('pydantic', 'torch', 'numpy', 'grader.grading') if m in sys.modules)));"
+            "cli.app()")
+    run = subprocess.run([sys.executable, "-c", code, str(FIXTURE)], capture_output=True,
+                         text=True, env=env, timeout=60)
+    assert run.returncode == 0, run.stderr
+    assert "Stopped" in run.stdout or "그만둠" in run.stdout
+    assert "loaded: []" in run.stdout  # typer built no pydantic validators; no torch either

@@ -22,11 +22,6 @@ from pathlib import Path
 from grader.errors import UserError
 from grader.quiz.scheduler import Settings
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
-
 CONFIG_NAME = "quiz.toml"
 
 # key -> (type, low, high): what a learner may set, and its sensible range
@@ -67,6 +62,10 @@ def load_settings(path: Path | None = None) -> Settings:
     path = default_config_path() if path is None else path
     if not path.exists():
         return Settings()
+    if sys.version_info >= (3, 11):  # imported only when there is a file to read (start-up)
+        import tomllib
+    else:  # pragma: no cover
+        import tomli as tomllib
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError) as exc:
