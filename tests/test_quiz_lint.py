@@ -38,6 +38,8 @@ SKEWED = dict(type="choice", answer=[0], options=[
                    prompt={"ko": "맞는 두 가지를 고르세요.", "en": "Select every right answer."})),
     ("count", dict(type="choice", answer=[0, 1, 2], options=["a1", "b2", "c3", "d4"],
                    prompt={"ko": "고르세요.", "en": "Select all three components."})),
+    ("count", dict(type="choice", answer=[0, 1], options=["a1", "b2", "c3"],
+                   prompt={"ko": "필요한 두 분야를 고르세요.", "en": "Select every area."})),
     ("unit", dict(type="numeric", answer=152, unit="layers / 층")),
     ("unit", dict(type="numeric", answer=175, unit={"ko": "10억 개", "en": "billion"})),
     ("numbers", dict(type="numeric", answer=34,  # an explanation written for an outlier of 20
@@ -54,6 +56,8 @@ SKEWED = dict(type="choice", answer=[0], options=[
     ("same-pair", dict(type="choice", answer=[0], options=[{"ko": "Adam", "en": "Adam"}, "SGD"])),
     ("spelling", dict(type="true_false", answer=True,
                       prompt={"ko": "정규화", "en": "Normalisation helps the optimiser."})),
+    ("spelling", dict(type="true_false", answer=True,
+                      prompt={"ko": "레이블 없는", "en": "Unlabelled, unnormalised data."})),
 ])
 def test_each_check_catches_a_constructed_bad_question(kind, fields):
     assert kind in kinds(make(**fields))

@@ -83,13 +83,12 @@ def longest_wins(questions: Iterable[Question]) -> tuple[int, int]:
 
 # ------------------------------------------------------------------ count words
 
-_COUNT_EN = re.compile(
-    r"\b(?:both|all\s+(?:two|three|four|five|six)|(?:two|three|four|five)\s+of\s+(?:the|these)"
-    r"|which\s+(?:two|three|four)|(?:two|three|four|five)\s+(?:correct|right|true|options|"
-    r"answers|statements|items))\b", re.IGNORECASE)
+# In a "select all" prompt any count gives the answer's size away: "both", "the two areas",
+# "all three", "두 분야", "세 가지", "둘 다", "3개".
+_COUNT_EN = re.compile(r"\b(?:both|two|three|four|five|six|pair|couple)\b", re.IGNORECASE)
 _COUNT_KO = re.compile(
-    r"(?:둘|셋|넷)\s*(?:다|모두)|(?:두|세|네|다섯|[2-6])\s*(?:개|가지|개의|가지의)"
-    r"|모두\s*(?:두|세|네|다섯)|(?<!을\s)(?<!를\s)(?<!것\s)\b모두\b(?!\s*고르)(?!\s*선택)")
+    r"(?:둘|셋|넷)\s*(?:다|모두)|(?<![가-힣])(?:두|세|네|다섯|여섯)\s+[가-힣]"
+    r"|\d\s*(?:개|가지)|(?<![가-힣])모두\s*(?:두|세|네|다섯)")
 
 
 def check_count(q: Question) -> Iterable[Finding]:
@@ -289,9 +288,10 @@ def check_parity(q: Question) -> Iterable[Finding]:
 BRITISH = {
     "colour": "color", "behaviour": "behavior", "neighbour": "neighbor", "centre": "center",
     "favour": "favor", "labelled": "labeled", "labelling": "labeling", "modelling": "modeling",
+    "unlabelled": "unlabeled", "centred": "centered", "grey": "gray",
     "modelled": "modeled", "travelled": "traveled", "analyse": "analyze", "catalogue": "catalog",
 }
-_ISE = re.compile(r"\b(optimis|minimis|maximis|normalis|regularis|generalis|initialis|"
+_ISE = re.compile(r"\b(?:un|re|de|non)?(optimis|minimis|maximis|normalis|regularis|generalis|initialis|"
                   r"summaris|recognis|visualis|parameteris|standardis|characteris|realis|"
                   r"emphasis(?=e[ds]?\b)|utilis|stabilis|organis|penalis|vectoris)"
                   r"(e|es|ed|ing|ation|ations|er|ers)\b", re.IGNORECASE)
