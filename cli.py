@@ -563,7 +563,9 @@ def _quiz_fast_path(argv: list[str]) -> bool:
 def quiz(ctx: typer.Context, topic: TopicOpt = None, tag: TagOpt = None, n: NOpt = 10,
          lang: LangOpt = "both", mistakes: MistakesOpt = False, exam: ExamOpt = False,
          seed: SeedOpt = None, db: DbOpt = None, bank: BankOpt = None) -> None:
-    """Concept quizzes: due reviews first, then new questions. `?` help, `s` skip, `q` quit."""
+    """Concept quizzes: due reviews first, then new questions. After a right answer Enter is
+    Good, 1-4 rate Again/Hard/Good/Easy; after a wrong one `!` says "I was right".
+    `?` help, `s` skip, `u` undo the last answer, `q` quit."""
     if ctx.invoked_subcommand is None:
         _quiz_session(topic, tag, n, lang, mistakes, exam, seed, db, bank)
 

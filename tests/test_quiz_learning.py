@@ -450,3 +450,24 @@ def test_optimize_fits_parameters_on_a_synthetic_log_of_the_size_it_needs(monkey
         from grader.quiz.session import with_fitted_parameters
 
         assert with_fitted_parameters(Settings(), store).parameters == result.parameters
+
+
+def test_unusable_fitted_parameters_are_one_clear_line(tmp_path):
+    with ProgressStore.open(tmp_path / "p.db") as store:
+        store.set_setting("fsrs_parameters", "[1, 2, 3]")  # wrong length: fsrs refuses them
+    with pytest.raises(UserError, match="optimize --reset"):
+        session(tmp_path, [], Clock(), n=1)
+    with ProgressStore.open(tmp_path / "p.db") as store:
+        store.set_setting("fsrs_parameters", "not json")
+    with pytest.raises(UserError, match="optimize --reset"):
+        session(tmp_path, [], Clock(), n=1)
+
+
+def test_undo_and_override_keys_work_with_the_korean_input_method_on(tmp_path):
+    views = views_for("tmux", 2)
+    typed = {"numeric": "2012 (year)", "short": "backprop algorithm x", "true_false": "f"}
+    script = [key_answer(views[0]), "", "ㅕ", key_answer(views[0]), "",  # ㅕ is u
+              typed[views[1].question.type], "!"]
+    out, _ = session(tmp_path, script, Clock(), n=2, settings=Settings(learn_ahead_minutes=0))
+    assert "Last answer undone" in out
+    assert rows(tmp_path, "SELECT COUNT(*) FROM answers")[0][0] == 2

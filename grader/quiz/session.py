@@ -550,7 +550,11 @@ def run_quiz(opts: QuizOptions, *, console: Console, ask: Ask, clock: Clock = ut
 
     with ProgressStore.open(opts.db) as store:
         settings = with_fitted_parameters(settings, store)
-        scheduler = QuizScheduler(clock, fuzz=fuzz, settings=settings)
+        try:
+            scheduler = QuizScheduler(clock, fuzz=fuzz, settings=settings)
+        except ValueError as exc:
+            raise UserError(f"the fitted FSRS parameters cannot be used ({exc}): run "
+                            "`dlgrade quiz optimize --reset`") from None
         now = scheduler.now()
         if opts.exam:
             plan = plan_exam(pool, n=opts.n, seed=seed)
@@ -599,7 +603,12 @@ def with_fitted_parameters(settings: Settings, store: ProgressStore) -> Settings
     fitted = store.setting("fsrs_parameters")
     if fitted is None or settings.parameters is not None:
         return settings
-    return replace(settings, parameters=tuple(json.loads(fitted)))
+    try:
+        parameters = tuple(float(p) for p in json.loads(fitted))
+    except (ValueError, TypeError):
+        raise UserError("the fitted FSRS parameters in the progress database are unreadable: "
+                        "run `dlgrade quiz optimize --reset`") from None
+    return replace(settings, parameters=parameters)
 
 
 def start_of_day(now: datetime) -> datetime:

@@ -86,8 +86,8 @@ def squash(s: str) -> str:
 
 # The Korean (dubeolsik) keyboard puts these jamo on the keys of the Latin letters that
 # answers and commands use: typing `a` with the Korean input method on gives `ㅁ`.
-_DUBEOLSIK = str.maketrans("ㅁㅠㅊㅇㄷㄹㅎㅗㅅㅐㅌㄴㅂㅛㅜ", "abcdefghtoxsqyn")
-_JAMO_KEYS = set("ㅁㅠㅊㅇㄷㄹㅎㅗㅅㅐㅌㄴㅂㅛㅜ")
+_DUBEOLSIK = str.maketrans("ㅁㅠㅊㅇㄷㄹㅎㅗㅅㅐㅌㄴㅂㅛㅜㅕㄱ", "abcdefghtoxsqynur")
+_JAMO_KEYS = set("ㅁㅠㅊㅇㄷㄹㅎㅗㅅㅐㅌㄴㅂㅛㅜㅕㄱ")
 
 
 def latin_keys(s: str) -> str:
