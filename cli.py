@@ -637,7 +637,7 @@ def quiz_leeches(
 def quiz_disputes(db: DbOpt = None, bank: BankOpt = None) -> None:
     """Answers marked "I was right" after seeing the key: what was typed, for the bank's maintainers."""
     from grader.quiz.bank import load_bank
-    from grader.quiz.engine import key_answer, present
+    from grader.quiz.export import answer_text
     from grader.quiz.store import ProgressStore
 
     with ProgressStore.open(db, create=False) as store:
@@ -651,8 +651,7 @@ def quiz_disputes(db: DbOpt = None, bank: BankOpt = None) -> None:
         table.add_column(col, overflow="fold")
     for d in disputes:
         q = by_id.get(d.qid)
-        key = key_answer(present(q, 0)) if q is not None and q.type in ("numeric", "short", "true_false") \
-            else ("(choice/order: see the bank)" if q is not None else "(no longer in the bank)")
+        key = answer_text(q) if q is not None else "(no longer in the bank)"
         table.add_row(d.qid, d.given, key, f"{d.answered:%Y-%m-%d %H:%M}")
     console.print(table)
 

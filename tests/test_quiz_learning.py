@@ -471,3 +471,51 @@ def test_undo_and_override_keys_work_with_the_korean_input_method_on(tmp_path):
     out, _ = session(tmp_path, script, Clock(), n=2, settings=Settings(learn_ahead_minutes=0))
     assert "Last answer undone" in out
     assert rows(tmp_path, "SELECT COUNT(*) FROM answers")[0][0] == 2
+
+
+# ------------------------------------------------------------------ the commands around a session
+
+
+def test_disputes_leeches_optimize_and_config_commands(tmp_path):
+    from typer.testing import CliRunner
+
+    from cli import app
+
+    runner = CliRunner()
+    home = tmp_path / "home"
+    env = {"DLGRADE_HOME": str(home), "COLUMNS": "160"}
+    views = views_for("tmux", 1)
+    typed = {"numeric": "2012 (year)", "short": "reverse-mode autodiff", "true_false": "f"}
+    first = runner.invoke(app, ["quiz", "--bank", str(FIXTURE), "--tag", "tmux", "--n", "1",
+                                "--seed", "1", "--lang", "en"],
+                          input=f"{typed[views[0].question.type]}\n!\n", env=env)
+    assert first.exit_code == 0, first.output
+    disputes = runner.invoke(app, ["quiz", "disputes", "--bank", str(FIXTURE)], env=env)
+    assert disputes.exit_code == 0 and views[0].question.id in disputes.output
+    assert typed[views[0].question.type] in disputes.output
+
+    leeches = runner.invoke(app, ["quiz", "leeches"], env=env)
+    assert leeches.exit_code == 0 and "No leeches" in leeches.output
+    with ProgressStore.open(home / "quiz.db") as store:
+        store._conn.execute("UPDATE cards SET lapses = 8, suspended = 1")
+    listed = runner.invoke(app, ["quiz", "leeches"], env=env)
+    assert views[0].question.id in listed.output and "suspended" in listed.output
+    back = runner.invoke(app, ["quiz", "leeches", "--unsuspend", views[0].question.id], env=env)
+    assert back.exit_code == 0 and "back in your reviews" in back.output
+    again = runner.invoke(app, ["quiz", "leeches", "--unsuspend", "nope"], env=env)
+    assert again.exit_code == 2 and "not a suspended leech" in again.output
+
+    small = runner.invoke(app, ["quiz", "optimize"], env=env)
+    assert small.exit_code == 2 and "at least 512 reviews" in small.output
+    reset = runner.invoke(app, ["quiz", "optimize", "--reset"], env=env)
+    assert reset.exit_code == 0 and "reset to the defaults" in reset.output
+
+    shown = runner.invoke(app, ["quiz", "config", "--set", "desired_retention=0.85",
+                                "--set", "new_per_day=7"], env=env)
+    assert shown.exit_code == 0 and "0.85" in shown.output
+    assert load_settings(home / "quiz.toml") == Settings(desired_retention=0.85, new_per_day=7)
+    bad = runner.invoke(app, ["quiz", "config", "--set", "desired_retention=2"], env=env)
+    assert bad.exit_code == 2 and "between 0.7 and 0.99" in bad.output
+    for command in (["quiz", "disputes"], ["quiz", "leeches"], ["quiz", "optimize"]):
+        fresh = runner.invoke(app, command, env={"DLGRADE_HOME": str(tmp_path / "none")})
+        assert fresh.exit_code == 2 and "no quiz progress yet" in fresh.output
