@@ -107,11 +107,13 @@ def test_a_higher_desired_retention_schedules_sooner():
     assert dues[0.95] < dues[0.8]
 
 
-@pytest.mark.parametrize(("delta", "text"), [
-    (timedelta(minutes=1), "1m"), (timedelta(minutes=10), "10m"), (timedelta(hours=5), "5h"),
-    (timedelta(days=3), "3d"), (timedelta(days=75), "2.5mo"), (timedelta(days=730), "2y")])
-def test_interval_labels(delta, text):
+@pytest.mark.parametrize(("delta", "text", "korean"), [
+    (timedelta(minutes=1), "1m", "1분"), (timedelta(minutes=10), "10m", "10분"),
+    (timedelta(hours=5), "5h", "5시간"), (timedelta(days=3), "3d", "3일"),
+    (timedelta(days=75), "2.5mo", "2.5개월"), (timedelta(days=730), "2y", "2년")])
+def test_interval_labels(delta, text, korean):
     assert interval_text(delta) == text
+    assert interval_text(delta, "ko") == korean
 
 
 def test_hard_and_easy_after_a_right_answer_apply_the_interval_shown(tmp_path):

@@ -109,11 +109,11 @@ def test_a_korean_session_in_tmux(tmp_path):
     ])
     assert "EXITED=0" in screen and "Traceback" not in screen
     # Easy's interval is fuzzed by a day or so, as in Anki: the shown one is the one given
-    shown = re.findall(r"1 다시 1m · 2 어려움 (\d+)m · 3 알맞음 10m · 4 쉬움 (\d+)d", screen)
+    shown = re.findall(r"1 다시 1분 · 2 어려움 (\d+)분 · 3 알맞음 10분 · 4 쉬움 (\d+)일", screen)
     assert len(shown) == 3  # AlexNet twice (before and after the undo), ReLU relearned
-    assert f"→ 어려움: {shown[0][0]}m" in screen and f"→ 쉬움: {shown[1][1]}d" in screen
+    assert f"→ 어려움: {shown[0][0]}분" in screen and f"→ 쉬움: {shown[1][1]}일" in screen
     assert "맞은 것으로 기록했습니다" in screen
-    assert "다시 보기: 1m" in screen and "다시 학습" in screen
+    assert "다시 보기: 1분" in screen and "다시 학습" in screen
     assert "마지막 답을 되돌렸습니다" in screen
     assert "정답: 역전파  (다른 정답: 오차역전파, backpropagation" in screen  # Korean first
     assert "점수: 2 / 3 (67%)" in screen and "다시 학습: 1/1" in screen  # ReLU was missed

@@ -93,20 +93,24 @@ def is_lapse(before: Card | None, rating: Rating) -> bool:
     return before is not None and before.state == State.Review and rating == Rating.Again
 
 
-def interval_text(delta: timedelta) -> str:
-    """Anki's short interval labels: 1m, 10m, 3h, 4d, 2.1mo, 1.3y."""
+_UNITS = {"en": ("m", "h", "d", "mo", "y"), "ko": ("분", "시간", "일", "개월", "년")}
+
+
+def interval_text(delta: timedelta, lang: str = "en") -> str:
+    """Anki's short interval labels: 1m, 10m, 3h, 4d, 2.5mo, 1.3y (Korean: 1분, 4일, 2.5개월)."""
+    minute, hour, day, month, year = _UNITS["ko" if lang == "ko" else "en"]
     minutes = max(0, round(delta.total_seconds() / 60))
     if minutes < 60:
-        return f"{minutes}m"
+        return f"{minutes}{minute}"
     hours = minutes / 60
     if hours < 24:
-        return f"{round(hours)}h"
+        return f"{round(hours)}{hour}"
     days = hours / 24
     if days < 30:
-        return f"{round(days)}d"
+        return f"{round(days)}{day}"
     if days < 365:
-        return f"{days / 30:.1f}mo".replace(".0mo", "mo")
-    return f"{days / 365:.1f}y".replace(".0y", "y")
+        return f"{days / 30:.1f}".removesuffix(".0") + month
+    return f"{days / 365:.1f}".removesuffix(".0") + year
 
 
 def review_logs(rows: Sequence[tuple[str, int, datetime]]) -> list[ReviewLog]:

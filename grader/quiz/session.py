@@ -285,7 +285,7 @@ def _after_answer(history: list[_Asked], summary: Summary, relearn: list, queue:
     else:
         if choices is not None:
             console.print(f"[dim]{escape(UI['again_in'].inline(lang))}: "
-                          f"{interval_text(choices[Rating.Again])}[/]")
+                          f"{interval_text(choices[Rating.Again], lang)}[/]")
         prompt = f"[dim]{escape(UI['next_prompt'].inline(lang))}[/] [bold cyan]›[/] "
     while True:
         raw = ask(prompt)
@@ -314,7 +314,7 @@ def _after_answer(history: list[_Asked], summary: Summary, relearn: list, queue:
             if hooks.rate(asked.item, rating):
                 _leech_notice(console, asked.item, lang)
             console.print(f"[dim]→ {escape(_RATING_NAMES[rating].inline(lang))}: "
-                          f"{interval_text(choices[rating])}[/]")
+                          f"{interval_text(choices[rating], lang)}[/]")
             return False
         console.print(f"[yellow]{escape(UI['rate_help' if result.correct else 'next_help'](lang))}[/]")
 
@@ -341,7 +341,7 @@ def _rating_line(choices: dict[Rating, timedelta], lang: Lang) -> str:
         name = _RATING_NAMES[rating]
         label = f"{key} {name.ko} {name.en if lang == 'both' else ''}".rstrip() if lang != "en" \
             else f"{key} {name.en}"
-        label = f"{label} {interval_text(choices[rating])}"
+        label = f"{label} {interval_text(choices[rating], lang)}"
         parts.append(f"[bold]{escape(label)}[/]" if rating == Rating.Good else escape(label))
     return "  " + " · ".join(parts)
 
