@@ -54,7 +54,6 @@ SKEWED = dict(type="choice", answer=[0], options=[
     ("parity", dict(type="true_false", answer=True,
                     prompt={"ko": "2012년에 우승했다.", "en": "It won in 2013."})),
     ("same-pair", dict(type="choice", answer=[0], options=[{"ko": "Adam", "en": "Adam"}, "SGD"])),
-    ("alias-repeat", dict(type="short", answer=["Huber", "the Huber loss."])),
     ("spelling", dict(type="true_false", answer=True,
                       prompt={"ko": "정규화", "en": "Normalisation helps the optimiser."})),
     ("spelling", dict(type="true_false", answer=True,
@@ -85,7 +84,7 @@ def test_longest_option_strategy_is_scored_over_the_bank():
 
 def test_every_kind_is_described():
     assert {"skew", "longest-wins", "count", "unit", "numbers", "verdict", "parity",
-            "spelling", "same-pair", "alias-repeat"} <= set(KINDS)
+            "spelling", "same-pair"} <= set(KINDS)
 
 
 def test_the_shipped_bank_is_clean():

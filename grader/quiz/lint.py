@@ -40,7 +40,6 @@ KINDS: dict[str, str] = {
     "parity": "the Korean and English texts give different numbers",
     "spelling": "British spelling in English text (the bank writes American English)",
     "same-pair": "a {ko, en} pair whose two texts are the same (write it once)",
-    "alias-repeat": "a short answer's alias that the answer checker already reads as another",
 }
 
 # ------------------------------------------------------------------ option lengths
@@ -335,26 +334,9 @@ def check_same_pair(q: Question) -> Iterable[Finding]:
                       "one string serves both languages")
 
 
-def check_alias_repeat(q: Question) -> Iterable[Finding]:
-    """"the loss" next to "loss": normalising already accepts it, and the key shown is longer."""
-    if not isinstance(q, ShortQuestion):
-        return
-    from grader.quiz.text import answer_form
-
-    seen: dict[str, str] = {}
-    for alias in q.answer:
-        form = answer_form(alias)
-        if form in seen:
-            yield Finding(q.id, "alias-repeat", f"alias {alias!r} reads the same as "
-                          f"{seen[form]!r} (case, spacing, articles, a trailing loss/손실 and "
-                          "final punctuation are ignored): drop it")
-            return
-        seen[form] = alias
-
-
 CHECKS: tuple[Callable[[Question], Iterable[Finding]], ...] = (
     check_skew, check_count, check_unit, check_numbers, check_verdict, check_parity,
-    check_spelling, check_same_pair, check_alias_repeat,
+    check_spelling, check_same_pair,
 )
 
 
