@@ -548,6 +548,8 @@ def _quiz_fast_args(argv: list[str]) -> dict[str, Any] | None:
 
 def _quiz_fast_path(argv: list[str]) -> bool:
     """Run `dlgrade quiz` from `argv` if it has a plain shape; False: typer's turn."""
+    import os
+
     args = _quiz_fast_args(argv)
     if args is None:
         return False
@@ -555,6 +557,15 @@ def _quiz_fast_path(argv: list[str]) -> bool:
         user_errors(_quiz_session)(**args)
     except typer.Exit as exc:
         sys.exit(exc.exit_code)
+    except KeyboardInterrupt:  # before the session's own Ctrl-C handling begins
+        _print_error("aborted")
+        sys.exit(130)
+    except Exception as exc:  # a defect of dlgrade's own: one line, as on typer's path
+        if os.environ.get("DLGRADE_DEBUG"):
+            raise
+        _print_error(f"internal error: {type(exc).__name__}: {exc} "
+                     "(set DLGRADE_DEBUG=1 to see the traceback)")
+        sys.exit(1)
     return True
 
 

@@ -541,3 +541,19 @@ def test_the_installed_command_takes_the_fast_path_and_keeps_its_errors(tmp_path
     assert run.returncode == 0, run.stderr
     assert "Stopped" in run.stdout or "그만둠" in run.stdout
     assert "loaded: []" in run.stdout  # typer built no pydantic validators; no torch either
+
+
+def test_a_defect_on_the_fast_path_is_one_line_unless_debugging(tmp_path, monkeypatch, capsys):
+    import cli
+
+    def broken(**_kwargs):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(cli, "_quiz_session", broken)
+    with pytest.raises(SystemExit) as info:
+        cli._quiz_fast_path(["quiz", "--n", "1"])
+    assert info.value.code == 1
+    assert "internal error: RuntimeError: boom" in capsys.readouterr().err
+    monkeypatch.setenv("DLGRADE_DEBUG", "1")
+    with pytest.raises(RuntimeError, match="boom"):
+        cli._quiz_fast_path(["quiz", "--n", "1"])
