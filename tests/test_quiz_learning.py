@@ -521,3 +521,42 @@ def test_disputes_leeches_optimize_and_config_commands(tmp_path):
     for command in (["quiz", "disputes"], ["quiz", "leeches"], ["quiz", "optimize"]):
         fresh = runner.invoke(app, command, env={"DLGRADE_HOME": str(tmp_path / "none")})
         assert fresh.exit_code == 2 and "no quiz progress yet" in fresh.output
+
+
+def test_undo_of_a_relearning_answer_asks_it_again_before_anything_due(tmp_path):
+    views = views_for("tmux", 2)
+    wrong = {"numeric": "1999", "true_false": "x", "short": "nope"}
+    first, second = views
+    script = [wrong[first.question.type] if first.question.type != "true_false"
+              or first.question.answer else "o", "",      # missed: relearned later
+              key_answer(second), "",                      # the second question
+              key_answer(first), "u",                      # relearned, then taken back at once
+              key_answer(first), ""]                       # so it is asked again, right away
+    out, learner = session(tmp_path, script, Clock(), n=2)
+    assert out.count("Last answer undone") == 1
+    kinds = rows(tmp_path, "SELECT qid, kind, rating FROM answers ORDER BY id")
+    assert kinds == [(first.question.id, "new", 1), (second.question.id, "new", 3),
+                     (first.question.id, "relearn", 3)]
+    assert "relearned: 1/1" in out and "Interrupted" not in out
+
+
+def test_the_question_taken_back_comes_before_a_due_relearning_card(tmp_path):
+    views = views_for("tmux", 3)
+    first, second, third = views
+    wrong = {"numeric": "1999", "true_false": "x" if first.question.answer else "o",
+             "short": "nope"}[first.question.type]
+    # 15 s a key: the missed first is due again at 75 s, just as "u" is typed at the third
+    script = [wrong, "", key_answer(second), "",
+              "u",                                  # at the third: take the second back
+              key_answer(second), "4",              # asked again at once, rated Easy
+              key_answer(first), "",                # only then the due relearning
+              key_answer(third), ""]
+    clock = Clock()
+    learner = Learner(script, clock, step=timedelta(seconds=15))
+    console = Console(file=io.StringIO(), width=120)
+    run_quiz(QuizOptions(n=3, seed=1, lang="en", db=tmp_path / "p.db", bank=FIXTURE,
+                         tags=("tmux",)), console=console, ask=learner, clock=clock, fuzz=False,
+             settings=Settings())
+    assert rows(tmp_path, "SELECT qid, kind, rating FROM answers ORDER BY id") == [
+        (first.question.id, "new", 1), (second.question.id, "new", 4),
+        (first.question.id, "relearn", 3), (third.question.id, "new", 3)]

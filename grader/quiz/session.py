@@ -190,7 +190,7 @@ def run_loop(items: Sequence[Item], *, console: Console, ask: Ask, lang: Lang, h
     asks that question again. With `reveal=False` (an exam) nothing is shown until the end.
     """
     summary = Summary(mode, len(items))
-    queue: list[Item] = list(items)
+    queue: _Queue = _Queue(items)
     relearn: list[tuple[datetime, int, Item]] = []
     history: list[_Asked] = []
     position = 0
@@ -256,10 +256,27 @@ def run_loop(items: Sequence[Item], *, console: Console, ask: Ask, lang: Lang, h
     return summary
 
 
+class _Queue(list):
+    """The planned questions, remembering which were put back by an undo (asked next)."""
+
+    def __init__(self, items: Sequence[Item] = ()):
+        super().__init__(items)
+        self.taken_back: list[Presented] = []
+
+
+def _taken_back(queue: list[Item]) -> list[Presented]:
+    return getattr(queue, "taken_back", [])
+
+
 def _next_item(queue: list[Item], relearn: list[tuple[datetime, int, Item]],
                hooks: Hooks) -> Item | None:
-    """A missed card once it is due, else the next planned one, else the earliest missed card
-    (learning ahead, as Anki does within its learn-ahead limit)."""
+    """A question just taken back (undo) first; then a missed card once it is due, else the
+    next planned one, else the earliest missed card (learning ahead, as Anki does within its
+    learn-ahead limit)."""
+    taken_back = _taken_back(queue)
+    if queue and queue[0].view in taken_back:
+        taken_back.remove(queue[0].view)
+        return queue.pop(0)
     relearn.sort(key=lambda entry: (entry[0], entry[1]))
     if relearn and (relearn[0][0] <= hooks.now() or not queue):
         return relearn.pop(0)[2]
@@ -293,8 +310,7 @@ def _after_answer(history: list[_Asked], summary: Summary, relearn: list, queue:
         if command in ("", "n"):
             return False
         if command == "u":
-            queue.insert(0, asked.item)
-            _undo(history, summary, relearn, queue, hooks, console, lang, requeue=False)
+            _undo(history, summary, relearn, queue, hooks, console, lang)
             return True
         if command == "q":
             raise _Stop("quit")
@@ -320,17 +336,19 @@ def _after_answer(history: list[_Asked], summary: Summary, relearn: list, queue:
 
 
 def _undo(history: list[_Asked], summary: Summary, relearn: list, queue: list[Item],
-          hooks: Hooks, console: Console, lang: Lang, *, requeue: bool = True) -> None:
+          hooks: Hooks, console: Console, lang: Lang) -> None:
     """Take the last answer back and put its question first in `queue`."""
     asked = history.pop()
     hooks.undo(asked.item)
-    if asked.outcome in summary.outcomes:
-        summary.outcomes.remove(asked.outcome)
+    for k in range(len(summary.outcomes) - 1, -1, -1):  # this very outcome, not an equal one
+        if summary.outcomes[k] is asked.outcome:
+            del summary.outcomes[k]
+            break
     # the relearning copies the answer taken back had queued go with it
     relearn[:] = [e for e in relearn if e[2].view is not asked.item.view]
     queue[:] = [i for i in queue if not (i.kind == "relearn" and i.view is asked.item.view)]
-    if requeue:
-        queue.insert(0, asked.item)
+    queue.insert(0, asked.item)
+    _taken_back(queue).append(asked.item.view)  # asked again next, before any due relearning
     console.print(f"[yellow]↶ {escape(UI['undone'](lang))}[/]")
 
 
