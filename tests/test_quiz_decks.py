@@ -16,8 +16,9 @@ from grader.quiz.bank import audit_bank, load_bank
 from grader.quiz.engine import grade, key_answer, present
 from grader.quiz.export import gift_question, write_csv
 from grader.quiz.importer import import_deck
+from grader.quiz.loop import Item
 from grader.quiz.scheduler import QuizScheduler
-from grader.quiz.session import Item, _show_feedback, _show_question
+from grader.quiz.screen import show_feedback, show_question
 from grader.quiz.store import ProgressStore
 
 FIXTURE = Path(__file__).parent / "data" / "quiz_bank"
@@ -143,9 +144,9 @@ def test_long_options_and_keys_are_never_cut_short(width):
         if q.type != "choice":
             continue
         view = present(q, 0)
-        _show_question(console, Item(view, "new"), 1, 1, "both")
+        show_question(console, Item(view, "new"), 1, 1, "both")
         wrong = next(k for k, i in enumerate(view.order) if i not in q.answer)
-        _show_feedback(console, grade(view, "abcdef"[wrong], "both"), "both")
+        show_feedback(console, grade(view, "abcdef"[wrong], "both"), "both")
         seen += 1
     out = console.file.getvalue()  # type: ignore[attr-defined]
     in_bank = sum(t.count("…") for q in bank.questions for t in (q.prompt.ko, q.prompt.en))
