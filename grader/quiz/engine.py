@@ -351,8 +351,8 @@ def help_text(view: Presented, lang: Lang) -> str:
                   "Type a word or a short phrase, in Korean or English; case, spaces, hyphens, "
                   "quotes, a final full stop, articles (the, a) and a trailing \"loss\" are "
                   "ignored.")
-    commands = Msg("s: 건너뛰기   q: 그만하기 (요약을 보여 줍니다)   ?: 도움말",
-                   "s: skip   q: quit (shows the summary)   ?: this help")
+    commands = Msg("s: 건너뛰기   u: 마지막 답 되돌리기   q: 그만하기 (요약을 보여 줍니다)   ?: 도움말",
+                   "s: skip   u: undo the last answer   q: quit (shows the summary)   ?: this help")
     return f"{msg(lang)}\n{commands(lang)}"
 
 

@@ -37,7 +37,7 @@ Ask = Callable[[str], str]
 @dataclass(frozen=True)
 class Item:
     view: Presented
-    kind: str  # new | review | retake | exam
+    kind: str  # new | review | relearn | retake | exam
 
 
 @dataclass(frozen=True)
