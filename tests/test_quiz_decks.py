@@ -109,6 +109,20 @@ def test_anki_plain_text_export(tmp_path):
     assert third.prompt.en == "A field with\ta tab"
 
 
+def test_anki_export_with_guid_notetype_and_deck_columns(tmp_path):
+    notes = tmp_path / "deck.txt"
+    notes.write_text(
+        "#separator:tab\n#html:false\n#guid column:1\n#notetype column:2\n#deck column:3\n"
+        "#tags column:6\n"
+        "a1b2c3\tBasic\tDL::week1\tWhich loss suits regression?\tMSE\tlosses\n",
+        encoding="utf-8")
+    deck = tmp_path / "deck.yaml"
+    import_deck(notes, deck)
+    (q,) = load_bank(deck, cache=False).questions
+    assert q.prompt.en == "Which loss suits regression?" and q.answer == ("MSE",)
+    assert q.tags == ("losses",)
+
+
 @pytest.mark.parametrize(("args", "fragment"), [
     (["missing.csv", "out.yaml"], "no such file"),
     (["{src}", "out.txt"], "must be a .yaml file"),

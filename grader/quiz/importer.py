@@ -11,7 +11,8 @@ indices or the option's text), "true"/"false"/"참"/"거짓" is true/false, a nu
 anything else a short answer.
 
 Anki's "Notes in Plain Text" (.txt): one note per line, front and back separated by a tab (or
-the `#separator:` header), `#html:true` fields unescaped, `#tags column:N` read as tags.
+the `#separator:` header), `#html:true` fields unescaped, `#tags column:N` read as tags, and
+the `#guid column`, `#notetype column` and `#deck column` left out of the question.
 """
 
 from __future__ import annotations
@@ -184,6 +185,7 @@ def _anki_field(text: str, is_html: bool) -> str:
 def read_anki(text: str, *, deck: str, topic: str, tags: list[str]) -> Imported:
     """Anki's plain-text export: `#key:value` headers, then front<sep>back[<sep>...] rows."""
     separator, is_html, tags_column = "\t", False, None
+    skipped_columns: set[int] = set()  # guid, notetype and deck columns are not content
     lines = text.splitlines()
     body_start = 0
     for body_start, line in enumerate(lines):  # noqa: B007 - the first non-header line
@@ -197,6 +199,8 @@ def read_anki(text: str, *, deck: str, topic: str, tags: list[str]) -> Imported:
             is_html = value.casefold() == "true"
         elif key == "tags column" and value.isdigit():
             tags_column = int(value) - 1
+        elif key in ("guid column", "notetype column", "deck column") and value.isdigit():
+            skipped_columns.add(int(value) - 1)
     else:
         body_start = len(lines)
     out = Imported()
@@ -205,7 +209,8 @@ def read_anki(text: str, *, deck: str, topic: str, tags: list[str]) -> Imported:
         line = body_start + reader.line_num
         if not any(f.strip() for f in fields):
             continue
-        content = [f for k, f in enumerate(fields) if k != tags_column]
+        content = [f for k, f in enumerate(fields)
+                   if k != tags_column and k not in skipped_columns]
         if len(content) < 2:
             out.skipped.append(f"line {line}: needs a front and a back")
             continue
