@@ -8,7 +8,8 @@ left exactly as it is. Every write is one `BEGIN IMMEDIATE` transaction.
 A schema grows by migrations: a new file runs version 1's statements and then every
 migration, an older file only the migrations it lacks, so both end with the same tables.
 Each migration runs in the one transaction that also sets the new version: a file is at
-one version or the next, never between.
+one version or the next, never between. A schema may ask for a copy of the older file to be
+kept beside it before it is migrated.
 """
 
 from __future__ import annotations
@@ -46,6 +47,9 @@ class Schema:
     ddl: str  # version 1's statements, separated by ";"
     tables: frozenset[str]  # version 1's tables (every later version has them too)
     migrations: tuple[Migration, ...] = ()  # versions 2, 3, ... in order
+    # keep a copy of an older file (`<name>.v<version>.bak`) before migrating it, so that an
+    # upgrade can always be undone by hand
+    backup_before_migrating: bool = False
 
     def __post_init__(self) -> None:
         # a gap or a duplicate would leave some files without a change: refuse it at import
@@ -166,9 +170,28 @@ def _run_script(conn: sqlite3.Connection, ddl: str) -> None:
             conn.execute(statement)
 
 
-def _create_or_migrate(conn: sqlite3.Connection, path: Path, schema: Schema) -> None:
-    if _version(conn) == schema.version:
+def _backup(conn: sqlite3.Connection, path: Path, version: int) -> None:
+    """A consistent copy of the file as it is now, unless one of that version is kept already."""
+    target_path = path.with_name(f"{path.name}.v{version}.bak")
+    if target_path.exists():
         return
+    try:
+        target = sqlite3.connect(target_path)
+    except sqlite3.Error as exc:
+        raise UserError(f"cannot keep a copy of {path} before upgrading it ({exc}); "
+                        "it was left as it is") from None
+    try:
+        conn.backup(target)
+    finally:
+        target.close()
+
+
+def _create_or_migrate(conn: sqlite3.Connection, path: Path, schema: Schema) -> None:
+    version = _version(conn)
+    if version == schema.version:
+        return
+    if version >= 1 and schema.backup_before_migrating:
+        _backup(conn, path, version)
     with immediate_transaction(conn):
         # another process may have created or migrated it meanwhile: look again under the write lock
         version = _version(conn)

@@ -16,10 +16,11 @@ ADD_TAGS = Migration(version=2, what="the tags table",
                      ddl="CREATE TABLE tags (note INTEGER NOT NULL, tag TEXT NOT NULL)")
 
 
-def schema(*migrations: Migration) -> Schema:
+def schema(*migrations: Migration, backup: bool = False) -> Schema:
     return Schema(noun="a test file", file_noun="test file", missing="no {path}",
                   version=1 + len(migrations), application_id=0x74657374, ddl=V1,
-                  tables=frozenset({"notes"}), migrations=migrations)
+                  tables=frozenset({"notes"}), migrations=migrations,
+                  backup_before_migrating=backup)
 
 
 def tables(path: Path) -> set[str]:
@@ -56,3 +57,17 @@ def test_migrations_must_lead_from_version_1_without_a_gap() -> None:
         Schema(noun="a test file", file_noun="test file", missing="no {path}", version=3,
                application_id=1, ddl=V1, tables=frozenset({"notes"}),
                migrations=(Migration(version=3, what="x", ddl="SELECT 1"),))
+
+
+def test_a_schema_that_asks_for_it_keeps_the_older_file_before_migrating(tmp_path: Path) -> None:
+    path = tmp_path / "p.db"
+    conn = open_database(path, schema(backup=True), create=True, busy_timeout=1)
+    conn.execute("INSERT INTO notes (text) VALUES ('kept')")
+    conn.close()
+    assert not (tmp_path / "p.db.v1.bak").exists()  # a new file has nothing to keep
+    open_database(path, schema(ADD_TAGS, backup=True), create=False, busy_timeout=1).close()
+    backup = tmp_path / "p.db.v1.bak"
+    with sqlite3.connect(backup) as conn:
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == 1
+        assert conn.execute("SELECT text FROM notes").fetchall() == [("kept",)]
+    assert tables(backup) == {"notes"} and tables(path) == {"notes", "tags"}
