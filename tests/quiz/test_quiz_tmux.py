@@ -37,10 +37,14 @@ def _own_home(tmp_path, monkeypatch):
 
 
 class Tmux:
-    """A private tmux server (its own socket), so no one else's sessions are touched."""
+    """A private tmux server (its own socket), so no one else's sessions are touched.
+
+    A socket per test, not per process: `kill-server` returns before the server is gone, and
+    the next test's `new-session` on the same socket can reach the dying server and fail."""
 
     def __init__(self, tmp_path: Path):
-        self.base = ["tmux", "-u", "-L", f"dlgrade-test-{os.getpid()}", "-f", "/dev/null"]
+        socket = f"dlgrade-test-{os.getpid()}-{tmp_path.name}"
+        self.base = ["tmux", "-u", "-L", socket, "-f", "/dev/null"]
         self.env = {**os.environ, "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8", "TERM": "xterm-256color"}
 
     def run(self, *args: str) -> str:
