@@ -33,39 +33,49 @@ def _print_error(message: str) -> None:
     err_console.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
 
 
-class _OneLineErrors(TyperGroup):
+@contextlib.contextmanager
+def _one_line_errors() -> Iterator[None]:
     """Every error a user can cause (bad flags and arguments, a UserError from grader/) is one
-    line and exit 2; a defect of dlgrade's own is one line and exit 1."""
+    line and exit 2; a defect of dlgrade's own is one line and exit 1. Shared by typer's path
+    and the quiz's fast path, so both answer alike."""
+    try:
+        yield
+    except click.exceptions.NoArgsIsHelpError as exc:
+        click.echo(exc.ctx.get_help() if exc.ctx else exc.format_message())
+        sys.exit(0)
+    except typer.Exit as exc:  # outside click's own handling (the quiz's fast path)
+        sys.exit(exc.exit_code)
+    except click.ClickException as exc:
+        where = f" (see: {exc.ctx.command_path} --help)" if getattr(exc, "ctx", None) else ""
+        _print_error(exc.format_message() + where)
+        sys.exit(exc.exit_code)
+    except UserError as exc:  # what the person at the keyboard can fix
+        _print_error(str(exc))
+        sys.exit(2)
+    except FileNotFoundError as exc:
+        _print_error(f"no such file: {exc.filename or exc}")
+        sys.exit(2)
+    except (typer.Abort, KeyboardInterrupt):
+        _print_error("aborted")
+        sys.exit(130)
+    except BrokenPipeError:
+        _quiet_broken_pipe()
+    except Exception as exc:  # a defect of dlgrade's own, not of the user's input
+        if os.environ.get("DLGRADE_DEBUG"):
+            raise
+        _print_error(f"internal error: {type(exc).__name__}: {exc} "
+                     "(set DLGRADE_DEBUG=1 to see the traceback)")
+        sys.exit(1)
+
+
+class _OneLineErrors(TyperGroup):
+    """Errors as `_one_line_errors` says."""
 
     def main(self, *args: Any, standalone_mode: bool = True, **kwargs: Any) -> Any:
         if not standalone_mode:
             return super().main(*args, standalone_mode=False, **kwargs)
-        try:
+        with _one_line_errors():
             code = super().main(*args, standalone_mode=False, **kwargs)
-        except click.exceptions.NoArgsIsHelpError as exc:
-            click.echo(exc.ctx.get_help() if exc.ctx else exc.format_message())
-            sys.exit(0)
-        except click.ClickException as exc:
-            where = f" (see: {exc.ctx.command_path} --help)" if getattr(exc, "ctx", None) else ""
-            _print_error(exc.format_message() + where)
-            sys.exit(exc.exit_code)
-        except UserError as exc:  # what the person at the keyboard can fix
-            _print_error(str(exc))
-            sys.exit(2)
-        except FileNotFoundError as exc:
-            _print_error(f"no such file: {exc.filename or exc}")
-            sys.exit(2)
-        except (typer.Abort, KeyboardInterrupt):
-            _print_error("aborted")
-            sys.exit(130)
-        except BrokenPipeError:
-            _quiet_broken_pipe()
-        except Exception as exc:  # a defect of dlgrade's own, not of the user's input
-            if os.environ.get("DLGRADE_DEBUG"):
-                raise
-            _print_error(f"internal error: {type(exc).__name__}: {exc} "
-                         "(set DLGRADE_DEBUG=1 to see the traceback)")
-            sys.exit(1)
         sys.exit(code if isinstance(code, int) else 0)
 
 
@@ -92,7 +102,17 @@ def _quiet_broken_pipe() -> None:
     sys.exit(141)  # 128 + SIGPIPE, what a shell reports for a tool killed by the pipe
 
 
-app = typer.Typer(
+class _Dlgrade(typer.Typer):
+    """`dlgrade quiz [options]`, the one command a learner starts many times a day, runs
+    without typer building its parameters (see `_quiz_fast_path` in the quiz block)."""
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        if not args and not kwargs and _quiz_fast_path(sys.argv[1:]):
+            sys.exit(0)
+        return super().__call__(*args, **kwargs)
+
+
+app = _Dlgrade(
     cls=_OneLineErrors,
     name="dlgrade",
     help="Auto-graded assignments and concept quizzes for a deep learning basics course.",
@@ -634,11 +654,62 @@ def _quiz_session(topic: list[str] | None, tag: list[str] | None, n: int, lang: 
     run_quiz(opts, console=console, ask=lambda prompt: console.input(prompt))
 
 
+# `dlgrade quiz` parsed by hand, for its start-up: typer builds a pydantic validator for
+# every parameter of the invoked command (~0.1-0.3 s). Only the plain shapes are taken here
+# (the options above, each `--opt value` or `--opt=value`); anything else (--help, a typo,
+# a value that does not parse) goes to typer, which answers it as always. A test checks
+# that both parsers read every accepted shape the same way.
+_QUIZ_FLAGS = {"--mistakes": "mistakes", "--exam": "exam"}
+_QUIZ_VALUES: dict[str, tuple[str, type, bool]] = {
+    "--topic": ("topic", str, True), "--tag": ("tag", str, True), "--n": ("n", int, False),
+    "--lang": ("lang", str, False), "--seed": ("seed", int, False),
+    "--db": ("db", Path, False), "--bank": ("bank", Path, False)}
+
+
+def _quiz_fast_args(argv: list[str]) -> dict[str, Any] | None:
+    """The quiz session's arguments from `argv`, or None when typer should parse it."""
+    if argv[:1] != ["quiz"]:
+        return None
+    rest = argv[2:] if argv[1:2] == ["run"] else argv[1:]
+    out: dict[str, Any] = {"topic": None, "tag": None, "n": 10, "lang": "both", "mistakes": False,
+                           "exam": False, "seed": None, "db": None, "bank": None}
+    i = 0
+    while i < len(rest):
+        name, eq, value = rest[i].partition("=")
+        if name in _QUIZ_FLAGS and not eq:
+            out[_QUIZ_FLAGS[name]] = True
+            i += 1
+            continue
+        if name not in _QUIZ_VALUES or (not eq and i + 1 >= len(rest)):
+            return None
+        if not eq:
+            value = rest[i + 1]
+        i += 1 if eq else 2
+        key, kind, repeatable = _QUIZ_VALUES[name]
+        if value.startswith("-") or not value.strip() or (kind is int and not value.isdigit()):
+            return None  # typer's own messages for whatever this is
+        parsed = kind(value)
+        out[key] = [*(out[key] or []), parsed] if repeatable else parsed
+    return out
+
+
+def _quiz_fast_path(argv: list[str]) -> bool:
+    """Run `dlgrade quiz` from `argv` if it has a plain shape; False: typer's turn."""
+    args = _quiz_fast_args(argv)
+    if args is None:
+        return False
+    with _one_line_errors():
+        _quiz_session(**args)
+    return True
+
+
 @quiz_app.callback(invoke_without_command=True)
 def quiz(ctx: typer.Context, topic: TopicOpt = None, tag: TagOpt = None, n: NOpt = 10,
          lang: LangOpt = "both", mistakes: MistakesOpt = False, exam: ExamOpt = False,
          seed: SeedOpt = None, db: DbOpt = None, bank: BankOpt = None) -> None:
-    """Concept quizzes: due reviews first, then new questions. `?` help, `s` skip, `q` quit."""
+    """Concept quizzes: due reviews first, then new questions. After a right answer Enter is
+    Good, 1-4 rate Again/Hard/Good/Easy; after a wrong one `!` says "I was right".
+    `?` help, `s` skip, `u` undo the last answer, `q` quit."""
     if ctx.invoked_subcommand is None:
         _quiz_session(topic, tag, n, lang, mistakes, exam, seed, db, bank)
 
@@ -652,31 +723,162 @@ def quiz_run(topic: TopicOpt = None, tag: TagOpt = None, n: NOpt = 10, lang: Lan
 
 
 @quiz_app.command("stats")
-def quiz_stats(db: DbOpt = None) -> None:
-    """Accuracy per topic, streak, cards due today, total answers, 30 days of activity."""
+def quiz_stats(
+    db: DbOpt = None,
+    lang: Annotated[str | None, typer.Option("--lang", help="ko, en or both (default: the language of your last session).")] = None,
+    plot: Annotated[Path | None, typer.Option("--plot", help="Also draw the stats as a PNG to this file.")] = None,
+) -> None:
+    """Retention, reviews due in the next 30 days, accuracy per topic, streak, 30 days of activity."""
     from grader.quiz import stats
     from grader.quiz.scheduler import utc_now
     from grader.quiz.store import ProgressStore
+    from grader.quiz.text import LANGS
+
+    if lang is not None and lang not in LANGS:
+        raise UserError(f"unknown --lang {lang!r} (choose from: {', '.join(LANGS)})")
+    if plot is not None and (plot.suffix.lower() != ".png" or not plot.parent.is_dir()):
+        raise UserError(f"--plot {plot}: give a .png file in an existing folder")
+    with ProgressStore.open(db, create=False) as store:
+        lang = lang or store.last_lang() or "both"
+        collected = stats.collect(store, utc_now())
+    console.print(stats.render(collected, lang))  # type: ignore[arg-type]
+    if plot is not None:
+        note = stats.plot(collected, plot, lang)  # type: ignore[arg-type]
+        console.print(f"wrote {plot}" + (f" ({note})" if note else ""))
+
+
+@quiz_app.command("leeches")
+def quiz_leeches(
+    db: DbOpt = None,
+    unsuspend: Annotated[list[str] | None, typer.Option("--unsuspend", help="Put this question back into reviews (repeatable).")] = None,
+) -> None:
+    """Questions you keep forgetting: suspended after `leech_lapses` lapses (quiz.toml)."""
+    from grader.quiz.store import ProgressStore
+    from grader.ui.quiz import leeches_table
 
     with ProgressStore.open(db, create=False) as store:
-        console.print(stats.render(stats.collect(store, utc_now())))
+        for qid in unsuspend or ():
+            if not store.unsuspend(qid):
+                raise UserError(f"{qid!r} is not a suspended leech (see `dlgrade quiz leeches`)")
+            console.print(f"{qid}: back in your reviews")
+        leeches = store.leeches()
+    if not leeches:
+        console.print("No leeches: no question has been forgotten after it was learned.")
+        return
+    console.print(leeches_table(leeches))
+
+
+@quiz_app.command("disputes")
+def quiz_disputes(db: DbOpt = None, bank: BankOpt = None) -> None:
+    """Answers marked "I was right" after seeing the key: what was typed, for the bank's maintainers."""
+    from grader.quiz.bank import load_bank
+    from grader.quiz.store import ProgressStore
+    from grader.ui.quiz import disputes_table
+
+    with ProgressStore.open(db, create=False) as store:
+        disputes = store.disputes()
+    if not disputes:
+        console.print("No disputes: no answer was overridden as right.")
+        return
+    console.print(disputes_table(disputes, load_bank(bank).by_id))
+
+
+@quiz_app.command("optimize")
+def quiz_optimize(
+    db: DbOpt = None,
+    reset: Annotated[bool, typer.Option("--reset", help="Forget fitted parameters: back to FSRS defaults.")] = False,
+) -> None:
+    """Fit FSRS parameters to your own review log (needs 512 reviews made a day or more after
+    the card's previous one); later sessions schedule with them."""
+    import json
+
+    from grader.quiz.store import ProgressStore
+
+    with ProgressStore.open(db, create=False) as store:
+        if reset:
+            store.set_setting("fsrs_parameters", None)
+            console.print("FSRS parameters reset to the defaults")
+            return
+        from grader.quiz.optimize import fit
+
+        with console.status("fitting FSRS parameters to your review log..."):
+            result = fit(store.review_log())
+        store.set_setting("fsrs_parameters", json.dumps(result.parameters))
+    console.print(f"fitted FSRS parameters to {result.reviews} reviews of {result.cards} cards; "
+                  "your next sessions schedule with them (`--reset` to undo)")
+    console.print(", ".join(f"{p:.4g}" for p in result.parameters), style="dim")
+
+
+@quiz_app.command("config")
+def quiz_config(
+    set_: Annotated[list[str] | None, typer.Option("--set", help="key=value, e.g. desired_retention=0.85 (repeatable).")] = None,
+) -> None:
+    """Show or change your quiz settings (quiz.toml): desired retention, daily limits, leeches."""
+    from dataclasses import asdict, replace
+
+    from grader.quiz.config import (
+        LIMITS,
+        default_config_path,
+        load_settings,
+        parse_assignment,
+        save_settings,
+    )
+    from grader.ui.quiz import quiz_settings_table
+
+    path = default_config_path()
+    settings = load_settings(path)
+    if set_:
+        settings = replace(settings, **dict(parse_assignment(a) for a in set_))
+        save_settings(settings, path)
+        console.print(f"saved {path}")
+    console.print(quiz_settings_table(asdict(settings), list(LIMITS)))
+    console.print(f"[dim]{path}{'' if path.exists() else ' (not written yet: defaults)'}[/]")
+
+
+@quiz_app.command("import")
+def quiz_import(
+    source: Annotated[Path, typer.Argument(help="A CSV file, or Anki's 'Notes in Plain Text' export (.txt).")],
+    out: Annotated[Path, typer.Argument(help="The YAML deck to write (use it with --bank).")],
+    fmt: Annotated[str | None, typer.Option("--format", help="csv or anki (default: from the file name).")] = None,
+    topic: Annotated[str | None, typer.Option("--topic", help="Topic of rows that name none (default: the file's name).")] = None,
+    tag: TagOpt = None,
+) -> None:
+    """Turn a CSV sheet or an Anki export into a quiz deck that validates."""
+    _skip_pydantic_plugin_scan()
+    from grader.quiz.importer import import_deck
+
+    if out.exists() and out.is_dir():
+        raise UserError(f"{out} is a folder; give a .yaml file name")
+    if not out.parent.is_dir():
+        raise UserError(f"folder {out.parent} does not exist")
+    imported = import_deck(source, out, fmt=fmt, topic=topic, tags=tag)
+    for why in imported.skipped:
+        err_console.print(f"[yellow]skipped[/] {why}", highlight=False)
+    console.print(f"wrote {len(imported.questions)} questions to {out}"
+                  + (f" ({len(imported.skipped)} rows skipped)" if imported.skipped else "")
+                  + f"; try it: dlgrade quiz --bank {out}")
 
 
 @quiz_app.command("validate")
 def quiz_validate(
     path: Annotated[Path | None, typer.Argument(help="A bank file or folder (default: the bundled bank).")] = None,
 ) -> None:
-    """Check a question bank: OK with the count per topic, or every problem as file:line: id: message."""
+    """Check a question bank: its format, then guessable or confusing questions (option-length
+    skew, count words in 'select all' prompts, units, stray numbers, verdicts, ko/en parity,
+    spelling). OK with the count per topic, or every problem as file:line: id: [kind] message."""
     _skip_pydantic_plugin_scan()
-    from grader.quiz.bank import check_bank
+    from collections import Counter
+
+    from grader.quiz.bank import audit_bank
     from grader.ui.tables import bank_topics_table
 
-    bank, problems = check_bank(path)
+    bank, problems = audit_bank(path)
     if problems:
         for problem in problems:
             console.print(str(problem), highlight=False, markup=False, soft_wrap=True)
         n = len(problems)
-        err_console.print(f"[bold red]{n} problem{'s' * (n != 1)}[/] in {len(bank.files)} file(s)")
+        kinds = ", ".join(f"{kind} {count}" for kind, count in Counter(p.kind for p in problems).most_common())
+        err_console.print(f"[bold red]{n} problem{'s' * (n != 1)}[/] in {len(bank.files)} file(s): {kinds}")
         raise typer.Exit(1)
     console.print(f"[bold green]OK[/]: {len(bank.questions)} questions in {len(bank.files)} file(s)")
     console.print(bank_topics_table(bank))
@@ -689,7 +891,7 @@ def quiz_export(
     lang: LangOpt = "both",
     bank: BankOpt = None,
 ) -> None:
-    """Export the bank as GIFT (Moodle) or CSV (id, topic, type, ko, en, answer)."""
+    """Export the bank as GIFT (Moodle) or CSV (prompts, options, key, explanations, tags: re-importable)."""
     from grader.quiz.bank import load_bank
     from grader.quiz.export import FORMATS, export
     from grader.quiz.text import LANGS

@@ -50,6 +50,8 @@ class Schema:
     ddl: str  # version 1's statements, separated by ";"
     tables: frozenset[str]  # version 1's tables (every later version has them too)
     migrations: tuple[Migration, ...] = ()  # versions 2, 3, ... in order
+    # keep a copy of an older file (`<name>.v<version>.bak`) before migrating it, so that an
+    # upgrade can always be undone by hand
 
     def __post_init__(self) -> None:
         # a gap or a duplicate would leave some files without a change: refuse it at import
@@ -176,7 +178,11 @@ def _keep_a_copy(conn: sqlite3.Connection, path: Path, version: int) -> None:
     backup = path.with_name(f"{path.name}.schema{version}.bak")
     if backup.exists():
         return
-    copy = sqlite3.connect(backup)
+    try:
+        copy = sqlite3.connect(backup)
+    except sqlite3.Error as exc:
+        raise UserError(f"cannot keep a copy of {path} before upgrading it ({exc}); "
+                        "it was left as it is") from None
     try:
         conn.backup(copy)
     finally:

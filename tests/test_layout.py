@@ -36,6 +36,8 @@ DEFERRED_OK = {
     ("grader.server.serve", "grader.server.app"): "FastAPI is the optional server extra: "
                                                   "without it, serve says so in one line",
     ("grader.quiz.bank", "grader.quiz.check"): "a quiz started from the cache skips yaml and pydantic",
+    ("grader.quiz.bank", "grader.quiz.lint"): "the content checks (~10 ms of patterns) run only "
+                                              "for validate, never at a quiz's start",
     ("grader.sandbox.zygote", "grader.sandbox.protocol"): "the zygote imports after its reaper forks",
     ("grader.sandbox.zygote", "grader.sandbox.child"): "the zygote imports after its reaper forks",
     ("grader.sandbox.zygote", "grader.sandbox"): "the zygote imports after its reaper forks",

@@ -94,6 +94,19 @@ def check_bank(path: Path | None = None) -> tuple[Bank, list[BankProblem]]:
     return Bank(tuple(questions), tuple(files), where), problems
 
 
+def audit_bank(path: Path | None = None) -> tuple[Bank, list[BankProblem]]:
+    """`check_bank`, then the content checks of `lint.py` on every valid question."""
+    from grader.quiz.lint import lint
+
+    bank, problems = check_bank(path)
+    where_bank = show_path(default_bank_dir() if path is None else path)
+    for finding in lint(bank.questions):
+        file, line = bank.where.get(finding.qid, (where_bank, 0))
+        problems.append(BankProblem(file, line, finding.qid, finding.message, finding.kind))
+    problems.sort(key=lambda p: (p.file, p.line))
+    return bank, problems
+
+
 def load_bank(path: Path | None = None, *, cache: bool = True) -> Bank:
     """The bank, or a BankError (a UserError) if anything in it is wrong.
 

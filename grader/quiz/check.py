@@ -6,15 +6,16 @@ about; then each question is validated on its own, so one bad question hides no 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from grader.quiz.model import Question
+from grader.quiz.model import TOPICS, Question
 from grader.quiz.problems import BankProblem, show_path
-from grader.quiz.schema import parse_question
+from grader.quiz.schema import ID_PATTERN, parse_question
 
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
@@ -38,11 +39,21 @@ def check_file(file: Path) -> Iterable[tuple[Question | None, int, list[BankProb
         reason = getattr(exc, "problem", None) or str(exc).splitlines()[0]
         yield None, line, [BankProblem(name, line, "-", f"invalid YAML: {reason}")]
         return
-    if root is None or not isinstance(data, dict) or set(data) != {"questions"}:
+    if root is None or not isinstance(data, dict) or "questions" not in data \
+            or not set(data) <= {"questions", "topics"}:
         line = root.start_mark.line + 1 if root is not None else 1
-        yield None, line, [BankProblem(name, line, "-",
-                                       "the file must be a mapping with the one key 'questions'")]
+        yield None, line, [BankProblem(name, line, "-", "the file must be a mapping with the key "
+                                       "'questions' (and optionally 'topics')")]
         return
+    declared = data.get("topics") or {}
+    if not isinstance(declared, dict) or not all(
+            isinstance(k, str) and re.fullmatch(ID_PATTERN, k) for k in declared):
+        node = _value_node(root, "topics")
+        line = node.start_mark.line + 1 if node is not None else 1
+        yield None, line, [BankProblem(name, line, "-", "'topics' must map kebab-case topic ids "
+                                       "to their names, e.g. {my-topic: {ko: 내 주제, en: my topic}}")]
+        return
+    known_topics = set(TOPICS) | set(declared)
     keys = [k for k, _ in root.value if isinstance(k, yaml.ScalarNode) and k.value == "questions"]
     if len(keys) > 1:
         line = keys[1].start_mark.line + 1
@@ -62,6 +73,11 @@ def check_file(file: Path) -> Iterable[tuple[Question | None, int, list[BankProb
                     for key_node, key_line, msg in dup_keys if _inside(key_node, node)]
         question, found = parse_question(item)
         problems += [BankProblem(name, _line_of(node, loc), label, msg) for loc, msg in found]
+        if question is not None and question.topic not in known_topics:
+            problems.append(BankProblem(
+                name, _line_of(node, ("topic",)), label,
+                f"unknown topic {question.topic!r} (one of: {', '.join(sorted(known_topics))}; "
+                "a deck declares its own under 'topics:')"))
         yield (None if problems else question), line, problems
 
 

@@ -14,7 +14,7 @@ import random
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from grader.quiz.model import (
     ChoiceQuestion,
@@ -24,11 +24,21 @@ from grader.quiz.model import (
     ShortQuestion,
     TrueFalseQuestion,
 )
-from grader.quiz.text import Lang, Msg, fold, latin_keys, squash, tr, tr_block, variants
+from grader.quiz.numbers import NotANumber, read_number
+from grader.quiz.text import (
+    Lang,
+    Msg,
+    answer_form,
+    fold,
+    latin_keys,
+    squash,
+    tr,
+    tr_block,
+    variants,
+)
 
 LETTERS = "abcdefgh"
 _SEPARATORS = re.compile(r"[\s,;/|+]+")
-_THOUSANDS = re.compile(r"^[+-]?\d{1,3}(,\d{3})+(\.\d*)?$")
 
 _TRUE = {"t", "true", "o", "y", "yes", "1", "예", "네", "참", "맞음", "맞다", "○", "◯"}
 _FALSE = {"f", "false", "x", "n", "no", "0", "아니오", "아니요", "거짓", "틀림", "틀리다", "×", "✕"}
@@ -146,46 +156,38 @@ def parse_true_false(raw: str) -> bool:
                               "Type t (true, o, 1) or f (false, x, 0)."))
 
 
-_NUMBER = re.compile(r"^([+-]?(?:\d[\d,_]*)?\.?\d*(?:e[+-]?\d+)?)(\s*)(.*)$")
-_KOREAN_POWERS = {"십": 1, "백": 2, "천": 3, "만": 4, "억": 8, "조": 12}  # 천만 = 10^(3+4)
-_ENGLISH_POWERS = {"thousand": 3, "million": 6, "billion": 9, "trillion": 12}
+# How far a number typed without a magnitude may be off by one: 175 for 175 billion.
+_DROPPED_SCALES = (3, 4, 6, 8, 9, 12)
 
 
 def parse_number(view: Presented, raw: str) -> Decimal:
-    """A number: thousands separators, 1e9 notation, a unit or a suffix such as 년 after it.
+    """A number as `numbers.read_number` reads it; any unit after it is ignored.
 
-    Without a unit in the question, magnitude words scale the number (1750억 = 1.75e11,
-    175 billion = 1.75e11); with one, whatever follows the number is taken to be that unit.
+    A bare number that is the key without its magnitude (175 where 1.75e11 is asked) is
+    ambiguous, not wrong: the learner is asked to say how big it is.
     """
     q = view.question
     assert isinstance(q, NumericQuestion)
-    bad = MalformedAnswer(Msg("숫자를 입력하세요 (예: 2012, 0.5, 1.75e11).",
-                              "Type a number (e.g. 2012, 0.5, 1.75e11)."))
-    match = _NUMBER.match(squash(raw))
-    if not match or not any(c.isdigit() for c in match[1]):
-        raise bad
-    number, gap, suffix = match.groups()
-    if any(c.isdigit() for c in suffix) or (suffix[:1].isascii() and suffix[:1].isalpha() and not gap):
-        raise bad  # "1,2,3", "12..5", "10k": not a number we can be sure of
-    text = number.replace("_", "")
-    if "," in text:
-        if not _THOUSANDS.match(text):
-            raise bad
-        text = text.replace(",", "")
     try:
-        value = Decimal(text)
-    except InvalidOperation:
-        raise bad from None
-    if q.unit is None and suffix:
-        word = suffix.split()[0]
-        power = 0
-        for ch in word:
-            if ch not in _KOREAN_POWERS:
-                break
-            power += _KOREAN_POWERS[ch]
-        power = power or next((p for w, p in _ENGLISH_POWERS.items() if word.startswith(w)), 0)
-        value = value.scaleb(power)
-    return value
+        reading = read_number(raw)
+    except NotANumber:
+        raise MalformedAnswer(Msg("숫자를 입력하세요 (예: 2012, 0.5, 1750억, 175B, 1.75e11).",
+                                  "Type a number (e.g. 2012, 0.5, 175B, 175 billion, 1.75e11).")) \
+            from None
+    key = _decimal(q.answer)
+    if not reading.scaled and reading.value and abs(key) >= 10_000 \
+            and not _within(reading.value, q) \
+            and any(_within(reading.value.scaleb(p), q) for p in _DROPPED_SCALES):
+        raise MalformedAnswer(Msg(
+            f"{_plain(reading.value)}의 단위를 붙여 주세요: 예를 들어 {_plain(reading.value)}억, "
+            f"{_plain(reading.value)}만, 또는 {_plain(reading.value)}B.",
+            f"{_plain(reading.value)} what? Add the magnitude, e.g. {_plain(reading.value)}B, "
+            f"{_plain(reading.value)} million or {_plain(reading.value)}e9."))
+    return reading.value
+
+
+def _within(value: Decimal, q: NumericQuestion) -> bool:
+    return abs(value - _decimal(q.answer)) <= _decimal(q.tolerance)
 
 
 def parse_order(view: Presented, raw: str) -> list[int]:
@@ -202,7 +204,7 @@ def parse_order(view: Presented, raw: str) -> list[int]:
 
 
 def parse_short(raw: str) -> str:
-    if not fold(raw):
+    if not answer_form(raw):
         raise MalformedAnswer(Msg("답을 입력하세요.", "Type an answer."))
     return raw.strip()
 
@@ -225,7 +227,7 @@ def grade(view: Presented, raw: str, lang: Lang = "both") -> Result:
         return Result(float(right), right, _bool(q.answer, lang), explanation, _bool(said, lang))
     if isinstance(q, NumericQuestion):
         value = parse_number(view, raw)
-        right = abs(value - _decimal(q.answer)) <= _decimal(q.tolerance)
+        right = _within(value, q)
         return Result(float(right), right, _number(q, lang), explanation, _plain(value))
     if isinstance(q, OrderQuestion):
         sequence = parse_order(view, raw)
@@ -238,7 +240,7 @@ def grade(view: Presented, raw: str, lang: Lang = "both") -> Result:
                       if good != total else "")
     if isinstance(q, ShortQuestion):
         said = parse_short(raw)
-        right = fold(said) in {fold(a) for a in q.answer}
+        right = answer_form(said) in {answer_form(a) for a in q.answer}
         return Result(float(right), right, _aliases(q, lang), explanation, said)
     raise TypeError(f"unknown question type {type(q).__name__}")
 
@@ -305,7 +307,10 @@ def _bool(value: bool, lang: Lang) -> str:
 
 def _aliases(q: ShortQuestion, lang: Lang, shown: int = 4) -> str:
     """The first alias, then a few others: enough to see what else counts, not a wall."""
-    first, *rest = q.answer
+    aliases = list(q.answer)
+    if lang == "ko":  # a Korean learner sees a Korean alias first, where there is one
+        aliases.sort(key=lambda a: not any("\uac00" <= c <= "\ud7a3" for c in a))
+    first, *rest = aliases
     if not rest:
         return first
     more = ", ".join(rest[:shown]) + (", …" if len(rest) > shown else "")
@@ -331,19 +336,23 @@ def help_text(view: Presented, lang: Lang) -> str:
     elif isinstance(q, NumericQuestion):
         unit = f" ({tr(q.unit, 'ko')})" if q.unit is not None else ""
         unit_en = f" (in {tr(q.unit, 'en')})" if q.unit is not None else ""
-        msg = Msg(f"숫자를 입력하세요{unit}: 2012, 2012년, 0.5, 175,000,000,000, 1.75e11, 1750억 모두 됩니다.",
-                  f"Type a number{unit_en}: 2012, 0.5, 175,000,000,000 and 1.75e11 all work.")
+        msg = Msg(f"숫자를 입력하세요{unit}: 2012, 2012년, 0.5, 175,000,000,000, 1.75e11, "
+                  "1.75 × 10^11, 1750억, 175B 모두 됩니다. 단위는 적어도 되고 안 적어도 됩니다.",
+                  f"Type a number{unit_en}: 2012, 0.5, 175,000,000,000, 1.75e11, 1.75 × 10^11, "
+                  "175B and 175 billion all work; the unit may be typed or left out.")
     elif isinstance(q, OrderQuestion):
         msg = Msg(f"모든 글자를 맞는 순서로 입력하세요 (예: {view.letters[::-1]} 또는 {','.join(view.letters[::-1])}). "
                   "순서가 맞는 쌍마다 부분 점수를 받습니다.",
                   f"Type every letter in the right order (e.g. {view.letters[::-1]} or "
                   f"{','.join(view.letters[::-1])}). Each pair in the right order earns partial credit.")
     else:
-        msg = Msg("단어나 짧은 구를 입력하세요. 한국어와 영어 모두 되며 대소문자, 띄어쓰기, 하이픈은 무시합니다.",
-                  "Type a word or a short phrase, in Korean or English; case, spaces and hyphens "
-                  "are ignored.")
-    commands = Msg("s: 건너뛰기   q: 그만하기 (요약을 보여 줍니다)   ?: 도움말",
-                   "s: skip   q: quit (shows the summary)   ?: this help")
+        msg = Msg("단어나 짧은 구를 입력하세요. 한국어와 영어 모두 되며 대소문자, 띄어쓰기, 하이픈, "
+                  "따옴표, 끝의 마침표, 관사(the, a), 끝의 \"손실\"/\"loss\"는 무시합니다.",
+                  "Type a word or a short phrase, in Korean or English; case, spaces, hyphens, "
+                  "quotes, a final full stop, articles (the, a) and a trailing \"loss\" are "
+                  "ignored.")
+    commands = Msg("s: 건너뛰기   u: 마지막 답 되돌리기   q: 그만하기 (요약을 보여 줍니다)   ?: 도움말",
+                   "s: skip   u: undo the last answer   q: quit (shows the summary)   ?: this help")
     return f"{msg(lang)}\n{commands(lang)}"
 
 
@@ -358,12 +367,21 @@ def select(questions: Iterable[Question], topics: Sequence[str] = (),
 
 
 def plan_review(pool: Sequence[Question], *, due: Sequence[str], seen: set[str], n: int,
-                seed: int) -> list[tuple[Question, str]]:
-    """Due reviews first (most overdue first), then unseen questions in a seeded order."""
+                seed: int, new_limit: int | None = None, review_limit: int | None = None,
+                skip: set[str] = frozenset()) -> list[tuple[Question, str]]:
+    """Due reviews first (most overdue first), then unseen questions in a seeded order.
+
+    `review_limit` and `new_limit` are what is left of the day's limits; `skip` holds
+    questions that must not be asked (suspended leeches).
+    """
     by_id = {q.id: q for q in pool}
-    reviews = [(by_id[qid], "review") for qid in due if qid in by_id]
-    fresh = sorted((q for q in pool if q.id not in seen), key=lambda q: q.id)
+    reviews = [(by_id[qid], "review") for qid in due if qid in by_id and qid not in skip]
+    if review_limit is not None:
+        reviews = reviews[:max(0, review_limit)]
+    fresh = sorted((q for q in pool if q.id not in seen and q.id not in skip), key=lambda q: q.id)
     random.Random(seed).shuffle(fresh)
+    if new_limit is not None:
+        fresh = fresh[:max(0, new_limit)]
     return (reviews + [(q, "new") for q in fresh])[:n]
 
 

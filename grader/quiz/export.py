@@ -57,7 +57,13 @@ def _weight(p: float) -> str:
 
 
 def _number(x: int | float) -> str:
-    return repr(x) if isinstance(x, float) else str(x)
+    """Plain decimal notation: GIFT (Moodle) does not read 1.75e+11 as a number."""
+    if isinstance(x, int):
+        return str(x)
+    from decimal import Decimal
+
+    text = format(Decimal(repr(x)), "f")
+    return text.rstrip("0").rstrip(".") if "." in text else text
 
 
 def gift_question(q: Question, lang: Lang = "both") -> str:
@@ -116,16 +122,56 @@ def answer_text(q: Question) -> str:
     return " | ".join(q.answer)
 
 
-CSV_COLUMNS = ("id", "topic", "type", "ko", "en", "answer")
+CSV_COLUMNS = ("id", "topic", "type", "ko", "en", "answer", "key", "options_ko", "options_en",
+               "tolerance", "unit_ko", "unit_en", "explanation_ko", "explanation_en", "tags")
+
+
+def _ko(t: Text) -> str:
+    return t if isinstance(t, str) else t.ko
+
+
+def _en(t: Text) -> str:
+    return t if isinstance(t, str) else t.en
+
+
+def csv_row(q: Question) -> dict[str, str]:
+    """One question as a CSV row: `answer` for people, `key` and the rest for re-importing.
+
+    List cells (options, order items, short-answer aliases) hold one entry per line.
+    """
+    texts = q.options if isinstance(q, ChoiceQuestion) else q.items if isinstance(q, OrderQuestion) \
+        else ()
+    if isinstance(q, ChoiceQuestion):
+        key = ",".join(str(i) for i in q.answer)
+    elif isinstance(q, TrueFalseQuestion):
+        key = "true" if q.answer else "false"
+    elif isinstance(q, NumericQuestion):
+        key = _number(q.answer)
+    elif isinstance(q, ShortQuestion):
+        key = "\n".join(q.answer)
+    else:
+        key = ""  # an order question's items are written in their right order
+    unit = q.unit if isinstance(q, NumericQuestion) else None
+    return {
+        "id": q.id, "topic": q.topic, "type": q.type, "ko": q.prompt.ko, "en": q.prompt.en,
+        "answer": answer_text(q), "key": key,
+        "options_ko": "\n".join(_ko(t) for t in texts),
+        "options_en": "\n".join(_en(t) for t in texts),
+        "tolerance": _number(q.tolerance) if isinstance(q, NumericQuestion) and q.tolerance else "",
+        "unit_ko": _ko(unit) if unit is not None else "",
+        "unit_en": _en(unit) if unit is not None else "",
+        "explanation_ko": _ko(q.explanation), "explanation_en": _en(q.explanation),
+        "tags": " ".join(q.tags),
+    }
 
 
 def write_csv(questions: Iterable[Question], out: Path) -> None:
     # utf-8-sig: spreadsheet programs then read the Korean correctly
     with out.open("w", encoding="utf-8-sig", newline="") as f:
-        writer = csv.writer(f)
-        writer.writerow(CSV_COLUMNS)
+        writer = csv.DictWriter(f, fieldnames=CSV_COLUMNS)
+        writer.writeheader()
         for q in questions:
-            writer.writerow((q.id, q.topic, q.type, q.prompt.ko, q.prompt.en, answer_text(q)))
+            writer.writerow(csv_row(q))
 
 
 def export(questions: Iterable[Question], fmt: str, out: Path, lang: Lang = "both") -> int:

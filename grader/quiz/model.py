@@ -30,6 +30,34 @@ TOPICS: dict[str, str] = {
 }
 
 
+# Short names for people, in both languages (stats, summaries); a deck's own topics show as is.
+TOPIC_NAMES: dict[str, tuple[str, str]] = {
+    "components": ("딥러닝의 네 구성 요소", "key components"),
+    "good-deep-learner": ("좋은 딥러너의 조건", "good deep learner"),
+    "milestones": ("딥러닝의 이정표", "milestones"),
+    "neural-networks": ("신경망", "neural networks"),
+    "linear-collapse": ("선형 층의 붕괴", "linear collapse"),
+    "activations": ("활성화 함수", "activations"),
+    "universal-approximation": ("보편 근사 정리", "universal approximation"),
+    "losses": ("손실 함수", "loss functions"),
+    "l1-l2": ("L1과 L2 손실", "L1 vs L2"),
+    "optimizers": ("최적화 알고리즘", "optimizers"),
+    "regularization": ("규제(정규화)", "regularization"),
+    "learning-paradigms": ("학습 패러다임", "learning paradigms"),
+    "gradient-descent": ("경사하강법", "gradient descent"),
+    "backprop-autodiff": ("역전파와 자동 미분", "backprop & autodiff"),
+    "gpus": ("GPU", "GPUs"),
+}
+
+
+def topic_name(topic: str, lang: str) -> str:
+    """A topic's name in `lang` ("both": Korean with the English after it)."""
+    if topic not in TOPIC_NAMES:
+        return topic
+    ko, en = TOPIC_NAMES[topic]
+    return ko if lang == "ko" else en if lang == "en" else f"{ko} ({en})"
+
+
 @dataclass(frozen=True)
 class _Question:
     id: str

@@ -13,9 +13,11 @@ class BankProblem:
     line: int
     qid: str
     message: str
+    kind: str = "schema"  # or one of lint.KINDS
 
     def __str__(self) -> str:
-        return f"{self.file}:{self.line}: {self.qid}: {self.message}"
+        label = "" if self.kind == "schema" else f"[{self.kind}] "
+        return f"{self.file}:{self.line}: {self.qid}: {label}{self.message}"
 
 
 def show_path(path: Path) -> str:

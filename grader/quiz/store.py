@@ -3,6 +3,12 @@
 Each answer is one transaction together with its card update, so a session killed at any
 moment (Ctrl-C, a closed terminal) keeps every answer committed before it. A file that is not
 a dlgrade progress database is never replaced or repaired: it is a UserError.
+
+Schema versions migrate forward in place, each step in one transaction, after a copy of the
+old file is kept beside it (quiz.db.schema1.bak): progress is never lost to an upgrade. Version 2
+added ratings (Again/Hard/Good/Easy), the card before each answer (for undo), lapses and
+suspended leeches, the learner's "I was right" overrides, and a settings table (fitted FSRS
+parameters).
 """
 
 from __future__ import annotations
@@ -17,9 +23,9 @@ from fsrs import Card
 
 from grader.errors import UserError
 from grader.quiz.scheduler import as_utc, card_from_json, card_to_json
-from grader.sqlite import Database, Schema, open_database
+from grader.sqlite import Database, Migration, Schema, open_database
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 DB_NAME = "quiz.db"
 APPLICATION_ID = 0x646C7171  # "dlqq": tells a dlgrade progress file from any other SQLite file
 
@@ -53,11 +59,24 @@ CREATE TABLE cards (
 );
 CREATE INDEX cards_by_due ON cards(due);
 """
+# Existing rows get what they imply: a right scheduled answer was Good, a wrong one Again.
+_RATINGS = Migration(version=2, what="ratings, undo, leeches, overrides and settings", ddl="""
+ALTER TABLE answers ADD COLUMN rating INTEGER;           -- 1 Again 2 Hard 3 Good 4 Easy, NULL: unscheduled
+UPDATE answers SET rating = CASE WHEN exam = 1 THEN NULL WHEN correct = 1 THEN 3 ELSE 1 END;
+ALTER TABLE answers ADD COLUMN card_before TEXT;         -- the card as it was, for undo
+ALTER TABLE answers ADD COLUMN lapse INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE answers ADD COLUMN override INTEGER NOT NULL DEFAULT 0;  -- "I was right"
+ALTER TABLE answers ADD COLUMN kind TEXT NOT NULL DEFAULT 'review';  -- new|review|relearn|retake|exam
+UPDATE answers SET kind = 'exam' WHERE exam = 1;
+ALTER TABLE cards ADD COLUMN lapses INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE cards ADD COLUMN suspended INTEGER NOT NULL DEFAULT 0;
+CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+""")
 _FILE = Schema(
     noun="dlgrade's quiz progress", file_noun="progress database file",
     missing="no quiz progress yet ({path} does not exist): run `dlgrade quiz`",
     version=SCHEMA_VERSION, application_id=APPLICATION_ID, ddl=_SCHEMA,
-    tables=frozenset({"sessions", "answers", "cards"}))
+    tables=frozenset({"sessions", "answers", "cards"}), migrations=(_RATINGS,))
 
 
 def default_db_path() -> Path:
@@ -85,7 +104,31 @@ class AnswerRow:
     answered: datetime
     score: float
     correct: bool
-    exam: bool
+    exam: bool  # unscheduled: an exam or a --mistakes retake
+    rating: int | None = None
+    reviewed_state: int | None = None  # the card's fsrs State before this answer, if any
+
+
+@dataclass(frozen=True)
+class Recorded:
+    """What recording an answer did: its row, and whether the card just became a leech."""
+
+    answer_id: int
+    suspended: bool = False
+
+
+@dataclass(frozen=True)
+class Dispute:
+    qid: str
+    given: str
+    answered: datetime
+
+
+@dataclass(frozen=True)
+class Leech:
+    qid: str
+    lapses: int
+    suspended: bool
 
 
 class ProgressStore(Database):
@@ -127,18 +170,105 @@ class ProgressStore(Database):
             db.execute("UPDATE sessions SET finished = ? WHERE id = ?", (stamp(now), session_id))
 
     def record_answer(self, *, session_id: int, qid: str, topic: str, given: str, score: float,
-                      correct: bool, now: datetime, card: Card | None) -> None:
-        """One answer and (unless an exam) its card's new state, in one transaction."""
+                      correct: bool, now: datetime, card: Card | None, rating: int | None = None,
+                      card_before: Card | None = None, kind: str = "review", lapse: bool = False,
+                      leech_lapses: int = 0) -> Recorded:
+        """One answer and (unless unscheduled) its card's new state, in one transaction.
+
+        `card=None` records an answer that leaves the schedule alone (exam, retake). A lapse
+        counts towards the card's lapses; at `leech_lapses` (if > 0) the card is suspended.
+        """
+        if card is not None and rating is None:
+            rating = 3 if correct else 1
         with self.write() as db:
-            db.execute(
-                "INSERT INTO answers(session_id, qid, topic, answered, given, score, correct, exam)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                (session_id, qid, topic, stamp(now), given, score, int(correct), int(card is None)))
+            cur = db.execute(
+                "INSERT INTO answers(session_id, qid, topic, answered, given, score, correct, exam,"
+                " rating, card_before, lapse, kind) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (session_id, qid, topic, stamp(now), given, score, int(correct), int(card is None),
+                 rating if card is not None else None,
+                 card_to_json(card_before) if card_before is not None else None, int(lapse), kind))
+            suspended = False
             if card is not None:
                 db.execute(
                     "INSERT INTO cards(qid, due, card) VALUES (?, ?, ?) ON CONFLICT(qid) DO UPDATE"
                     " SET due = excluded.due, card = excluded.card",
                     (qid, stamp(card.due), card_to_json(card)))
+                suspended = self._count_lapse(db, qid, int(lapse), leech_lapses)
+        return Recorded(int(cur.lastrowid or 0), suspended)
+
+    def _count_lapse(self, db: sqlite3.Connection, qid: str, delta: int, leech_lapses: int) -> bool:
+        """Add `delta` to the card's lapses; suspend it when it reaches the leech threshold."""
+        if not delta:
+            return False
+        db.execute("UPDATE cards SET lapses = MAX(0, lapses + ?) WHERE qid = ?", (delta, qid))
+        lapses, suspended = db.execute("SELECT lapses, suspended FROM cards WHERE qid = ?",
+                                       (qid,)).fetchone()
+        if delta > 0 and leech_lapses and lapses >= leech_lapses and not suspended:
+            db.execute("UPDATE cards SET suspended = 1 WHERE qid = ?", (qid,))
+            return True
+        if delta < 0 and suspended and (not leech_lapses or lapses < leech_lapses):
+            db.execute("UPDATE cards SET suspended = 0 WHERE qid = ?", (qid,))
+        return False
+
+    def rerate(self, answer_id: int, *, rating: int, card: Card, lapse: bool, correct: bool,
+               score: float, override: bool = False, leech_lapses: int = 0) -> bool:
+        """Change an answer's rating (Hard/Easy, or "I was right") and its card accordingly.
+
+        The card passed in is the one the new rating gives from the answer's card_before.
+        Returns whether the card became a leech.
+        """
+        with self.write() as db:
+            qid, old_lapse = db.execute("SELECT qid, lapse FROM answers WHERE id = ?",
+                                        (answer_id,)).fetchone()
+            db.execute("UPDATE answers SET rating = ?, lapse = ?, override = ?, correct = ?, "
+                       "score = ? WHERE id = ?",
+                       (rating, int(lapse), int(override), int(correct), score, answer_id))
+            db.execute("UPDATE cards SET due = ?, card = ? WHERE qid = ?",
+                       (stamp(card.due), card_to_json(card), qid))
+            return self._count_lapse(db, qid, int(lapse) - old_lapse, leech_lapses)
+
+    def undo(self, answer_id: int, leech_lapses: int = 0) -> str:
+        """Take an answer back: its row goes, its card returns to how it was. Returns its qid."""
+        with self.write() as db:
+            row = db.execute("SELECT qid, card_before, lapse, exam FROM answers WHERE id = ?",
+                             (answer_id,)).fetchone()
+            if row is None:
+                raise UserError("nothing to undo")
+            qid, before, lapse, unscheduled = row
+            if not unscheduled:
+                self._count_lapse(db, qid, -lapse, leech_lapses)
+                if before is None:  # the answer that introduced the card
+                    db.execute("DELETE FROM cards WHERE qid = ?", (qid,))
+                else:
+                    card = card_from_json(before)
+                    db.execute("UPDATE cards SET due = ?, card = ? WHERE qid = ?",
+                               (stamp(card.due), before, qid))
+            db.execute("DELETE FROM answers WHERE id = ?", (answer_id,))
+        return qid
+
+    def mark_override(self, answer_id: int) -> None:
+        """"I was right" on an unscheduled answer: counted right, the typed answer kept."""
+        with self.write() as db:
+            db.execute("UPDATE answers SET override = 1, correct = 1, score = 1.0 WHERE id = ?",
+                       (answer_id,))
+
+    def unsuspend(self, qid: str) -> bool:
+        with self.write() as db:
+            cur = db.execute("UPDATE cards SET suspended = 0, lapses = 0 WHERE qid = ? AND "
+                             "suspended = 1", (qid,))
+        return cur.rowcount > 0
+
+    def set_setting(self, key: str, value: str | None) -> None:
+        with self.write() as db:
+            if value is None:
+                db.execute("DELETE FROM settings WHERE key = ?", (key,))
+            else:
+                db.execute("INSERT INTO settings(key, value) VALUES (?, ?) ON CONFLICT(key) "
+                           "DO UPDATE SET value = excluded.value", (key, value))
+
+    def setting(self, key: str) -> str | None:
+        row = self.conn.execute("SELECT value FROM settings WHERE key = ?", (key,)).fetchone()
+        return row[0] if row else None
 
     # ------------------------------------------------------------ reading
 
@@ -147,18 +277,62 @@ class ProgressStore(Database):
         return card_from_json(row[0]) if row else None
 
     def due_ids(self, now: datetime) -> list[str]:
-        """Questions due at `now`, most overdue first."""
-        rows = self.conn.execute("SELECT qid FROM cards WHERE due <= ? ORDER BY due, qid",
-                                  (stamp(now),))
+        """Questions due at `now`, most overdue first; suspended leeches are never due."""
+        rows = self.conn.execute("SELECT qid FROM cards WHERE due <= ? AND suspended = 0 "
+                                  "ORDER BY due, qid", (stamp(now),))
         return [r[0] for r in rows]
 
     def count_due(self, until: datetime) -> int:
-        return self.conn.execute("SELECT COUNT(*) FROM cards WHERE due <= ?",
+        return self.conn.execute("SELECT COUNT(*) FROM cards WHERE due <= ? AND suspended = 0",
                                   (stamp(until),)).fetchone()[0]
 
+    def due_times(self) -> list[datetime]:
+        """When each card not suspended is due (for the forecast)."""
+        rows = self.conn.execute("SELECT due FROM cards WHERE suspended = 0")
+        return [parse_stamp(r[0]) for r in rows]
+
     def next_due(self) -> datetime | None:
-        row = self.conn.execute("SELECT MIN(due) FROM cards").fetchone()
+        row = self.conn.execute("SELECT MIN(due) FROM cards WHERE suspended = 0").fetchone()
         return parse_stamp(row[0]) if row and row[0] else None
+
+    def last_lang(self) -> str | None:
+        """The language of the latest session: the learner's language, for stats."""
+        row = self.conn.execute("SELECT lang FROM sessions ORDER BY id DESC LIMIT 1").fetchone()
+        return row[0] if row else None
+
+    def suspended_ids(self) -> set[str]:
+        return {r[0] for r in self.conn.execute("SELECT qid FROM cards WHERE suspended = 1")}
+
+    def leeches(self, min_lapses: int = 1) -> list[Leech]:
+        """Cards forgotten at least `min_lapses` times, suspended ones first, most lapses first."""
+        rows = self.conn.execute(
+            "SELECT qid, lapses, suspended FROM cards WHERE lapses >= ? OR suspended = 1 "
+            "ORDER BY suspended DESC, lapses DESC, qid", (min_lapses,))
+        return [Leech(q, n, bool(s)) for q, n, s in rows]
+
+    def disputes(self) -> list[Dispute]:
+        """Answers the learner overrode as right: what they typed, for the bank's maintainers."""
+        rows = self.conn.execute("SELECT qid, given, answered FROM answers WHERE override = 1 "
+                                  "ORDER BY qid, id")
+        return [Dispute(q, g, parse_stamp(a)) for q, g, a in rows]
+
+    def introduced_since(self, since: datetime) -> int:
+        """New cards introduced (first scheduled answer) at or after `since`."""
+        return self.conn.execute(
+            "SELECT COUNT(*) FROM (SELECT qid, MIN(answered) AS first FROM answers "
+            "WHERE rating IS NOT NULL GROUP BY qid) WHERE first >= ?", (stamp(since),)).fetchone()[0]
+
+    def reviews_since(self, since: datetime) -> int:
+        """Scheduled reviews of cards already introduced, at or after `since`."""
+        return self.conn.execute(
+            "SELECT COUNT(*) FROM answers WHERE rating IS NOT NULL AND kind = 'review' "
+            "AND answered >= ?", (stamp(since),)).fetchone()[0]
+
+    def review_log(self) -> list[tuple[str, int, datetime]]:
+        """(qid, rating, time) of every scheduled answer, oldest first: the optimizer's input."""
+        rows = self.conn.execute("SELECT qid, rating, answered FROM answers "
+                                  "WHERE rating IS NOT NULL ORDER BY id")
+        return [(q, r, parse_stamp(a)) for q, r, a in rows]
 
     def seen_ids(self) -> set[str]:
         rows = self.conn.execute("SELECT qid FROM cards UNION SELECT qid FROM answers")
@@ -172,12 +346,14 @@ class ProgressStore(Database):
         return [r[0] for r in rows]
 
     def answers(self, since: datetime | None = None) -> list[AnswerRow]:
-        query = "SELECT qid, topic, answered, score, correct, exam FROM answers"
+        query = "SELECT qid, topic, answered, score, correct, exam, rating, card_before FROM answers"
         args: tuple[str, ...] = ()
         if since is not None:
             query, args = query + " WHERE answered >= ?", (stamp(since),)
         rows = self.conn.execute(query + " ORDER BY id", args)
-        return [AnswerRow(q, t, parse_stamp(a), s, bool(c), bool(e)) for q, t, a, s, c, e in rows]
+        return [AnswerRow(q, t, parse_stamp(a), s, bool(c), bool(e), r,
+                          int(card_from_json(b).state) if b else None)
+                for q, t, a, s, c, e, r, b in rows]
 
     def count_answers(self) -> int:
         return self.conn.execute("SELECT COUNT(*) FROM answers").fetchone()[0]

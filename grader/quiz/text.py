@@ -51,6 +51,34 @@ def fold(s: str) -> str:
     return _IGNORED.sub("", unicodedata.normalize("NFKC", s).casefold())
 
 
+# What a learner may wrap around a short answer that does not change it.
+_QUOTES = "\"'`‘’‚‛“”„‟«»‹›「」『』〈〉《》"
+_TRAILING = re.compile(r"[\s.!?。,;:…]+$")
+_ARTICLE = re.compile(r"^(?:the|an?)\s+", re.IGNORECASE)
+_ET_AL = re.compile(r"(?:\s*\bet\.?\s*al\.?|\s+(?:외|등))$", re.IGNORECASE)
+_LOSS = re.compile(r"(?<=\S)[\s\-_]*(?:loss|손실)$", re.IGNORECASE)
+
+
+def answer_form(s: str) -> str:
+    """Canonical form of a short answer: `fold` after dropping what does not change it.
+
+    Quotes, trailing punctuation, a leading article, a trailing "et al." and a trailing
+    "loss"/"손실" go ("The 'cross-entropy loss'." reads as "crossentropy"). Applied to the
+    typed answer and to every alias alike, so an alias may be written either way.
+    """
+    text = unicodedata.normalize("NFKC", s).strip()
+    for _ in range(3):  # each rule may uncover another: '"Hornik et al."'
+        before = text
+        text = text.strip(_QUOTES + " \t")
+        text = _TRAILING.sub("", text)
+        text = _ARTICLE.sub("", text)
+        text = _ET_AL.sub("", text).strip()
+        text = _LOSS.sub("", text)
+        if text == before:
+            break
+    return fold(text) or fold(s)
+
+
 def squash(s: str) -> str:
     """Light form for parsing commands and letters: NFKC, casefold, outer spaces stripped."""
     return unicodedata.normalize("NFKC", s).casefold().strip()
@@ -58,8 +86,8 @@ def squash(s: str) -> str:
 
 # The Korean (dubeolsik) keyboard puts these jamo on the keys of the Latin letters that
 # answers and commands use: typing `a` with the Korean input method on gives `ㅁ`.
-_DUBEOLSIK = str.maketrans("ㅁㅠㅊㅇㄷㄹㅎㅗㅅㅐㅌㄴㅂㅛㅜ", "abcdefghtoxsqyn")
-_JAMO_KEYS = set("ㅁㅠㅊㅇㄷㄹㅎㅗㅅㅐㅌㄴㅂㅛㅜ")
+_DUBEOLSIK = str.maketrans("ㅁㅠㅊㅇㄷㄹㅎㅗㅅㅐㅌㄴㅂㅛㅜㅕㄱ", "abcdefghtoxsqynur")
+_JAMO_KEYS = set("ㅁㅠㅊㅇㄷㄹㅎㅗㅅㅐㅌㄴㅂㅛㅜㅕㄱ")
 
 
 def latin_keys(s: str) -> str:

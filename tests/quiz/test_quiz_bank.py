@@ -267,10 +267,10 @@ def test_every_problem_is_reported_not_just_the_first(tmp_path):
 
 @pytest.mark.parametrize(("text", "fragment"), [
     ("questions:\n  - id: x\n   bad: [\n", "invalid YAML"),
-    ("- just a list\n", "one key 'questions'"),
+    ("- just a list\n", "the key 'questions'"),
     ("questions: 3\n", "must be a list"),
-    ("title: x\nquestions: []\n", "one key 'questions'"),
-    ("", "one key 'questions'"),
+    ("title: x\nquestions: []\n", "the key 'questions'"),
+    ("", "the key 'questions'"),
 ])
 def test_file_level_problems(tmp_path, text, fragment):
     found = problems_of(write(tmp_path, text))

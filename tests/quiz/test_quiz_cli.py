@@ -22,7 +22,13 @@ from cli import app
 from grader.quiz.bank import load_bank
 from grader.quiz.engine import LETTERS, grade, key_answer, plan_review, present
 from grader.quiz.export import gift_escape
-from grader.quiz.model import ChoiceQuestion, NumericQuestion, OrderQuestion, TrueFalseQuestion
+from grader.quiz.model import (
+    ChoiceQuestion,
+    NumericQuestion,
+    OrderQuestion,
+    TrueFalseQuestion,
+    topic_name,
+)
 from grader.quiz.session import QuizOptions, run_quiz
 
 FIXTURE = Path(__file__).resolve().parents[1] / "data" / "quiz_bank"
@@ -67,6 +73,23 @@ def db_rows(home: Path, query: str) -> list[tuple]:
         conn.close()
 
 
+def answered(*answers: str) -> str:
+    """Input for a scheduled session: each answer, then Enter at its rating/next prompt."""
+    return "".join(f"{a}\n\n" for a in answers)
+
+
+def scripted(answers):
+    """An `ask` that answers questions from `answers` (then quits) and presses Enter elsewhere."""
+    it = iter(answers)
+
+    def ask(prompt: str) -> str:
+        if prompt.strip() != "[bold cyan]›[/]":
+            return ""  # a rating or next prompt: Enter
+        return next(it, "q")
+
+    return ask
+
+
 def invoke(args: list[str], home: Path, input: str | None = None):
     return runner.invoke(app, args, input=input, env={"DLGRADE_HOME": str(home)})
 
@@ -77,15 +100,17 @@ def invoke(args: list[str], home: Path, input: str | None = None):
 def test_full_session_summary_and_stats(tmp_path):
     views = planned_views(5, seed=11)
     typed = ["?", "zz-not-a-letter" if views[0].question.type in ("choice", "order") else "?"]
-    typed += [key_answer(views[0]), key_answer(views[1]), wrong_answer(views[2]),
-              key_answer(views[3]), "s"]
     result = invoke(["quiz", "--bank", str(FIXTURE), "--n", "5", "--seed", "11", "--lang", "en"],
-                    tmp_path, "\n".join(typed) + "\n")
+                    tmp_path, "\n".join(typed) + "\n"
+                    + answered(key_answer(views[0]), key_answer(views[1]), wrong_answer(views[2]),
+                               key_answer(views[3])) + "s\n"
+                    + answered(key_answer(views[2])))  # the missed one, relearned at the end
     out = flat(result.output)
     assert result.exit_code == 0, result.output
     assert "1/5" in out and "5/5" in out
     assert "s: skip" in out  # the help for `?`
-    assert out.count("Right!") == 3 and out.count("Wrong") == 1
+    assert out.count("Right!") == 4 and out.count("Wrong") == 1
+    assert "relearn" in out and "relearned: 1/1" in out
     assert "Score: 3 / 4 (75%)" in out and "skipped: 1" in out
     mistake = views[2].question
     assert "Mistakes" in out and f"({mistake.id})" in out
@@ -93,16 +118,18 @@ def test_full_session_summary_and_stats(tmp_path):
     assert "Next review" in out
 
     rows = db_rows(tmp_path, "SELECT qid, correct, exam FROM answers ORDER BY id")
-    assert rows == [(v.question.id, int(v.question.id != mistake.id), 0) for v in views[:4]]
+    assert rows == [(v.question.id, int(v.question.id != mistake.id), 0) for v in views[:4]] \
+        + [(mistake.id, 1, 0)]
     assert len(db_rows(tmp_path, "SELECT qid FROM cards")) == 4
 
     stats = invoke(["quiz", "stats"], tmp_path)
     assert stats.exit_code == 0, stats.output
     text = flat(stats.output)
-    assert "total answers 4" in text and "streak 1 day" in text
+    assert "total answers 5" in text and "streak 1 day" in text
     assert "due today 4" in text  # learning steps: due again within minutes
     for topic in {v.question.topic for v in views[:4]}:
-        assert topic in text
+        assert topic_name(topic, "en") in text  # the session was in English: so are the stats
+    assert "retention" in text and "Reviews due in the next 30 days" in text
     assert "█" in stats.output
 
 
@@ -129,7 +156,7 @@ def test_quit_prints_the_summary_and_keeps_answers(tmp_path):
 def test_end_of_input_ends_the_session_like_ctrl_c(tmp_path):
     views = planned_views(4, seed=8)
     result = invoke(["quiz", "--bank", str(FIXTURE), "--n", "4", "--seed", "8", "--lang", "en"],
-                    tmp_path, f"{key_answer(views[0])}\n{wrong_answer(views[1])}\n")
+                    tmp_path, answered(key_answer(views[0]), wrong_answer(views[1])))
     assert result.exit_code == 0
     assert "Interrupted: every answer so far is saved" in flat(result.output)
     assert "Score: 1 / 2 (50%)" in flat(result.output)
@@ -142,8 +169,10 @@ def test_keyboard_interrupt_after_k_answers_keeps_k_answers(tmp_path, k):
     answers = iter(key_answer(v) for v in views)
     asked = 0
 
-    def ask(_prompt: str) -> str:
+    def ask(prompt: str) -> str:
         nonlocal asked
+        if prompt.strip() != "[bold cyan]›[/]":
+            return ""  # Enter at the rating prompt: Good
         if asked == k:
             raise KeyboardInterrupt
         asked += 1
@@ -166,8 +195,8 @@ def test_due_reviews_come_first_then_new_questions(tmp_path):
     now = [datetime(2024, 5, 1, 12, tzinfo=timezone.utc)]
     views = planned_views(2, seed=4)
     opts = QuizOptions(n=2, seed=4, lang="en", db=tmp_path / "p.db", bank=FIXTURE)
-    script = iter([wrong_answer(views[0]), key_answer(views[1])])
-    run_quiz(opts, console=Console(file=io.StringIO()), ask=lambda _: next(script),
+    run_quiz(opts, console=Console(file=io.StringIO()),
+             ask=scripted([wrong_answer(views[0]), key_answer(views[1])]),
              clock=lambda: now[0], fuzz=False)
 
     now[0] += timedelta(minutes=2)  # the wrong one is due (1 min), the right one not (10 min)
@@ -190,8 +219,8 @@ def test_due_reviews_come_first_then_new_questions(tmp_path):
 def test_mistakes_retakes_what_was_wrong_last_time(tmp_path):
     views = planned_views(3, seed=2)
     first = invoke(["quiz", "--bank", str(FIXTURE), "--n", "3", "--seed", "2", "--lang", "en"],
-                   tmp_path, "\n".join([key_answer(views[0]), wrong_answer(views[1]),
-                                        wrong_answer(views[2])]) + "\n")
+                   tmp_path, answered(key_answer(views[0]), wrong_answer(views[1]),
+                                      wrong_answer(views[2])))
     assert first.exit_code == 0
     retake = invoke(["quiz", "--bank", str(FIXTURE), "--mistakes", "--lang", "en", "--seed", "2"],
                     tmp_path, f"{key_answer(views[2])}\n{key_answer(views[1])}\n")
@@ -232,7 +261,8 @@ def test_exam_is_a_fixed_paper_with_a_final_score_and_no_scheduling(tmp_path):
     (["--n", "0"], "--n must be at least 1"),
     (["--lang", "fr"], "unknown --lang 'fr'"),
     (["--exam", "--mistakes"], "cannot be combined"),
-    (["--topic", "gpus"], "no question matches --topic gpus"),
+    (["--topic", "gpus"], "unknown topic 'gpus' (choose from: activations,"),
+    (["--topic", "milestones", "--tag", "relu"], "no question matches --topic milestones --tag relu"),
 ])
 def test_bad_options_are_one_line_and_exit_2(tmp_path, args, fragment):
     result = invoke(["quiz", "--bank", str(FIXTURE), *args], tmp_path)
@@ -323,9 +353,9 @@ def test_export_gift(tmp_path):
     assert len(blocks) == 10
     assert "$CATEGORY: $course$/dlgrade/milestones" in gift
     assert "{#2012:0 ####" in blocks["fx-alexnet-year"]
-    assert "{#175:5 ####" in blocks["fx-gpt3-params"]
+    assert "{#175000000000:5000000000 ####" in blocks["fx-gpt3-params"]  # never 1.75e+11
     assert "{T ####" in blocks["fx-relu-range"]
-    assert "{=잔차(skip) 연결 (residual (skip) connections) ~드롭아웃 (dropout)" in blocks["fx-resnet-idea"]
+    assert "{=잔차(skip) 연결 (residual (skip) connections) ~모든 층의 드롭아웃 (dropout in every layer)" in blocks["fx-resnet-idea"]
     assert "~%50%sigmoid ~%50%tanh ~%-50%ReLU ~%-50%항등 함수 (identity)" in blocks["fx-bounded-activations"]
     assert "{=backpropagation =backprop =역전파 =오차역전파 =back-propagation ####" in blocks["fx-backprop-name"]
     assert "{=AlexNet -> 1 =ResNet -> 2 =Transformer -> 3 =GPT-3 -> 4 ####" in blocks["fx-timeline"]
@@ -340,7 +370,9 @@ def test_export_csv(tmp_path):
     assert result.exit_code == 0, result.output
     with out.open(encoding="utf-8-sig", newline="") as f:
         rows = list(csv.DictReader(f))
-    assert list(rows[0]) == ["id", "topic", "type", "ko", "en", "answer"]
+    assert list(rows[0])[:6] == ["id", "topic", "type", "ko", "en", "answer"]
+    assert {"key", "options_ko", "options_en", "explanation_ko", "explanation_en", "tags"} \
+        <= set(rows[0])
     by_id = {r["id"]: r for r in rows}
     assert len(by_id) == 10
     assert by_id["fx-alexnet-year"]["answer"] == "2012"
@@ -382,10 +414,13 @@ def test_sigint_mid_session_keeps_every_answer(tmp_path):
 
     try:
         for k in range(2):
-            wait_for_prompts(k + 1)
+            wait_for_prompts(2 * k + 1)  # the question
             proc.stdin.write((key_answer(views[k]) + "\n").encode())
             proc.stdin.flush()
-        wait_for_prompts(3)  # blocked in input() for the third question
+            wait_for_prompts(2 * k + 2)  # its rating: Enter is Good
+            proc.stdin.write(b"\n")
+            proc.stdin.flush()
+        wait_for_prompts(5)  # blocked in input() for the third question
         proc.send_signal(signal.SIGINT)
         assert proc.wait(timeout=20) == 0
     finally:
@@ -414,7 +449,7 @@ def test_a_malformed_answer_is_asked_again_and_never_stored(tmp_path):
     result = invoke(args, tmp_path, f"z\n\n9\n{key_answer(view)}\n")
     out = flat(result.output)
     assert result.exit_code == 0
-    assert out.count("Type a letter a–d") == 3 and out.count("›") == 4
+    assert out.count("Type a letter a–d") == 3 and out.count("›") == 5  # 4 tries, 1 rating
     assert "Score: 1 / 1 (100%)" in out
     assert db_rows(tmp_path, "SELECT given, correct FROM answers") == [(key_answer(view), 1)]
 
@@ -452,3 +487,73 @@ def test_skip_and_quit_work_with_the_korean_input_method_on(tmp_path):
     out = flat(result.output)
     assert result.exit_code == 0 and "건너뜀" in out and "그만둠" in out and "2/3" in out
     assert "3/3" not in out
+
+
+# ------------------------------------------------------------------ the start-up fast path
+
+
+@pytest.mark.parametrize("argv", [
+    ["quiz"],
+    ["quiz", "run"],
+    ["quiz", "--n", "3", "--lang", "ko", "--seed", "7"],
+    ["quiz", "--topic", "losses", "--topic=gpus", "--tag", "adam", "--mistakes"],
+    ["quiz", "run", "--exam", "--n=5", "--db", "x/p.db", "--bank=bank.yaml"],
+])
+def test_the_fast_path_reads_every_accepted_shape_as_typer_does(monkeypatch, argv):
+    import cli
+
+    seen: list[dict] = []
+
+    def capture(topic, tag, n, lang, mistakes, exam, seed, db, bank):
+        seen.append(dict(topic=topic, tag=tag, n=n, lang=lang, mistakes=mistakes, exam=exam,
+                         seed=seed, db=db, bank=bank))
+
+    monkeypatch.setattr(cli, "_quiz_session", capture)
+    result = runner.invoke(app, argv)
+    assert result.exit_code == 0, result.output
+    assert cli._quiz_fast_args(argv) == seen[0]
+
+
+@pytest.mark.parametrize("argv", [
+    ["quiz", "--help"], ["quiz", "--n", "x"], ["quiz", "--n"], ["quiz", "--lang", "--n"],
+    ["quiz", "--n", "-1"], ["quiz", "stats"], ["quiz", "--nn", "3"], ["list"], [],
+    ["quiz", "--exam=yes"], ["quiz", "--topic", ""],
+])
+def test_anything_else_is_left_to_typer(argv):
+    import cli
+
+    assert cli._quiz_fast_args(argv) is None
+
+
+def test_the_installed_command_takes_the_fast_path_and_keeps_its_errors(tmp_path):
+    env = {**os.environ, "DLGRADE_HOME": str(tmp_path), "COLUMNS": "100"}
+    bad = subprocess.run([str(DLGRADE), "quiz", "--bank", str(FIXTURE), "--lang", "fr"],
+                         capture_output=True, text=True, env=env, timeout=60)
+    assert bad.returncode == 2 and "unknown --lang 'fr'" in bad.stderr and not bad.stdout
+    code = ("import sys, cli; sys.argv = ['dlgrade', 'quiz', '--bank', sys.argv[1], '--n', '1'];"
+            "import builtins; builtins.input = lambda *a: 'q';"
+            "import atexit; atexit.register(lambda: print('loaded:', sorted(m for m in "
+            "('pydantic', 'torch', 'numpy', 'grader.grading') if m in sys.modules)));"
+            "cli.app()")
+    for _ in range(2):  # the first start validates the bank (pydantic); the second uses its cache
+        run = subprocess.run([sys.executable, "-c", code, str(FIXTURE)], capture_output=True,
+                             text=True, env=env, timeout=60)
+    assert run.returncode == 0, run.stderr
+    assert "Stopped" in run.stdout or "그만둠" in run.stdout
+    assert "loaded: []" in run.stdout  # typer built no pydantic validators; no torch either
+
+
+def test_a_defect_on_the_fast_path_is_one_line_unless_debugging(tmp_path, monkeypatch, capsys):
+    import cli
+
+    def broken(**_kwargs):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(cli, "_quiz_session", broken)
+    with pytest.raises(SystemExit) as info:
+        cli._quiz_fast_path(["quiz", "--n", "1"])
+    assert info.value.code == 1
+    assert "internal error: RuntimeError: boom" in capsys.readouterr().err
+    monkeypatch.setenv("DLGRADE_DEBUG", "1")
+    with pytest.raises(RuntimeError, match="boom"):
+        cli._quiz_fast_path(["quiz", "--n", "1"])

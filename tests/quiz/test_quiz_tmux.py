@@ -1,8 +1,15 @@
-"""`dlgrade quiz` in a real terminal: tmux types the keys and reads the screen."""
+"""`dlgrade quiz` in a real terminal: tmux types the keys and reads the screen.
+
+Two recorded sessions, in Korean and in English, each with a Hard and an Easy rating (the
+intervals shown beside them), a missed card relearned in the same session, an undo, and an
+"I was right" override that `quiz disputes` then lists. With DLGRADE_TMUX_CAPTURE=<folder>
+the captured panes are also written there as text.
+"""
 
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -30,10 +37,14 @@ def _own_home(tmp_path, monkeypatch):
 
 
 class Tmux:
-    """A private tmux server (its own socket), so no one else's sessions are touched."""
+    """A private tmux server (its own socket), so no one else's sessions are touched.
+
+    A socket per test, not per process: `kill-server` returns before the server is gone, and
+    the next test's `new-session` on the same socket can reach the dying server and fail."""
 
     def __init__(self, tmp_path: Path):
-        self.base = ["tmux", "-u", "-L", f"dlgrade-test-{os.getpid()}", "-f", "/dev/null"]
+        socket = f"dlgrade-test-{os.getpid()}-{tmp_path.name}"
+        self.base = ["tmux", "-u", "-L", socket, "-f", "/dev/null"]
         self.env = {**os.environ, "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8", "TERM": "xterm-256color"}
 
     def run(self, *args: str) -> str:
@@ -55,34 +66,79 @@ class Tmux:
             time.sleep(0.05)
 
     def type(self, text: str) -> None:
-        self.run("send-keys", "-t", "quiz", "-l", text)
+        if text:
+            self.run("send-keys", "-t", "quiz", "-l", text)
         self.run("send-keys", "-t", "quiz", "Enter")
 
+    def kill(self) -> None:
+        subprocess.run([*self.base, "kill-server"], capture_output=True, env=self.env)
 
-def test_a_session_in_tmux(tmp_path):
+
+def drive(tmp_path: Path, lang: str, keys: list[str]) -> str:
+    """Run a 3-question session, typing each of `keys` at the next prompt; the whole pane."""
+    home = tmp_path / "home"
+    tmux = Tmux(tmp_path)
+    command = (f"DLGRADE_HOME={home} {DLGRADE} quiz --bank {FIXTURE} --tag tmux --n 3 --seed 1 "
+               f"--lang {lang}; DLGRADE_HOME={home} {DLGRADE} quiz disputes --bank {FIXTURE}; "
+               "echo EXITED=$?; sleep 60")
+    tmux.run("new-session", "-d", "-x", "110", "-y", "50", "-s", "quiz", command)
+    try:
+        for k, key in enumerate(keys):
+            tmux.wait_for(lambda s, k=k: s.count("›") >= k + 1, f"prompt {k + 1} ({key!r})")
+            tmux.type(key)
+        screen = tmux.wait_for(lambda s: "EXITED=" in s, "the summary and the disputes")
+    finally:
+        tmux.kill()
+    folder = os.environ.get("DLGRADE_TMUX_CAPTURE")
+    if folder:
+        Path(folder).mkdir(parents=True, exist_ok=True)
+        (Path(folder) / f"quiz_tmux_{lang}.txt").write_text(screen.rstrip() + "\n", encoding="utf-8")
+    return screen
+
+
+def test_the_planned_order_is_the_one_the_keys_are_written_for():
     pool = select(load_bank(FIXTURE).questions, tags=["tmux"])
     views = [present(q, 1) for q, _ in plan_review(pool, due=[], seen=set(), n=3, seed=1)]
-    answers = {"fx-alexnet-year": "2011", "fx-relu-range": "o", "fx-backprop-name": "역전파"}
-    assert {v.question.id for v in views} == set(answers)
+    assert [v.question.id for v in views] == ["fx-backprop-name", "fx-relu-range", "fx-alexnet-year"]
 
-    tmux = Tmux(tmp_path)
-    command = (f"DLGRADE_HOME={tmp_path} {DLGRADE} quiz --bank {FIXTURE} --tag tmux --n 3 "
-               f"--seed 1 --lang both; echo EXITED=$?; sleep 60")
-    tmux.run("new-session", "-d", "-x", "120", "-y", "40", "-s", "quiz", command)
-    try:
-        for k, view in enumerate(views):
-            tmux.wait_for(lambda s, k=k: s.count("›") == k + 1, f"prompt {k + 1}")
-            tmux.type(answers[view.question.id])
-        screen = tmux.wait_for(lambda s: "EXITED=" in s, "the summary")
-    finally:
-        subprocess.run([*tmux.base, "kill-server"], capture_output=True, env=tmux.env)
 
-    assert "EXITED=0" in screen
-    assert "1/3" in screen and "3/3" in screen
-    assert "AlexNet이 ILSVRC에서 우승한 해는?" in screen  # Korean prompt, English below
-    assert "In which year did AlexNet win ILSVRC?" in screen
-    assert "역전파" in screen  # typed Korean reaches the program intact (NFC or not)
-    assert screen.count("정답! / Right!") == 2 and screen.count("오답 / Wrong") == 1
-    assert "점수 / Score: 2 / 3 (67%)" in screen
-    assert "fx-alexnet-year" in screen  # listed under the mistakes
-    assert "Traceback" not in screen
+def test_a_korean_session_in_tmux(tmp_path):
+    screen = drive(tmp_path, "ko", [
+        "후진 모드 자동 미분", "!",   # backprop: not an alias -> "I was right"
+        "ㅌ", "",                     # ReLU true/false: x on the Korean keyboard, wrong -> Enter
+        "2012년", "2",                # AlexNet: right -> Hard
+        "u",                          # at the relearning prompt: undo the AlexNet answer
+        "2012", "4",                  # AlexNet again: right -> Easy
+        "ㅅ", "",                     # ReLU relearned (t on the Korean keyboard): right -> Good
+    ])
+    assert "EXITED=0" in screen and "Traceback" not in screen
+    # Easy's interval is fuzzed by a day or so, as in Anki: the shown one is the one given
+    shown = re.findall(r"1 다시 1분 · 2 어려움 (\d+)분 · 3 알맞음 10분 · 4 쉬움 (\d+)일", screen)
+    assert len(shown) == 3  # AlexNet twice (before and after the undo), ReLU relearned
+    assert f"→ 어려움: {shown[0][0]}분" in screen and f"→ 쉬움: {shown[1][1]}일" in screen
+    assert "맞은 것으로 기록했습니다" in screen
+    assert "다시 보기: 1분" in screen and "다시 학습" in screen
+    assert "마지막 답을 되돌렸습니다" in screen
+    assert "정답: 역전파  (다른 정답: 오차역전파, backpropagation" in screen  # Korean first
+    assert "점수: 2 / 3 (67%)" in screen and "다시 학습: 1/1" in screen  # ReLU was missed
+    assert "fx-backprop-name" in screen and "후진 모드 자동 미분" in screen  # quiz disputes
+
+
+def test_an_english_session_in_tmux(tmp_path):
+    screen = drive(tmp_path, "en", [
+        "reverse-mode autodiff", "!",
+        "x", "",
+        "2012", "4",                  # Easy first this time
+        "u",
+        "2012", "2",                  # then Hard
+        "t", "",
+    ])
+    assert "EXITED=0" in screen and "Traceback" not in screen
+    shown = re.findall(r"1 Again 1m · 2 Hard (\d+)m · 3 Good 10m · 4 Easy (\d+)d", screen)
+    assert len(shown) == 3
+    assert f"→ Easy: {shown[0][1]}d" in screen and f"→ Hard: {shown[1][0]}m" in screen
+    assert "Recorded as right" in screen
+    assert "again in: 1m" in screen and "relearn" in screen
+    assert "Last answer undone" in screen
+    assert "Score: 2 / 3 (67%)" in screen and "relearned: 1/1" in screen
+    assert "reverse-mode autodiff" in screen.split("Score:")[-1]  # listed by quiz disputes
