@@ -110,7 +110,7 @@ def _compare_values(a: np.ndarray, e: np.ndarray, where: str, rtol: float, atol:
     diff[same_special] = 0.0
     if gradient:
         rel = np.array(diff / np.maximum(1e-8, np.abs(a) + np.abs(e)))
-        bad = np.array(rel > rtol)
+        bad = np.array((rel > rtol) & (diff > atol))
     else:
         rel = np.array(diff / np.maximum(np.abs(e), 1e-300))
         bad = np.array(diff > atol + rtol * np.abs(e))
@@ -177,7 +177,8 @@ def compare(actual: Data, expected: Data, *, rtol: float = 1e-7, atol: float = 1
 
     Numbers and arrays must match in shape and be finite where the expected value is;
     values pass numpy.isclose semantics (|a-e| <= atol + rtol·|e|). gradient=True uses
-    CS231n's relative error |a-b| / max(1e-8, |a|+|b|) <= rtol instead and reports it.
+    CS231n's relative error |a-b| / max(1e-8, |a|+|b|) <= rtol (or |a-b| <= atol) instead
+    and reports it.
     """
     return _compare(actual, expected, "", rtol, atol, gradient)
 
@@ -187,6 +188,9 @@ def close(rtol: float = 1e-7, atol: float = 1e-9) -> Check:
     return lambda actual, expected: compare(actual, expected, rtol=rtol, atol=atol)
 
 
-def grad_close(max_rel_error: float = 1e-7) -> Check:
-    """A Check for gradients: CS231n relative error at most max_rel_error."""
-    return lambda actual, expected: compare(actual, expected, rtol=max_rel_error, gradient=True)
+def grad_close(max_rel_error: float = 1e-7, atol: float = 0.0) -> Check:
+    """A Check for gradients: CS231n relative error at most max_rel_error, or an absolute
+    error at most atol (entries that are a difference of nearly equal numbers, p − 1 for a
+    probability near 1, carry an absolute rounding error however they are computed)."""
+    return lambda actual, expected: compare(actual, expected, rtol=max_rel_error, atol=atol,
+                                            gradient=True)

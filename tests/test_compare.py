@@ -119,7 +119,7 @@ def test_wrong_types_are_failures_not_crashes():
 
 def test_gradient_check_uses_and_reports_the_cs231n_relative_error():
     actual = E * (1 + 1e-5)
-    verdict = compare(actual, E, rtol=1e-7, gradient=True)
+    verdict = compare(actual, E, rtol=1e-7, atol=0.0, gradient=True)
     assert not verdict.passed
     assert "CS231n" in verdict.message
     # |a-b| / (|a|+|b|) = 1e-5 / (2 + 1e-5) ≈ 5e-6

@@ -110,12 +110,12 @@ BUGS = {  # bug -> (replacements, the cases that must fail, a phrase of the mess
         {"two_layer_net": _net_without_relu_backward}, {"two_layer_net", "two_layer_net_larger"}, "grads"),
     "numerical_gradient: forward difference": (
         {"numerical_gradient": _forward_difference},
-        {"numerical_gradient_quadratic", "numerical_gradient_cubic_with_h"}, "differ"),
+        {"numerical_gradient_default_h", "numerical_gradient_cubic_with_h"}, "differ"),
     "numerical_gradient: ignores h": (
         {"numerical_gradient": _ignores_h}, {"numerical_gradient_cubic_with_h"}, "differ"),
     "numerical_gradient: leaves x perturbed": (
         {"numerical_gradient": _does_not_restore},
-        {"numerical_gradient_quadratic", "numerical_gradient_cubic_with_h"}, "modified"),
+        {"numerical_gradient_default_h", "numerical_gradient_cubic_with_h"}, "modified"),
 }
 
 
