@@ -91,7 +91,8 @@ def _does_not_restore(f, x, h=1e-5):
 BUGS = {  # bug -> (replacements, the cases that must fail, a phrase of the message)
     "linear_regression_grads: forgot the 2": (
         {"linear_regression_grads": _half_grads},
-        {"linear_regression_grads", "linear_regression_grads_larger"}, "half"),
+        {"linear_regression_grads", "linear_regression_grads_larger"},
+        "a missing factor 2 (the derivative of a square"),
     "fit_linear_regression: loss recorded after the update": (
         {"fit_linear_regression": _fit_records_after_update},
         {"fit_linear_regression_defaults", "fit_linear_regression_lr_steps"}, "losses"),

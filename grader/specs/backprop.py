@@ -19,6 +19,9 @@ import numpy as np
 from grader.compare import close, grad_close
 from grader.spec import Case, Data
 from grader.specs._common import (
+    as_array,
+    as_float,
+    batch_of,
     call_noting_changes,
     fields,
     floats,
@@ -61,7 +64,9 @@ def _lr_grads_small(rng: np.random.Generator) -> Data:
 def _run_lr_grads(module: ModuleType, inputs: Data) -> Data:
     (dw, db), modified = call_noting_changes(module.linear_regression_grads,
                                              *present(inputs, "x", "y", "w", "b"))
-    return {"out": {"dw": float(dw), "db": float(db)}, "modified": modified}
+    return {"out": {"dw": as_float(dw, "linear_regression_grads's dw"),
+                    "db": as_float(db, "linear_regression_grads's db")},
+            "modified": modified, "batch": batch_of(inputs, "x", "gradient")}
 
 
 def _fit_default(rng: np.random.Generator) -> Data:
@@ -71,7 +76,10 @@ def _fit_default(rng: np.random.Generator) -> Data:
 def _run_fit(module: ModuleType, inputs: Data) -> Data:
     (w, b, losses), modified = call_noting_changes(module.fit_linear_regression,
                                                    *present(inputs, "x", "y", "lr", "steps"))
-    return {"out": {"w": float(w), "b": float(b), "losses": floats(losses)}, "modified": modified}
+    return {"out": {"w": as_float(w, "fit_linear_regression's w"),
+                    "b": as_float(b, "fit_linear_regression's b"),
+                    "losses": as_array(losses, "fit_linear_regression's losses")},
+            "modified": modified}
 
 
 # --------------------------------------------------------------- affine layer
@@ -131,7 +139,9 @@ def _sce_moderate(rng: np.random.Generator) -> Data:
 def _run_sce(module: ModuleType, inputs: Data) -> Data:
     (loss, dlogits), modified = call_noting_changes(module.softmax_cross_entropy,
                                                     *present(inputs, "logits", "labels"))
-    return {"out": {"loss": float(loss), "dlogits": floats(dlogits)}, "modified": modified}
+    return {"out": {"loss": as_float(loss, "softmax_cross_entropy's loss"),
+                    "dlogits": as_array(dlogits, "softmax_cross_entropy's dlogits")},
+            "modified": modified}
 
 
 def _net_inputs(rng: np.random.Generator, small: bool) -> Data:
@@ -144,7 +154,8 @@ def _net_inputs(rng: np.random.Generator, small: bool) -> Data:
 def _run_net(module: ModuleType, inputs: Data) -> Data:
     (loss, grads), modified = call_noting_changes(module.two_layer_net,
                                                   *present(inputs, "params", "x", "labels"))
-    return {"out": {"loss": float(loss), "grads": {k: floats(grads[k]) for k in ("W1", "b1", "W2", "b2")}},
+    return {"out": {"loss": as_float(loss, "two_layer_net's loss"),
+                    "grads": {k: floats(grads[k]) for k in ("W1", "b1", "W2", "b2")}},
             "modified": modified}
 
 
