@@ -4,8 +4,9 @@
     .venv/bin/python benchmarks/gpu_class.py --correct 6 --hold 25 --jobs 4
 
 Builds a class folder in a temporary directory: `hog` (the reference cuda_training, whose
-train first fills the free GPU memory and holds it for --hold seconds), `spinner` (whose
-train first loops GPU kernels for --hold seconds), and --correct copies of
+first train call fills 95 % of the free GPU memory, sleeps --hold seconds and keeps the
+memory as long as its process lives), `spinner` (whose first train call loops GPU kernels
+for --hold seconds), and --correct copies of
 reference/cuda_training.py. Grades it with grader.batch.grade_class (what `dlgrade
 grade-batch --jobs N` does) and prints each student's score, the CUDA cases' results and the
 message of every failed case. With the GPU lease (grader.sandbox.gpu_lease) every correct
@@ -33,17 +34,20 @@ HOG = '''
 _reference_train = train
 
 
+_HOG = []
+
+
 def train(*args, **kwargs):
-    """Fills the free GPU memory, holds it, then trains as the reference does."""
+    """On its first call fills the free GPU memory and sleeps; keeps the memory for the rest
+    of its process's life; trains as the reference does."""
     import time as _time
 
     import torch as _torch
 
-    if _torch.cuda.is_available():
+    if _torch.cuda.is_available() and not _HOG:
         free, _ = _torch.cuda.mem_get_info()
-        _hog = _torch.empty(int(free * 0.95), dtype=_torch.uint8, device="cuda")
+        _HOG.append(_torch.empty(int(free * 0.95), dtype=_torch.uint8, device="cuda"))
         _time.sleep({hold})
-        del _hog
     return _reference_train(*args, **kwargs)
 '''
 
@@ -52,13 +56,17 @@ SPINNER = '''
 _reference_train = train
 
 
+_SPUN = []
+
+
 def train(*args, **kwargs):
-    """Loops GPU kernels for a while, then trains as the reference does."""
+    """On its first call loops GPU kernels for a while; trains as the reference does."""
     import time as _time
 
     import torch as _torch
 
-    if _torch.cuda.is_available():
+    if _torch.cuda.is_available() and not _SPUN:
+        _SPUN.append(True)
         x = _torch.randn(4096, 4096, device="cuda")
         end = _time.monotonic() + {hold}
         while _time.monotonic() < end:
