@@ -13,12 +13,14 @@ message of every failed case. With the GPU lease (grader.sandbox.gpu_lease) ever
 copy scores full marks whatever its neighbours do; the hog and the spinner lose only what
 their own code costs them.
 
-Without CUDA there is nothing to measure: it says so and exits 0.
+--no-lease is a control run without the lease, to see what it prevents. Without CUDA
+there is nothing to measure: it says so and exits 0.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 import tempfile
 import time
@@ -105,6 +107,8 @@ def main() -> int:
     parser.add_argument("--correct", type=int, default=4)
     parser.add_argument("--hold", type=float, default=20.0, help="seconds the hog/spinner hold the GPU")
     parser.add_argument("--jobs", type=int, default=4)
+    parser.add_argument("--no-lease", action="store_true",
+                        help="a control run: children share the GPU (what the lease prevents)")
     args = parser.parse_args()
 
     import torch
@@ -113,7 +117,12 @@ def main() -> int:
         print("CUDA is not available here: nothing to measure (run this on a machine with a GPU)")
         return 0
     from grader.batch import grade_class
+    from grader.sandbox import gpu_lease
     from grader.sandbox.gpu_lease import visible_devices
+
+    if args.no_lease:  # this process's Graders hold no lease: the children share the GPU
+        gpu_lease.maybe_hold = lambda needed, leases: contextlib.nullcontext()
+        print("control run: NO GPU lease")
 
     print(f"{torch.cuda.get_device_name(0)}; visible devices {visible_devices()}; "
           f"jobs {args.jobs}; hog/spinner hold {args.hold:g} s")
