@@ -4,7 +4,7 @@
     .venv/bin/python benchmarks/gpu_class.py --correct 6 --hold 25 --jobs 4
 
 Builds a class folder in a temporary directory: `hog` (the reference cuda_training, whose
-first train call fills 95 % of the free GPU memory, sleeps --hold seconds and keeps the
+first train call takes every free byte of GPU memory, sleeps --hold seconds and keeps the
 memory as long as its process lives), `spinner` (whose first train call loops GPU kernels
 for --hold seconds), and --correct copies of
 reference/cuda_training.py. Grades it with grader.batch.grade_class (what `dlgrade
@@ -47,8 +47,12 @@ def train(*args, **kwargs):
     import torch as _torch
 
     if _torch.cuda.is_available() and not _HOG:
-        free, _ = _torch.cuda.mem_get_info()
-        _HOG.append(_torch.empty(int(free * 0.95), dtype=_torch.uint8, device="cuda"))
+        for chunk in (1 << 30, 1 << 26, 1 << 22):  # every free byte: 1 GiB, 64 MiB, 4 MiB pieces
+            while True:
+                try:
+                    _HOG.append(_torch.empty(chunk, dtype=_torch.uint8, device="cuda"))
+                except _torch.OutOfMemoryError:
+                    break
         _time.sleep({hold})
     return _reference_train(*args, **kwargs)
 '''
