@@ -160,3 +160,32 @@ def test_a_near_miss_message_shows_different_numbers():
     got = message.split("got ")[1].split(",")[0]
     expected = message.split("expected ")[1].split(" ")[0].rstrip(";")
     assert got != expected, message
+
+
+def test_a_transposed_dw_from_affine_backward_is_recognised():
+    """The real mistake: dW = dout.T @ x, the transpose of x.T @ dout; for a square W its
+    shape is right and only the values say so."""
+    from reference import backprop
+
+    spec = load_spec("backprop")
+    case = spec.case("affine_backward")
+
+    def transposed(dout, cache):
+        dx, dw, db = backprop.affine_backward(dout, cache)
+        return dx, dw.T, db
+
+    module = SpecBench(spec, backprop, backprop).copy_with(affine_backward=transposed)
+    seen = set()
+    for i in range(200):
+        inputs = case.make_inputs(case_rng(f"s{i}", "backprop", case.name))
+        d, m = inputs["W"].shape
+        square = d == m
+        if square in seen:
+            continue
+        verdict = evaluate_trusted(case, module, backprop, f"s{i}", "backprop")
+        assert not verdict.passed
+        assert "transpose" in verdict.message, verdict.message
+        seen.add(square)
+        if seen == {True, False}:
+            break
+    assert seen == {True, False}

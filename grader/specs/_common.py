@@ -148,7 +148,7 @@ def as_array(value: Any, function: str) -> np.ndarray | dict[str, Data]:
     """value as a float64 ndarray when it is a numeric array (or nested lists of numbers);
     otherwise a WRONG_KIND record naming what the function returned."""
     if isinstance(value, np.ndarray) and value.dtype.kind in "biuf":
-        return value.astype(np.float64)
+        return np.asarray(value, dtype=np.float64)  # no copy of a float64 array
     if value is not None and not isinstance(value, (str, bytes, dict)):
         try:
             converted = np.asarray(value, dtype=np.float64)
