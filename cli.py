@@ -7,16 +7,14 @@ them, so `dlgrade --help` and `dlgrade quiz` start fast.
 from __future__ import annotations
 
 import contextlib
-import functools
 import os
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
-from rich.table import Table
 from typer.core import TyperGroup
 
 try:  # typer >= 0.2x ships its own copy of click
@@ -36,7 +34,8 @@ def _print_error(message: str) -> None:
 
 
 class _OneLineErrors(TyperGroup):
-    """Bad flags and arguments get one line and exit 2, like every other user error."""
+    """Every error a user can cause (bad flags and arguments, a UserError from grader/) is one
+    line and exit 2; a defect of dlgrade's own is one line and exit 1."""
 
     def main(self, *args: Any, standalone_mode: bool = True, **kwargs: Any) -> Any:
         if not standalone_mode:
@@ -50,6 +49,12 @@ class _OneLineErrors(TyperGroup):
             where = f" (see: {exc.ctx.command_path} --help)" if getattr(exc, "ctx", None) else ""
             _print_error(exc.format_message() + where)
             sys.exit(exc.exit_code)
+        except UserError as exc:  # what the person at the keyboard can fix
+            _print_error(str(exc))
+            sys.exit(2)
+        except FileNotFoundError as exc:
+            _print_error(f"no such file: {exc.filename or exc}")
+            sys.exit(2)
         except (typer.Abort, KeyboardInterrupt):
             _print_error("aborted")
             sys.exit(130)
@@ -81,29 +86,6 @@ app = typer.Typer(
     rich_markup_mode="rich",
 )
 
-F = TypeVar("F", bound=Callable[..., Any])
-
-
-def fail(message: str) -> typer.Exit:
-    """Print one clear line and return the exit (code 2) for the caller to raise."""
-    _print_error(message)
-    return typer.Exit(2)
-
-
-def user_errors(func: F) -> F:
-    """Turn the errors a user can cause into one line and exit code 2, not a traceback."""
-
-    @functools.wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return func(*args, **kwargs)
-        except UserError as exc:
-            raise fail(str(exc)) from None
-        except FileNotFoundError as exc:
-            raise fail(f"no such file: {exc.filename or exc}") from None
-
-    return wrapper  # type: ignore[return-value]
-
 
 def _version(value: bool) -> None:
     if value:
@@ -125,30 +107,21 @@ def main(
 
 
 @app.command("list")
-@user_errors
 def list_assignments() -> None:
     """List the six assignments."""
     from grader.catalog import ASSIGNMENTS
+    from grader.ui.tables import assignments_table
 
-    table = Table(title="dlgrade assignments")
-    for col in ("#", "name", "title", "topic", "file", "stub"):
-        table.add_column(col)
-    for a in ASSIGNMENTS:
-        status = a.stub_status()
-        style = "green" if status == "ready" else "yellow"
-        table.add_row(str(a.number), a.name, a.title, a.topic, f"assignments/{a.filename}",
-                      f"[{style}]{status}[/]")
-    console.print(table)
+    console.print(assignments_table(ASSIGNMENTS))
 
 
-# ---------------------------------------------------------------- plots (issue 3)
+# ---------------------------------------------------------------- plots
 
 plot_app = typer.Typer(help="Draw the course's figures (PNG files).", no_args_is_help=True)
 app.add_typer(plot_app, name="plot")
 
 
 @plot_app.command("optimizers")
-@user_errors
 def plot_optimizers(
     file: Annotated[
         str | None,
@@ -157,23 +130,15 @@ def plot_optimizers(
     out: Annotated[str, typer.Option("--out", help="Where to write the PNG.")] = "paths.png",
 ) -> None:
     """Draw each optimizer's path on the Rosenbrock function."""
-    from grader.plot import plot_optimizers as draw_paths
+    from grader.tools.plot import plot_optimizers as draw_paths
+    from grader.ui.tables import optimizer_paths_table
 
     paths, source = draw_paths(Path(file) if file is not None else None, Path(out))
-    table = Table(title=f"Optimizer paths on Rosenbrock ({source})")
-    for col in ("optimizer", "settings", "status", "end point", "f(end)"):
-        table.add_column(col)
-    for p in paths:
-        settings = ", ".join(f"{k}={v:g}" for k, v in p.settings.items())
-        end = f"({p.path[-1][0]:.3f}, {p.path[-1][1]:.3f})" if len(p.path) else "-"
-        loss = f"{p.final_loss:.3g}" if p.final_loss is not None else "-"
-        style = "green" if p.status == "ok" else "yellow"
-        table.add_row(p.name, settings, f"[{style}]{p.status}[/]", end, loss)
-    console.print(table)
+    console.print(optimizer_paths_table(paths, source))
     console.print(f"wrote {out}")
 
-# ---------------------------------------------------------------- grading (issue 4)
 
+# ---------------------------------------------------------------- grading
 
 
 @contextlib.contextmanager
@@ -188,7 +153,6 @@ def _sandbox_errors() -> Iterator[None]:
 
 
 @app.command("check")
-@user_errors
 def check_cmd(
     assignment: Annotated[str, typer.Argument(
         help="Assignment name, e.g. losses; or the file itself, e.g. losses.py.")],
@@ -200,9 +164,9 @@ def check_cmd(
 ) -> None:
     """Run the public cases of an assignment on your file (exit 1 when a case fails)."""
     from grader.catalog import get_assignment
-    from grader.grading import Grader
-    from grader.report import render
-    from grader.submission import assignment_and_file
+    from grader.grading.grader import Grader
+    from grader.grading.submission import assignment_and_file
+    from grader.ui.report import render
 
     assignment, file = assignment_and_file(assignment, path, file)
     spec = get_assignment(assignment)
@@ -214,7 +178,6 @@ def check_cmd(
 
 
 @app.command("grade")
-@user_errors
 def grade_cmd(
     path: Annotated[Path, typer.Argument(help="A submission file, or a folder of them.")],
     assignment: Annotated[str | None, typer.Option(
@@ -229,8 +192,9 @@ def grade_cmd(
     """Grade submissions on every case, public and hidden (instructors)."""
     from rich.progress import Progress
 
-    from grader.grading import grade_path
-    from grader.report import render, to_json
+    from grader.grading.grader import grade_path
+    from grader.interop.gradescope import to_json
+    from grader.ui.report import render
 
     with _sandbox_errors(), Progress(console=err_console, transient=True,
                                      disable=not path.is_dir()) as progress:
@@ -248,40 +212,36 @@ def grade_cmd(
 
 
 @app.command("release")
-@user_errors
 def release_cmd(
     out: Annotated[Path, typer.Argument(help="The folder to create (must not exist, or be empty).")],
 ) -> None:
     """Build the student bundle: no reference/, no hidden specs, public expected outputs."""
-    from grader.release import make_release
+    from grader.classroom.release import make_release
 
     summary = make_release(out)
     console.print(f"release written to [bold]{summary.out}[/]: {summary.files} files, public "
                   f"expected outputs for {', '.join(summary.expected) or 'no assignment'}")
-    for note in summary.notes:
-        console.print(f"[yellow]note:[/] {note}", highlight=False)
 
 
 @app.command("build-expected")
-@user_errors
 def build_expected_cmd() -> None:
-    """Rebuild grader/expected/*.json (public expected outputs) from reference/."""
-    from grader.release import build_expected
+    """Rebuild grader/specs/expected/*.json (public expected outputs) from reference/."""
+    from grader.classroom.release import build_expected
 
     for path in build_expected():
         console.print(f"wrote {path}")
 
 
 @app.command("doctor")
-@user_errors
 def doctor_cmd() -> None:
     """Versions, CUDA, bwrap, and which sandbox layers are active here."""
-    from grader.doctor import diagnose, render
+    from grader.tools.doctor import diagnose
+    from grader.ui.doctor import render
 
     render(diagnose(), console)
 
 
-# ---------------------------------------------------------------- class scale (issue 5)
+# ---------------------------------------------------------------- hand-in and the class
 
 
 CourseOpt = Annotated[Path | None, typer.Option(
@@ -290,7 +250,6 @@ GradebookOpt = Annotated[Path, typer.Option("--db", help="The SQLite gradebook."
 
 
 @app.command("submit")
-@user_errors
 def submit_cmd(
     assignment: Annotated[str, typer.Argument(
         help="Assignment name, e.g. losses; or the file itself, e.g. losses.py.")],
@@ -305,10 +264,10 @@ def submit_cmd(
     course: CourseOpt = None,
 ) -> None:
     """Hand in an assignment: copy it into the exchange folder with a manifest."""
+    from grader.classroom.handin import default_file, submit
+    from grader.classroom.late import days_and_percent
     from grader.course import DEFAULT_EXCHANGE, find_course
-    from grader.late import assess
-    from grader.submission import assignment_and_file
-    from grader.submit import default_file, submit
+    from grader.grading.submission import assignment_and_file
 
     assignment, file = assignment_and_file(assignment, path, file)
     cfg = find_course(course)
@@ -320,16 +279,17 @@ def submit_cmd(
         console.print(f"the earlier submission is kept as {done.previous}")
     due = cfg.due_date(assignment) if cfg else None
     if cfg is not None and due is not None:
-        late = assess(100.0, done.submitted_at, due, cfg.late_policy)
+        days, percent = days_and_percent(done.submitted_at, due, cfg.late_policy)
         console.print(f"due {due.isoformat()}: " + (
-            f"[yellow]{late.days} day(s) late[/] (−{late.percent:g} % under the late policy)"
-            if late.late else "on time"))
+            f"[yellow]{days} day(s) late[/] (−{percent:g} % under the late policy)"
+            if days else "on time"))
 
 
 def _grade_class(directory: Path, *, db: Path, assignments: list[str] | None,
                  jobs: int | None, feedback_dir: Path | None, force: bool,
                  course: Any, wait: float) -> None:
-    from grader.batch import RichProgress, grade_class, summary_renderables
+    from grader.classroom.batch import grade_class
+    from grader.ui.batch import RichProgress, show_class_result
 
     try:
         result = grade_class(directory, db=db, assignments=assignments, jobs=jobs,
@@ -338,25 +298,12 @@ def _grade_class(directory: Path, *, db: Path, assignments: list[str] | None,
     except KeyboardInterrupt:
         err_console.print(f"interrupted: what was graded is in {db}; rerun to grade the rest")
         raise typer.Exit(130) from None
-    batch = result.batch
-    console.print(f"graded {len(batch.graded) - len(batch.errors)}, skipped {len(batch.skipped)} "
-                  f"(already graded) in {batch.seconds:.1f} s ({batch.per_minute:.0f}/min)")
-    console.print(f"gradebook: {db}", soft_wrap=True)
-    for renderable in summary_renderables(result.records):
-        console.print(renderable)
-    if result.feedback is not None:
-        console.print(f"feedback for {len(result.feedback.students) // 2} students: "
-                      f"{result.feedback.summary.parent / 'students'}", soft_wrap=True)
-        console.print(f"instructor summary: {result.feedback.summary}", soft_wrap=True)
-    if batch.errors:
-        for o in batch.errors:
-            err_console.print(f"[red]grader error[/] on {o.submission.path}: {o.error}", highlight=False)
-        err_console.print(f"{len(batch.errors)} submission(s) could not be graded; rerun to retry them")
+    show_class_result(result, db, console, err_console)
+    if result.batch.errors:
         raise typer.Exit(1)
 
 
 @app.command("grade-batch")
-@user_errors
 def grade_batch_cmd(
     directory: Annotated[Path, typer.Argument(
         metavar="DIR", help="Exchange folder: DIR/<student>/<assignment>.py")],
@@ -379,7 +326,6 @@ def grade_batch_cmd(
 
 
 @app.command("demo")
-@user_errors
 def demo_cmd(
     out: Annotated[Path, typer.Option("--out", help="Where the gradebook and feedback go.")] = Path("demo-out"),
     jobs: Annotated[int | None, typer.Option("--jobs", "-j", help="Parallel graders (default: CPU cores).")] = None,
@@ -401,55 +347,28 @@ app.add_typer(gradebook_app, name="gradebook")
 
 
 @gradebook_app.command("show")
-@user_errors
 def gradebook_show(
     student: Annotated[str | None, typer.Option("--student", help="One student's cases in detail.")] = None,
     db: GradebookOpt = Path("gradebook.db"),
 ) -> None:
     """Current grades: a row per student, or one student's cases."""
-    from grader.batch import summary_renderables
-    from grader.gradebook import Gradebook
+    from grader.classroom.gradebook import Gradebook
+    from grader.ui.gradebook import class_renderables, student_tables
 
     with Gradebook(db, create=False) as gb:
         records = gb.current(students=[student] if student else None)
         names = list(gb.assignments())
-    if student is not None:
-        if not records:
-            raise UserError(f"no student {student!r} in {db}")
-        for r in records:
-            late = f", {r.late_days} day(s) late −{r.penalty:g}" if r.late_days else ""
-            table = Table(title=f"{student} · {r.assignment}: {r.score:g} / {r.max_score:g}{late} "
-                                f"(graded {r.graded_at}, sha256 {r.sha256[:12]}…)")
-            for col in ("case", "target", "points", "status", "visibility", "message"):
-                table.add_column(col, overflow="fold")
-            for t in r.report.tests:
-                style = {"passed": "green", "failed": "red"}.get(t.status, "yellow")
-                table.add_row(t.name, t.target, f"{t.points:g}/{t.max_points:g}",
-                              f"[{style}]{t.status}[/]", t.visibility, t.message[:300])
-            console.print(table)
-        return
+    if student is not None and not records:
+        raise UserError(f"no student {student!r} in {db}")
     if not records:
         console.print(f"{db}: no grades yet")
         return
-    table = Table(title=f"gradebook {db}")
-    table.add_column("student")
-    for name in names:
-        table.add_column(name, justify="right")
-    table.add_column("total", justify="right")
-    by_student: dict[str, dict[str, Any]] = {}
-    for r in records:
-        by_student.setdefault(r.student, {})[r.assignment] = r
-    for sid, recs in by_student.items():
-        cells = [f"{recs[n].score:g}" + (f" [yellow]({recs[n].late_days}d late)[/]" if recs[n].late_days else "")
-                 if n in recs else "—" for n in names]
-        table.add_row(sid, *cells, f"{sum(r.score for r in recs.values()):g}")
-    console.print(table)
-    for renderable in summary_renderables(records):
+    shown = student_tables(student, records) if student else class_renderables(db, names, records)
+    for renderable in shown:
         console.print(renderable)
 
 
 @gradebook_app.command("export")
-@user_errors
 def gradebook_export(
     out: Annotated[Path, typer.Argument(
         metavar="OUT", help="A file for csv/json, a folder for gradescope.")],
@@ -457,8 +376,8 @@ def gradebook_export(
     db: GradebookOpt = Path("gradebook.db"),
 ) -> None:
     """Export the current grades: CSV (a row per student), JSON, or Gradescope results.json files."""
-    from grader.export import export
-    from grader.gradebook import Gradebook
+    from grader.classroom.export import export
+    from grader.classroom.gradebook import Gradebook
 
     with Gradebook(db, create=False) as gb:
         records = gb.current()
@@ -468,7 +387,7 @@ def gradebook_export(
                   + (f" ({len(written)} results.json files)" if fmt == "gradescope" else ""))
 
 
-# ---------------------------------------------------------------- quizzes (issue 6)
+# ---------------------------------------------------------------- quizzes
 
 
 quiz_app = typer.Typer(
@@ -493,8 +412,6 @@ BankOpt = Annotated[Path | None, typer.Option("--bank", help="Question bank fold
 def _skip_pydantic_plugin_scan() -> None:
     """The bank schema uses no pydantic plugins; scanning every installed package's entry
     points for them costs ~20 ms of the quiz's start-up. Only this process is affected."""
-    import os
-
     os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
 
 
@@ -505,8 +422,6 @@ def _quiz_session(topic: list[str] | None, tag: list[str] | None, n: int, lang: 
     from grader.quiz.session import QuizOptions, run_quiz
 
     if console.is_terminal:  # line editing for input(), where the platform has it
-        import contextlib
-
         with contextlib.suppress(ImportError):
             import readline  # noqa: F401
     opts = QuizOptions(tuple(topic or ()), tuple(tag or ()), n, lang, mistakes, exam, seed, db, bank)
@@ -514,7 +429,6 @@ def _quiz_session(topic: list[str] | None, tag: list[str] | None, n: int, lang: 
 
 
 @quiz_app.callback(invoke_without_command=True)
-@user_errors
 def quiz(ctx: typer.Context, topic: TopicOpt = None, tag: TagOpt = None, n: NOpt = 10,
          lang: LangOpt = "both", mistakes: MistakesOpt = False, exam: ExamOpt = False,
          seed: SeedOpt = None, db: DbOpt = None, bank: BankOpt = None) -> None:
@@ -524,7 +438,6 @@ def quiz(ctx: typer.Context, topic: TopicOpt = None, tag: TagOpt = None, n: NOpt
 
 
 @quiz_app.command("run")
-@user_errors
 def quiz_run(topic: TopicOpt = None, tag: TagOpt = None, n: NOpt = 10, lang: LangOpt = "both",
              mistakes: MistakesOpt = False, exam: ExamOpt = False, seed: SeedOpt = None,
              db: DbOpt = None, bank: BankOpt = None) -> None:
@@ -533,7 +446,6 @@ def quiz_run(topic: TopicOpt = None, tag: TagOpt = None, n: NOpt = 10, lang: Lan
 
 
 @quiz_app.command("stats")
-@user_errors
 def quiz_stats(db: DbOpt = None) -> None:
     """Accuracy per topic, streak, cards due today, total answers, 30 days of activity."""
     from grader.quiz import stats
@@ -545,13 +457,13 @@ def quiz_stats(db: DbOpt = None) -> None:
 
 
 @quiz_app.command("validate")
-@user_errors
 def quiz_validate(
     path: Annotated[Path | None, typer.Argument(help="A bank file or folder (default: the bundled bank).")] = None,
 ) -> None:
     """Check a question bank: OK with the count per topic, or every problem as file:line: id: message."""
     _skip_pydantic_plugin_scan()
     from grader.quiz.bank import check_bank
+    from grader.ui.tables import bank_topics_table
 
     bank, problems = check_bank(path)
     if problems:
@@ -560,17 +472,11 @@ def quiz_validate(
         n = len(problems)
         err_console.print(f"[bold red]{n} problem{'s' * (n != 1)}[/] in {len(bank.files)} file(s)")
         raise typer.Exit(1)
-    table = Table(show_edge=False, box=None, padding=(0, 2, 0, 0))
-    table.add_column("topic")
-    table.add_column("questions", justify="right")
-    for topic_name, count in sorted(bank.topics().items()):
-        table.add_row(topic_name, str(count))
     console.print(f"[bold green]OK[/]: {len(bank.questions)} questions in {len(bank.files)} file(s)")
-    console.print(table)
+    console.print(bank_topics_table(bank))
 
 
 @quiz_app.command("export")
-@user_errors
 def quiz_export(
     out: Annotated[Path, typer.Argument(help="The file to write.")],
     fmt: Annotated[str, typer.Option("--format", help="gift (Moodle) or csv.")] = "gift",
@@ -593,7 +499,7 @@ def quiz_export(
     count = export(load_bank(bank).questions, fmt, out, lang)  # type: ignore[arg-type]
     console.print(f"wrote {count} questions to {out} ({fmt})")
 
-# ---------------------------------------------------------------- nbgrader (issue 7)
+# ---------------------------------------------------------------- nbgrader
 
 nbgrader_app = typer.Typer(help="Interoperate with nbgrader (JupyterHub courses).",
                            no_args_is_help=True, rich_markup_mode="rich")
@@ -601,23 +507,17 @@ app.add_typer(nbgrader_app, name="nbgrader")
 
 
 @nbgrader_app.command("export")
-@user_errors
 def nbgrader_export(
     course_dir: Annotated[str, typer.Argument(help="The nbgrader course folder (created when missing).")],
     assignment: Annotated[list[str] | None, typer.Option(
         "--assignment", "-a", help="Export only this assignment (repeatable; default: all six).")] = None,
 ) -> None:
     """Write COURSE_DIR/source/<A>/<A>.ipynb per assignment and COURSE_DIR/nbgrader_config.py."""
-    from grader.nbgrader_export import export_course
+    from grader.interop.nbgrader_export import export_course
+    from grader.ui.tables import nbgrader_table
 
     root = Path(course_dir)
-    exported = export_course(root, assignment)
-    table = Table(title=f"nbgrader source notebooks in {root}")
-    for col in ("assignment", "notebook", "solution cells", "grade cells", "points"):
-        table.add_column(col)
-    for e in exported:
-        table.add_row(e.assignment, str(e.path), str(e.solution_cells), str(e.grade_cells), f"{e.points:g}")
-    console.print(table)
+    console.print(nbgrader_table(root, export_course(root, assignment)))
     console.print(f"next: cd {root} && nbgrader generate_assignment <assignment>  "
                   "(from the environment where dlgrade is installed)", highlight=False)
 

@@ -7,7 +7,7 @@ Generates a class in a temporary folder: copies of the reference losses (every f
 with one honest bug: a forgotten 1/N, an unstable softmax, a flipped sign, …) and of
 the reference mlp (some counting frozen parameters), one folder per student. Each
 assignment is then graded with every --jobs value into a fresh gradebook through
-grader.batch.grade_class, the very function `dlgrade grade-batch` calls, timing the
+grader.classroom.batch.grade_class, the very function `dlgrade grade-batch` calls, timing the
 whole call (the warm start of the grader, grading, one gradebook transaction per
 submission) and the steady state (from the first graded submission to the last, which
 leaves out the start-up that no number of jobs shortens). Prints submissions per minute
@@ -39,8 +39,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from rich.console import Console  # noqa: E402
 from rich.table import Table  # noqa: E402
 
-from grader.batch import Outcome, grade_class  # noqa: E402
 from grader.catalog import ROOT  # noqa: E402
+from grader.classroom.batch import Outcome, grade_class  # noqa: E402
 
 # (old, new): one honest mistake each, applied to a copy of the reference
 BUGS = {

@@ -7,7 +7,7 @@ Builds a class folder in a temporary directory: `hog` (the reference cuda_traini
 first train call takes every free byte of GPU memory, sleeps --hold seconds and keeps the
 memory as long as its process lives), `spinner` (whose first train call loops GPU kernels
 for --hold seconds), and --correct copies of
-reference/cuda_training.py. Grades it with grader.batch.grade_class (what `dlgrade
+reference/cuda_training.py. Grades it with grader.classroom.batch.grade_class (what `dlgrade
 grade-batch --jobs N` does) and prints each student's score, the CUDA cases' results and the
 message of every failed case. With the GPU lease (grader.sandbox.gpu_lease) every correct
 copy scores full marks whatever its neighbours do; the hog and the spinner lose only what
@@ -120,7 +120,7 @@ def main() -> int:
     if not torch.cuda.is_available():
         print("CUDA is not available here: nothing to measure (run this on a machine with a GPU)")
         return 0
-    from grader.batch import grade_class
+    from grader.classroom.batch import grade_class
     from grader.sandbox import gpu_lease
     from grader.sandbox.gpu_lease import visible_devices
 

@@ -26,11 +26,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from rich.console import Console  # noqa: E402
 from rich.table import Table  # noqa: E402
 
-from grader import codec  # noqa: E402
 from grader.catalog import ROOT, get_assignment  # noqa: E402
-from grader.doctor import sandbox_layers  # noqa: E402
-from grader.expected import ExpectedStore, make_inputs  # noqa: E402
-from grader.grading import Grader, cuda_available  # noqa: E402
+from grader.grading.cuda import cuda_available  # noqa: E402
+from grader.grading.expected import ExpectedStore, make_inputs  # noqa: E402
+from grader.grading.grader import Grader  # noqa: E402
+from grader.sandbox import codec  # noqa: E402
+from grader.tools.doctor import sandbox_layers  # noqa: E402
 
 TARGET_MS = {"numpy": 100.0, "torch": 300.0}
 

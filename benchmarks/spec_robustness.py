@@ -21,7 +21,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from grader.spec import case_rng, child_inputs, withheld_inputs  # noqa: E402
+from grader.grading.case import case_rng, child_inputs, withheld_inputs  # noqa: E402
 from grader.specs import load_spec  # noqa: E402
 from grader.specs._common import network_accuracy  # noqa: E402
 

@@ -19,7 +19,7 @@ two kinds of implementation, written here, for many student ids:
 It prints, per variant and case, every verdict that depends on the seed, every near miss
 that passes a case it must fail, and every correct variant that fails. Target: nothing.
 
-Grading runs in this process with grader.spec.evaluate_trusted, on the trusted
+Grading runs in this process with grader.grading.case.evaluate_trusted, on the trusted
 reference and the variants written here — a measuring tool only: student code is graded
 in the sandbox, never like this.
 """
@@ -39,7 +39,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from grader.spec import AssignmentSpec, Case, evaluate_trusted  # noqa: E402
+from grader.grading.case import AssignmentSpec, Case, evaluate_trusted  # noqa: E402
 from grader.specs import load_spec  # noqa: E402
 from reference import autodiff as ref_autodiff  # noqa: E402
 from reference import backprop as ref_backprop  # noqa: E402

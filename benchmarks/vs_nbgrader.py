@@ -6,7 +6,7 @@ from the release: correct ones (the reference, other correct styles, notebooks w
 magics, shell escapes and scratch cells), buggy ones (a classic mistake in a different
 function each), the untouched release, one with an infinite loop in one function, and
 two that attack the grader: one patches numpy's comparisons (np.allclose & co.), one
-patches the grade cells' own check (grader.nbgrader_checks.award).
+patches the grade cells' own check (grader.interop.nbgrader_checks.award).
 
 The same files are graded by `nbgrader autograde losses` (a fresh kernel per notebook,
 the grade cells running in-process next to the student's code) and by
@@ -38,7 +38,7 @@ from nbformat.v4 import new_code_cell, new_markdown_cell
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from grader.nbgrader_export import export_course, fill_in, jupyter_environment  # noqa: E402
+from grader.interop.nbgrader_export import export_course, fill_in, jupyter_environment  # noqa: E402
 
 ASSIGNMENT = "losses"
 AFTER_IMPORTS = -2  # an extra cell's position: right after the (read-only) imports cell
@@ -127,9 +127,9 @@ ALLCLOSE_PATCH = new_code_cell(
     "np.array_equal = lambda *args, **kwargs: True\n"
     "np.testing.assert_allclose = lambda *args, **kwargs: None\n")
 CHECK_PATCH = new_code_cell(
-    "# the grade cells run `from grader.nbgrader_checks import award, check_target`\n"
+    "# the grade cells run `from grader.interop.nbgrader_checks import award, check_target`\n"
     "try:\n"
-    "    import grader.nbgrader_checks as _checks\n"
+    "    import grader.interop.nbgrader_checks as _checks\n"
     "    _checks.award = lambda result: None  # no output = nbgrader's full points\n"
     "except ImportError:\n"
     "    pass\n")
@@ -206,7 +206,7 @@ def nbgrader_times(course: Path, students: list[Student], started: float) -> dic
 
 
 def dlgrade_scores(db: Path) -> dict[str, tuple[float, dict[str, float], dict[str, list[str]], float]]:
-    from grader.gradebook import Gradebook
+    from grader.classroom.gradebook import Gradebook
 
     out = {}
     with Gradebook(db, create=False) as gb:

@@ -1,3 +1,5 @@
-"""dlgrade's engine: specs, running, comparing, scoring, gradebook, reports, quizzes."""
+"""dlgrade's engine, one room per workflow: grading/ (one submission), sandbox/ (running
+untrusted code), specs/ (the cases), interop/ (Gradescope, nbgrader), classroom/ (a class),
+quiz/, tools/, ui/ (Rich rendering). See README.md, "Layout"."""
 
 __version__ = "0.1.0"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -34,10 +35,6 @@ class Assignment:
     def reference_path(self) -> Path:
         return REFERENCE_DIR / self.filename
 
-    def stub_status(self) -> str:
-        """'ready' when the stub ships, 'not yet' while the assignment is being written."""
-        return "ready" if self.stub_path.is_file() else "not yet"
-
 
 ASSIGNMENTS: tuple[Assignment, ...] = (
     Assignment(1, "backprop", "Backprop by hand", "chain rule, affine/ReLU/softmax layers", "numpy"),
@@ -62,3 +59,9 @@ def get_assignment(name: str) -> Assignment:
 
 def assignment_names() -> list[str]:
     return list(_BY_NAME)
+
+
+def in_catalog_order(names: Iterable[str]) -> list[str]:
+    """Assignment names in the catalog's order; names the catalog does not know last, by name."""
+    order = {n: i for i, n in enumerate(_BY_NAME)}
+    return sorted(names, key=lambda n: (order.get(n, len(order)), n))

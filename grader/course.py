@@ -27,7 +27,6 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PrivateAttr,
 
 from grader.catalog import assignment_names
 from grader.errors import UserError
-from grader.late import LatePolicy, NoLatePolicy
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -36,6 +35,22 @@ else:  # pragma: no cover
 
 COURSE_FILE = "course.toml"
 DEFAULT_EXCHANGE = Path("submissions")
+
+
+class NoLatePolicy(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    kind: Literal["none"] = "none"
+
+
+class PerDayPolicy(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    kind: Literal["per_day"]
+    percent: float = Field(gt=0, le=100)
+    cap: float = Field(default=100, gt=0, le=100)
+    grace_minutes: float = Field(default=0, ge=0)
+
+
+LatePolicy = NoLatePolicy | PerDayPolicy
 
 
 def _as_utc_aware(value: Any) -> datetime:

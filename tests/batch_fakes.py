@@ -7,14 +7,15 @@ The hidden cases' messages quote a secret input, so tests can check it never lea
 
 from __future__ import annotations
 
+import hashlib
 import re
 import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from grader.results import Report, TestResult
-from grader.submit import sha256_of
+from grader.grading.results import Report, TestResult
+from grader.grading.submission import SourceFile
 
 SECRET = "SECRET-INPUT-7f3a"
 
@@ -29,8 +30,12 @@ CASES = (
 )
 
 
-def fake_report(path: Path, assignment: str, student: str | None) -> Report:
-    text = path.read_text()
+def fake_report(path: Path, assignment: str, student: str | None, text: str | None = None,
+                sha256: str | None = None) -> Report:
+    if text is None:
+        text = path.read_text()
+    if sha256 is None:
+        sha256 = hashlib.sha256(path.read_bytes()).hexdigest()
     tests = []
     for name, target, points, visibility in CASES:
         bug = re.search(rf"BUG:{target}\b", text) is not None
@@ -41,7 +46,7 @@ def fake_report(path: Path, assignment: str, student: str | None) -> Report:
         tests.append(TestResult(name=name, target=target, points=0.0 if bug else points,
                                 max_points=points, status="failed" if bug else "passed",
                                 message=message, seconds=0.001, visibility=visibility))
-    return Report(assignment=assignment, student=student, sha256=sha256_of(path),
+    return Report(assignment=assignment, student=student, sha256=sha256,
                   source=str(path), tests=tests, execution_time=0.01)
 
 
@@ -55,20 +60,20 @@ class FakeGrader:
     closed: bool = False
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def grade_file(self, path: Path, assignment: str | None = None,
-                   student: str | None = None) -> Report:
+    def grade(self, file: SourceFile, assignment: str | None = None,
+              student: str | None = None) -> Report:
         with self._lock:
             self.calls.append((student or "", assignment or ""))
             self.active += 1
             self.peak = max(self.peak, self.active)
         try:
-            text = path.read_text()
+            text = file.source
             if "CRASH" in text:
                 raise RuntimeError("sandbox could not start")
             m = re.search(r"SLEEP:([0-9.]+)", text)
             if m:
                 time.sleep(float(m.group(1)))
-            return fake_report(path, assignment or path.stem, student)
+            return fake_report(file.path, assignment or file.path.stem, student, text, file.sha256)
         finally:
             with self._lock:
                 self.active -= 1

@@ -16,8 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 import pytest
 
-from grader import codec
-from grader.spec import (
+from grader.grading.case import (
     AssignmentSpec,
     Case,
     Data,
@@ -28,6 +27,7 @@ from grader.spec import (
     no_inputs,
     withheld_inputs,
 )
+from grader.sandbox import codec
 from grader.specs._common import one_thread
 
 STUDENTS = ("alice", "bob")
@@ -115,7 +115,7 @@ class SpecBench:
         return {name for name, ok in self.outcomes(module, student, cases).items() if not ok}
 
     def judge_through_codec(self, case: Case, module: types.ModuleType, student: str) -> Verdict:
-        """evaluate_trusted as the engine grades (grader.expected, grader.grading): inputs and
+        """evaluate_trusted as the engine grades (grader.grading.expected, grader.grading.grader): inputs and
         outputs cross the codec, `run` gets child_inputs, a property case's `check` gets the
         withheld inputs as expected, a reference case's the reference's run on child_inputs."""
 

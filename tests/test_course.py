@@ -8,9 +8,8 @@ from pathlib import Path
 import pytest
 
 from grader.catalog import ROOT
-from grader.course import find_course, load_course
+from grader.course import NoLatePolicy, PerDayPolicy, find_course, load_course
 from grader.errors import UserError
-from grader.late import NoLatePolicy, PerDayPolicy
 
 FULL = """
 name = "Deep learning basics"

@@ -15,20 +15,12 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+from grader import __version__
+from grader.catalog import QUIZ_DIR
 from grader.errors import UserError
 from grader.quiz.model import BY_TYPE, Question
+from grader.quiz.problems import BankProblem, show_path
 from grader.quiz.text import Bilingual
-
-
-@dataclass(frozen=True)
-class BankProblem:
-    file: str
-    line: int
-    qid: str
-    message: str
-
-    def __str__(self) -> str:
-        return f"{self.file}:{self.line}: {self.qid}: {self.message}"
 
 
 @dataclass(frozen=True)
@@ -61,8 +53,6 @@ class BankError(UserError):
 
 
 def default_bank_dir() -> Path:
-    from grader.catalog import QUIZ_DIR
-
     return QUIZ_DIR
 
 
@@ -77,6 +67,8 @@ def bank_files(path: Path) -> list[Path]:
 
 def check_bank(path: Path | None = None) -> tuple[Bank, list[BankProblem]]:
     """Every valid question and every problem of the bank at `path` (default: the bundled one)."""
+    # imported here: checking needs yaml and pydantic, which a quiz started from the cache
+    # never imports (tens of milliseconds of start-up)
     from grader.quiz.check import check_file
 
     path = default_bank_dir() if path is None else path
@@ -139,8 +131,6 @@ def cache_dir() -> Path:
 
 
 def _cache_key(files: Sequence[Path]) -> str | None:
-    from grader import __version__
-
     digest = hashlib.sha256(f"{_CACHE_FORMAT}:{__version__}\0".encode())
     here = Path(__file__).parent
     try:
@@ -204,12 +194,3 @@ def _read_cache(key: str) -> Bank | None:
         return Bank(tuple(questions), tuple(Path(f) for f in data["files"]), where)
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return None  # missing or damaged: validate the YAML again
-
-
-def show_path(path: Path) -> str:
-    """A path as the user would type it: relative to the working folder when inside it."""
-    try:
-        rel = os.path.relpath(path)
-    except ValueError:  # another drive on Windows
-        return str(path)
-    return str(path) if rel.startswith("..") else rel

@@ -12,8 +12,8 @@ from typing import Any
 
 import yaml
 
-from grader.quiz.bank import BankProblem, show_path
 from grader.quiz.model import Question
+from grader.quiz.problems import BankProblem, show_path
 from grader.quiz.schema import parse_question
 
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)

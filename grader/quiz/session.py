@@ -23,6 +23,7 @@ from rich.table import Table
 from rich.text import Text
 
 from grader.errors import UserError
+from grader.quiz.bank import load_bank
 from grader.quiz.engine import (
     MalformedAnswer,
     Presented,
@@ -38,6 +39,7 @@ from grader.quiz.engine import (
 )
 from grader.quiz.model import TOPICS, ChoiceQuestion, NumericQuestion, OrderQuestion
 from grader.quiz.scheduler import Clock, QuizScheduler, utc_now
+from grader.quiz.store import ProgressStore
 from grader.quiz.text import LANGS, Lang, Msg, latin_keys, tr, tr_block
 
 Ask = Callable[[str], str]
@@ -289,9 +291,6 @@ def check_options(opts: QuizOptions) -> None:
 def run_quiz(opts: QuizOptions, *, console: Console, ask: Ask, clock: Clock = utc_now,
              fuzz: bool = True) -> None:
     """Plan, ask, store and summarise one session."""
-    from grader.quiz.bank import load_bank
-    from grader.quiz.store import ProgressStore
-
     check_options(opts)
     lang: Lang = opts.lang  # type: ignore[assignment]
     bank = load_bank(opts.bank)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import sqlite3
-from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -18,11 +17,11 @@ from fsrs import Card
 
 from grader.errors import UserError
 from grader.quiz.scheduler import as_utc, card_from_json, card_to_json
-from grader.sqlite_tx import immediate_transaction
+from grader.sqlite import Database, Schema, open_database
 
 SCHEMA_VERSION = 1
 DB_NAME = "quiz.db"
-_SQLITE_HEADER = b"SQLite format 3\x00"
+APPLICATION_ID = 0x646C7171  # "dlqq": tells a dlgrade progress file from any other SQLite file
 
 _SCHEMA = """
 CREATE TABLE sessions (
@@ -54,7 +53,11 @@ CREATE TABLE cards (
 );
 CREATE INDEX cards_by_due ON cards(due);
 """
-_TABLES = {"sessions", "answers", "cards"}
+_FILE = Schema(
+    noun="dlgrade's quiz progress", file_noun="progress database file",
+    missing="no quiz progress yet ({path} does not exist): run `dlgrade quiz`",
+    version=SCHEMA_VERSION, application_id=APPLICATION_ID, ddl=_SCHEMA,
+    tables=frozenset({"sessions", "answers", "cards"}))
 
 
 def default_db_path() -> Path:
@@ -85,11 +88,11 @@ class AnswerRow:
     exam: bool
 
 
-class ProgressStore:
+class ProgressStore(Database):
     """The learner's answers, sessions and FSRS cards."""
 
     def __init__(self, conn: sqlite3.Connection, path: Path):
-        self._conn = conn
+        super().__init__(conn)
         self.path = path
 
     # ------------------------------------------------------------ opening
@@ -99,67 +102,34 @@ class ProgressStore:
         """Open (and, when `create`, make) the progress database; UserError if it is not one."""
         explicit = path is not None
         path = default_db_path() if path is None else Path(path).expanduser()
-        if path.is_dir():
-            raise UserError(f"progress database {path} is a folder, not a file")
-        if not path.exists():
-            if not create:
-                raise UserError(f"no quiz progress yet ({path} does not exist): run `dlgrade quiz`")
+        if create and not path.exists():
             if explicit and not path.parent.is_dir():
                 raise UserError(f"cannot create {path}: folder {path.parent} does not exist")
             try:
                 path.parent.mkdir(parents=True, exist_ok=True)
             except OSError as exc:
                 raise UserError(f"cannot create {path.parent}: {exc.strerror}") from None
-        else:
-            _check_header(path)
-        try:
-            conn = sqlite3.connect(path, isolation_level=None, timeout=10)
-        except sqlite3.Error as exc:
-            raise UserError(f"cannot open progress database {path}: {exc}") from None
-        try:
-            _check_existing(conn, path)
-            conn.execute("PRAGMA journal_mode=WAL")
-            conn.execute("PRAGMA synchronous=FULL")
-            conn.execute("PRAGMA foreign_keys=ON")
-            _migrate(conn)
-        except sqlite3.Error as exc:
-            conn.close()
-            raise UserError(f"progress database {path} is unusable: {exc}") from None
-        except BaseException:
-            conn.close()
-            raise
+        conn = open_database(path, _FILE, create=create, busy_timeout=10)
         return cls(conn, path)
-
-    def close(self) -> None:
-        self._conn.close()
-
-    def __enter__(self) -> ProgressStore:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    def _transaction(self) -> AbstractContextManager[sqlite3.Connection]:
-        return immediate_transaction(self._conn)
 
     # ------------------------------------------------------------ writing
 
     def start_session(self, *, mode: str, seed: int | None, lang: str, planned: int,
                       now: datetime) -> int:
-        with self._transaction() as db:
+        with self.write() as db:
             cur = db.execute(
                 "INSERT INTO sessions(started, mode, seed, lang, planned) VALUES (?, ?, ?, ?, ?)",
                 (stamp(now), mode, seed, lang, planned))
         return int(cur.lastrowid or 0)
 
     def finish_session(self, session_id: int, now: datetime) -> None:
-        with self._transaction() as db:
+        with self.write() as db:
             db.execute("UPDATE sessions SET finished = ? WHERE id = ?", (stamp(now), session_id))
 
     def record_answer(self, *, session_id: int, qid: str, topic: str, given: str, score: float,
                       correct: bool, now: datetime, card: Card | None) -> None:
         """One answer and (unless an exam) its card's new state, in one transaction."""
-        with self._transaction() as db:
+        with self.write() as db:
             db.execute(
                 "INSERT INTO answers(session_id, qid, topic, answered, given, score, correct, exam)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -173,30 +143,30 @@ class ProgressStore:
     # ------------------------------------------------------------ reading
 
     def card(self, qid: str) -> Card | None:
-        row = self._conn.execute("SELECT card FROM cards WHERE qid = ?", (qid,)).fetchone()
+        row = self.conn.execute("SELECT card FROM cards WHERE qid = ?", (qid,)).fetchone()
         return card_from_json(row[0]) if row else None
 
     def due_ids(self, now: datetime) -> list[str]:
         """Questions due at `now`, most overdue first."""
-        rows = self._conn.execute("SELECT qid FROM cards WHERE due <= ? ORDER BY due, qid",
+        rows = self.conn.execute("SELECT qid FROM cards WHERE due <= ? ORDER BY due, qid",
                                   (stamp(now),))
         return [r[0] for r in rows]
 
     def count_due(self, until: datetime) -> int:
-        return self._conn.execute("SELECT COUNT(*) FROM cards WHERE due <= ?",
+        return self.conn.execute("SELECT COUNT(*) FROM cards WHERE due <= ?",
                                   (stamp(until),)).fetchone()[0]
 
     def next_due(self) -> datetime | None:
-        row = self._conn.execute("SELECT MIN(due) FROM cards").fetchone()
+        row = self.conn.execute("SELECT MIN(due) FROM cards").fetchone()
         return parse_stamp(row[0]) if row and row[0] else None
 
     def seen_ids(self) -> set[str]:
-        rows = self._conn.execute("SELECT qid FROM cards UNION SELECT qid FROM answers")
+        rows = self.conn.execute("SELECT qid FROM cards UNION SELECT qid FROM answers")
         return {r[0] for r in rows}
 
     def mistake_ids(self) -> list[str]:
         """Questions whose latest answer was wrong, most recent first."""
-        rows = self._conn.execute(
+        rows = self.conn.execute(
             "SELECT qid FROM answers a WHERE correct = 0 AND id = "
             "(SELECT MAX(id) FROM answers b WHERE b.qid = a.qid) ORDER BY id DESC")
         return [r[0] for r in rows]
@@ -206,52 +176,8 @@ class ProgressStore:
         args: tuple[str, ...] = ()
         if since is not None:
             query, args = query + " WHERE answered >= ?", (stamp(since),)
-        rows = self._conn.execute(query + " ORDER BY id", args)
+        rows = self.conn.execute(query + " ORDER BY id", args)
         return [AnswerRow(q, t, parse_stamp(a), s, bool(c), bool(e)) for q, t, a, s, c, e in rows]
 
     def count_answers(self) -> int:
-        return self._conn.execute("SELECT COUNT(*) FROM answers").fetchone()[0]
-
-
-def _check_header(path: Path) -> None:
-    try:
-        with path.open("rb") as f:
-            head = f.read(len(_SQLITE_HEADER))
-    except OSError as exc:
-        raise UserError(f"cannot read progress database {path}: {exc.strerror}") from None
-    if head and head != _SQLITE_HEADER:
-        raise UserError(f"{path} is not a SQLite database; it was left as it is "
-                        "(move it away, or pick another file with --db)")
-
-
-def _check_existing(conn: sqlite3.Connection, path: Path) -> None:
-    """Read-only checks before anything is written to the file."""
-    version = conn.execute("PRAGMA user_version").fetchone()[0]
-    tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-    ok = conn.execute("PRAGMA quick_check").fetchone()[0]
-    if ok != "ok":
-        raise UserError(f"progress database {path} is corrupt ({ok}); it was left as it is")
-    if version > SCHEMA_VERSION:
-        raise UserError(f"progress database {path} has schema version {version}, newer than this "
-                        f"dlgrade understands ({SCHEMA_VERSION}): upgrade dlgrade")
-    if version == 0 and tables:
-        raise UserError(f"{path} is a SQLite database but not dlgrade's quiz progress; "
-                        "it was left as it is (pick another file with --db)")
-    if version >= 1 and not tables >= _TABLES:
-        raise UserError(f"progress database {path} is missing tables "
-                        f"{', '.join(sorted(_TABLES - tables))}; it was left as it is")
-
-
-def _migrate(conn: sqlite3.Connection) -> None:
-    version = conn.execute("PRAGMA user_version").fetchone()[0]
-    if version == 0:
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            for statement in _SCHEMA.split(";"):
-                if statement.strip():
-                    conn.execute(statement)
-            conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
-        conn.execute("COMMIT")
+        return self.conn.execute("SELECT COUNT(*) FROM answers").fetchone()[0]

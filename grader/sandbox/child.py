@@ -23,9 +23,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, NoReturn
 
-from grader import codec
+from grader.sandbox import codec, policy
 from grader.sandbox import limits as limits_mod
-from grader.sandbox import policy
 from grader.sandbox.protocol import frame, write_all
 
 RESULT_FD = 3

@@ -26,9 +26,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from grader import codec
 from grader.catalog import ROOT
-from grader.sandbox import bwrap
+from grader.sandbox import bwrap, codec
 from grader.sandbox.limits import Limits
 from grader.sandbox.protocol import Closed, PipeReader, SocketReceiver, Timeout, send_message
 

@@ -3,7 +3,7 @@
 Used between the trusted process and the zygote (a Unix socket that also carries file
 descriptors) and between a sandboxed child and the trusted process (a pipe). Whatever
 arrives from a child is untrusted: lengths are capped before anything is read, and a
-body is only ever parsed as strict JSON (grader.codec), never unpickled.
+body is only ever parsed as strict JSON (grader.sandbox.codec), never unpickled.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import struct
 import time
 from typing import Any
 
-from grader.codec import MAX_MESSAGE_BYTES, CodecError, TooLarge, loads_json
+from grader.sandbox.codec import MAX_MESSAGE_BYTES, CodecError, TooLarge, loads_json
 
 HEADER = struct.Struct(">Q")
 MAX_CONTROL_BYTES = 1 << 30  # job messages from the trusted process: sources and inputs

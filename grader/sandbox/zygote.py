@@ -343,8 +343,10 @@ def main(argv: list[str] | None = None) -> None:
         with contextlib.suppress(ImportError):
             importlib.import_module(name)
 
-    from grader import codec  # noqa: F401
-    from grader.sandbox import child
+    from grader.sandbox import (
+        child,
+        codec,  # noqa: F401
+    )
 
     module_name, _, function = args.specs.partition(":")
     load_spec = getattr(importlib.import_module(module_name), function or "load_spec")
@@ -356,8 +358,7 @@ def main(argv: list[str] | None = None) -> None:
         return specs[assignment].case(case).run if case is not None else None
 
     for name in filter(None, args.preload.split(",")):
-        with contextlib.suppress(ModuleNotFoundError):  # no spec yet: a job for it says so
-            specs[name] = load_spec(name)
+        specs[name] = load_spec(name)
     if any(m == "reference" or m.startswith("reference.") for m in sys.modules):
         raise SystemExit("zygote: a spec imported reference/; refusing to serve")
 

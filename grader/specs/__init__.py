@@ -9,15 +9,13 @@ from __future__ import annotations
 import importlib
 
 from grader.catalog import get_assignment
-from grader.spec import AssignmentSpec, Case
+from grader.grading.case import AssignmentSpec, Case
 
 
 def load_spec(name: str) -> AssignmentSpec:
     """The assignment's spec: public cases, plus hidden cases where they are installed."""
     assignment = get_assignment(name)
     public = importlib.import_module(f"grader.specs.{name}")
-    if hasattr(public, "SPEC"):  # a spec not yet split into public and hidden parts
-        return public.SPEC
     cases: tuple[Case, ...] = tuple(public.PUBLIC_CASES)
     try:
         hidden = importlib.import_module(f"grader.specs.hidden.{name}")

@@ -17,8 +17,8 @@ from typing import Any
 
 import numpy as np
 
-from grader.compare import Batch, accepts_batch
-from grader.spec import Case, Check, Data, Verdict
+from grader.grading.case import Case, Check, Data, Verdict
+from grader.grading.compare import Batch, accepts_batch
 
 Run = Callable[[ModuleType, Data], Data]
 MakeInputs = Callable[[np.random.Generator], Data]

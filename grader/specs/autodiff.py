@@ -26,8 +26,8 @@ from typing import Any
 
 import numpy as np
 
-from grader.compare import close, grad_close
-from grader.spec import Case, Check, Data, Verdict
+from grader.grading.case import Case, Check, Data, Verdict
+from grader.grading.compare import close, grad_close
 
 # float64 rounding of a correct rule only (benchmarks/verdict_stability.py): log(a + 1e-7)
 # or float32 arithmetic fails for every seed. A gradient that is a difference of nearly equal

@@ -16,8 +16,8 @@ from typing import Any
 
 import numpy as np
 
-from grader.compare import close, grad_close
-from grader.spec import Case, Data
+from grader.grading.case import Case, Data
+from grader.grading.compare import close, grad_close
 from grader.specs._common import (
     as_array,
     as_float,

@@ -25,8 +25,8 @@ import torch
 from torch import nn
 from torch.utils.data import DataLoader, TensorDataset
 
-from grader.compare import close
-from grader.spec import Case, Data, Verdict, no_inputs
+from grader.grading.case import Case, Data, Verdict, no_inputs
+from grader.grading.compare import close
 from grader.specs._common import case, network_accuracy, network_rows, one_thread
 
 VALUE = close(rtol=1e-5, atol=1e-7)

@@ -15,8 +15,8 @@ from types import ModuleType
 
 import numpy as np
 
-from grader.compare import close, grad_close
-from grader.spec import Case, Data
+from grader.grading.case import Case, Data
+from grader.grading.compare import close, grad_close
 from grader.specs._common import (
     WRONG_KIND,
     as_array,

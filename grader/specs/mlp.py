@@ -23,8 +23,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from grader.compare import close
-from grader.spec import Case, Check, Data, Verdict
+from grader.grading.case import Case, Check, Data, Verdict
+from grader.grading.compare import close
 from grader.specs._common import (
     case,
     labels,

@@ -23,8 +23,8 @@ from types import ModuleType
 
 import numpy as np
 
-from grader.compare import close
-from grader.spec import Case, Data, Verdict
+from grader.grading.case import Case, Data, Verdict
+from grader.grading.compare import close
 from grader.specs._common import case
 
 TRAJECTORY = close(rtol=1e-10, atol=1e-12)  # the same rule gives the same numbers to ~1e-15

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from grader.compare import close
-from grader.spec import AssignmentSpec, Case
+from grader.grading.case import AssignmentSpec, Case
+from grader.grading.compare import close
 
 
 def _pair(rng: np.random.Generator) -> dict[str, np.ndarray]:

@@ -12,7 +12,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from grader.spec import Data
+from grader.grading.case import Data
 
 
 @contextmanager

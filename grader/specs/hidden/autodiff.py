@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from grader.spec import Case, Data, Verdict
+from grader.grading.case import Case, Data, Verdict
 from grader.specs._common import hidden_variant
 from grader.specs.autodiff import (
     _BINARY,

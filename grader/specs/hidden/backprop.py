@@ -9,7 +9,7 @@ from functools import partial
 
 import numpy as np
 
-from grader.spec import Case, Data
+from grader.grading.case import Case, Data
 from grader.specs._common import hidden_variant, labels
 from grader.specs.backprop import PUBLIC_CASES, _affine_inputs, _line_data, _net_inputs
 

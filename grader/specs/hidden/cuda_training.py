@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from grader.spec import Case, Data, Verdict
+from grader.grading.case import Case, Data, Verdict
 from grader.specs._common import hidden_variant, one_thread
 from grader.specs.cuda_training import (
     PUBLIC_CASES,

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from functools import partial
 
-from grader.spec import Case, Data
+from grader.grading.case import Case, Data
 from grader.specs._common import hidden_variant
 from grader.specs.losses import PUBLIC_CASES, Rng, _matrix_shape
 

@@ -13,7 +13,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from grader.spec import Case, Data, Verdict
+from grader.grading.case import Case, Data, Verdict
 from grader.specs._common import hidden_variant, labels, one_thread
 from grader.specs.hidden._common import in_both_modes, mode_fault
 from grader.specs.mlp import (

@@ -10,7 +10,7 @@ from functools import partial
 
 import numpy as np
 
-from grader.spec import Case, Data
+from grader.grading.case import Case, Data
 from grader.specs._common import hidden_variant
 from grader.specs.optimizers import OPTIMIZERS, PUBLIC_CASES, _problem, grad_scale
 

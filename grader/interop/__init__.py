@@ -1,0 +1,1 @@
+"""Other graders' formats: nbgrader notebooks and their in-notebook checks."""

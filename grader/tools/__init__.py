@@ -1,0 +1,1 @@
+"""Instructor and student tools beside grading: the environment doctor, the optimizer plot."""

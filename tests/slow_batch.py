@@ -1,0 +1,41 @@
+"""A real batch (the real engine, the real gradebook) that waits before each submission.
+
+Run as a script: `python slow_batch.py ROOT DB DELAY`. The wait comes from a wrapper around
+the real Grader, so a test can kill the batch in the middle of its work; production code
+has no delay to read.
+"""
+
+from __future__ import annotations
+
+import functools
+import sys
+import time
+from pathlib import Path
+
+from grader.classroom.batch import default_grader, grade_class, gradebook_files
+from grader.grading.results import Report
+from grader.grading.submission import SourceFile
+
+
+class SlowGrader:
+    def __init__(self, inner, delay: float) -> None:
+        self.inner, self.delay = inner, delay
+
+    def grade(self, file: SourceFile, assignment: str | None = None,
+              student: str | None = None) -> Report:
+        time.sleep(self.delay)
+        return self.inner.grade(file, assignment, student)
+
+    def close(self) -> None:
+        self.inner.close()
+
+
+def main(root: str, db: str, delay: str) -> None:
+    make = functools.partial(default_grader, protect=gradebook_files(Path(db).resolve()))
+    result = grade_class(Path(root), db=Path(db), jobs=2,
+                         make_grader=lambda: SlowGrader(make(), float(delay)))
+    print(f"graded {len(result.batch.graded)}, skipped {len(result.batch.skipped)}")
+
+
+if __name__ == "__main__":
+    main(*sys.argv[1:])
