@@ -38,6 +38,7 @@ from grader.grading.submission import (
     neighbours,
     read_submission,
 )
+from grader.sandbox import gpu_lease
 from grader.sandbox.limits import Limits
 from grader.sandbox.pool import CaseRequest, Sandbox, SandboxConfig
 
@@ -79,6 +80,7 @@ class Grader:
         self._load_spec = getattr(importlib.import_module(module_name), function or "load_spec")
         self._specs: dict[str, AssignmentSpec] = {}
         self._lock = threading.Lock()
+        self._gpu_leases: gpu_lease.GpuLeases | None = None
         by_framework: dict[str, tuple[str, ...]] = {}
         if preload:  # warm start: every spec of a framework, once
             for a in ASSIGNMENTS:
@@ -99,6 +101,13 @@ class Grader:
         self.sandbox.close()
 
     # ------------------------------------------------------------------ grading
+
+    def gpu_leases(self) -> gpu_lease.GpuLeases | None:
+        """The leases of this machine's visible GPUs (None without CUDA), made once."""
+        with self._lock:
+            if self._gpu_leases is None and cuda_available():
+                self._gpu_leases = gpu_lease.GpuLeases(gpu_lease.visible_devices())
+            return self._gpu_leases
 
     def spec(self, assignment: str) -> AssignmentSpec:
         with self._lock:
@@ -162,13 +171,17 @@ class Grader:
         expected: dict[str, Any] = {}
         helper = threading.Thread(target=self._expected_into, name="expected", daemon=True,
                                   args=(expected, to_run, seed_owner, assignment, inputs))
+        # only a child with CUDA cases sees a GPU, and only while it holds that GPU's lease
+        cuda = any(c.needs_cuda for c in to_run)
+        lease: gpu_lease.Lease | None = None
         try:
-            outcomes = self.sandbox.run(
-                framework=spec.framework, assignment=assignment, source=source,
-                filename=f"{assignment}.py", cases=requests,
-                import_timeout=IMPORT_TIMEOUT * self.timeout_scale, protect=protect,
-                cuda=spec.framework == "torch" and cuda_available(),
-                while_running=helper.start) if requests else {}
+            with gpu_lease.maybe_hold(cuda, self.gpu_leases() if cuda else None) as lease:
+                outcomes = self.sandbox.run(
+                    framework=spec.framework, assignment=assignment, source=source,
+                    filename=f"{assignment}.py", cases=requests,
+                    import_timeout=IMPORT_TIMEOUT * self.timeout_scale, protect=protect,
+                    cuda=cuda, cuda_device=lease.device if lease else None,
+                    while_running=helper.start) if requests else {}
         finally:
             if helper.ident is not None:
                 helper.join()
@@ -190,6 +203,8 @@ class Grader:
             if not passed and shown_name != f"{assignment}.py":
                 # the child runs the file as <assignment>.py; say the name the student knows
                 message = message.replace(f"{assignment}.py", shown_name)
+            if lease is not None and case.needs_cuda and not passed:
+                message = gpu_lease.own_oom(message)
             results.append(TestResult(case.name, case.target, case.points if passed else 0.0,
                                       case.points, "passed" if passed else "failed", message,
                                       round(outcome.seconds, 4), case.visibility,

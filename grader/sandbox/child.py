@@ -216,6 +216,8 @@ def run_child(job: dict[str, Any], result_fd: int, ctx: ChildContext) -> NoRetur
         workdir, path = _set_up(job, ctx)
         cases = [(c["name"], codec.from_jsonable(c["inputs"])) for c in job["cases"]]
         cuda = bool(job.get("cuda"))
+        if cuda and job.get("cuda_device") is not None:  # the leased GPU only; CUDA is not
+            os.environ["CUDA_VISIBLE_DEVICES"] = str(job["cuda_device"])  # initialised yet
         limits = limits_mod.Limits(**job["limits"]) if job.get("limits") else ctx.limits
         applied = limits_mod.apply_limits(limits, cpu_seconds=float(job["cpu_seconds"]),
                                           cuda=cuda, own_uid=ctx.uid is not None)

@@ -313,8 +313,11 @@ class Sandbox:
     def run(self, *, framework: str, assignment: str, source: str, filename: str,
             cases: Sequence[CaseRequest], import_timeout: float, protect: Iterable[Path] = (),
             cuda: bool = False, while_running: Callable[[], None] | None = None,
-            ) -> dict[str, CaseOutcome]:
+            cuda_device: str | None = None) -> dict[str, CaseOutcome]:
         """Every case's outcome. Never raises for anything the student's code does.
+
+        `cuda_device`: with cuda, the one device the child sees (the caller holds its lease,
+        grader.sandbox.gpu_lease).
 
         `while_running` is called once, as soon as the first child has been asked for: work
         the caller overlaps with the child's (the reference's expected outputs).
@@ -325,6 +328,7 @@ class Sandbox:
         while pending:
             body = {"assignment": assignment, "module": Path(filename).stem, "filename": filename,
                     "source": source, "protect": protect_all, "cuda": cuda,
+                    "cuda_device": cuda_device,
                     "limits": asdict(self.config.limits),
                     "cpu_seconds": import_timeout + sum(c.timeout for c in pending),
                     "cases": [{"name": c.name, "inputs": c.inputs} for c in pending]}

@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from grader.grading.case import Case, Check, Data, Verdict
+from grader.grading.compare import Batch, accepts_batch
 
 Run = Callable[[ModuleType, Data], Data]
 MakeInputs = Callable[[np.random.Generator], Data]
@@ -81,16 +82,93 @@ def call_noting_changes(fn: Callable[..., Any], *args: tuple[str, Any]) -> tuple
 
 
 def inputs_kept(check: Check) -> Check:
-    """Fail a case whose function modified its inputs; otherwise judge actual["out"] with check."""
+    """Fail a case whose function modified its inputs, or returned the wrong kind of thing
+    (as_float, as_array); otherwise judge actual["out"] with check, telling it the batch's
+    shape where the reference's run reported one (batch_of)."""
 
     def judged(actual: Data, expected: Data) -> Verdict:
+        wrong = wrong_kind(actual["out"])
+        if wrong:
+            return Verdict(False, wrong)
         if actual["modified"]:
             names = ", ".join(actual["modified"])
             return Verdict(False, f"the function modified its input(s) {names}: compute new arrays "
                                   "instead of writing into the arguments")
-        return check(actual["out"], None if expected is None else expected["out"])
+        if expected is None:
+            return check(actual["out"], None)
+        if "batch" in expected and accepts_batch(check):
+            shape, kind = expected["batch"]
+            return check(actual["out"], expected["out"], batch=Batch.of(shape, kind))
+        return check(actual["out"], expected["out"])
 
     return judged
+
+
+def batch_of(inputs: Data, name: str, kind: str) -> list[Data]:
+    """What a function case's run reports beside "out" so that hints can use the batch's
+    N and D: [the shape of the input called name, "loss" or "gradient"]. Only the
+    reference's report (run here, on the trusted side) is read."""
+    return [[int(s) for s in np.shape(inputs[name])], kind]
+
+
+# ------------------------------------------------------------ what a function returned
+
+# The conversions of a returned value into plain data happen in the child; when the value
+# is not what the API asks for they return a WRONG_KIND record instead of raising, so the
+# student reads "mse returned an array of shape (4, 3); it must return a float", not an
+# error of the grader's own float().
+WRONG_KIND = "wrong_kind"
+
+
+def returned_kind(value: Any) -> str:
+    """What a value is, in a student's words: None, an array of shape (4, 3), a list of 2 item(s)."""
+    if value is None:
+        return "None"
+    if isinstance(value, np.ndarray):
+        return f"an array of shape {tuple(int(s) for s in value.shape)}"
+    shape = getattr(value, "shape", None)
+    if isinstance(shape, tuple) and all(isinstance(s, int) for s in shape):
+        return f"a {type(value).__name__} of shape {shape}"
+    if isinstance(value, (list, tuple)):
+        return f"a {type(value).__name__} of {len(value)} item(s)"
+    return f"a {type(value).__name__}"
+
+
+def as_float(value: Any, function: str) -> float | dict[str, Data]:
+    """value as a Python float when it is one real number (a float, a numpy scalar, an array
+    of one element); otherwise a WRONG_KIND record naming what the function returned."""
+    if isinstance(value, (bool, int, float, np.integer, np.floating, np.bool_)):
+        return float(value)
+    if isinstance(value, np.ndarray) and value.dtype.kind in "biuf" and value.size == 1:
+        return float(value.reshape(()))
+    return {WRONG_KIND: [function, returned_kind(value), "a float"]}
+
+
+def as_array(value: Any, function: str) -> np.ndarray | dict[str, Data]:
+    """value as a float64 ndarray when it is a numeric array (or nested lists of numbers);
+    otherwise a WRONG_KIND record naming what the function returned."""
+    if isinstance(value, np.ndarray) and value.dtype.kind in "biuf":
+        return np.asarray(value, dtype=np.float64)  # no copy of a float64 array
+    if value is not None and not isinstance(value, (str, bytes, dict)):
+        try:
+            converted = np.asarray(value, dtype=np.float64)
+        except (TypeError, ValueError):
+            pass
+        else:
+            if converted.ndim > 0 or isinstance(value, (int, float, np.number)):
+                return converted
+    return {WRONG_KIND: [function, returned_kind(value), "a float64 array"]}
+
+
+def wrong_kind(out: Data) -> str:
+    """The message of a WRONG_KIND record in out (itself, or a value of a dict), else ""."""
+    records = [out] if isinstance(out, dict) and WRONG_KIND in out else (
+        [v for v in out.values() if isinstance(v, dict) and WRONG_KIND in v]
+        if isinstance(out, dict) else [])
+    for record in records:
+        function, kind, wanted = (str(part) for part in record[WRONG_KIND])
+        return f"{function} returned {kind}; it must return {wanted}"
+    return ""
 
 
 def function_case(name: str, target: str, points: float, run: Run, check: Check,

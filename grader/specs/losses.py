@@ -17,11 +17,24 @@ import numpy as np
 
 from grader.grading.case import Case, Data
 from grader.grading.compare import close, grad_close
-from grader.specs._common import call_noting_changes, fields, floats, function_case, present
+from grader.specs._common import (
+    WRONG_KIND,
+    as_array,
+    as_float,
+    batch_of,
+    call_noting_changes,
+    fields,
+    function_case,
+    present,
+    returned_kind,
+)
 
-VALUE = close(rtol=1e-7, atol=1e-9)
-GRAD = grad_close(1e-7)
-SUMMED_GRAD = close(rtol=1e-6, atol=1e-9)  # dvar of a scalar var: a sum that can nearly cancel
+# float64 rounding of a correct formula only: another association order, np.einsum or a
+# log-sum-exp written out stays within ~1e-13, while +1e-7 inside a log, a var + 1e-6 or
+# float32 arithmetic is off by 1e-8 or more for every seed (benchmarks/verdict_stability.py)
+VALUE = close(rtol=1e-10, atol=1e-12)
+GRAD = grad_close(1e-10, atol=1e-13)
+SUMMED_GRAD = close(rtol=1e-9, atol=1e-12)  # dvar of a scalar var: a sum that can nearly cancel
 
 Rng = np.random.Generator
 
@@ -30,29 +43,40 @@ Rng = np.random.Generator
 
 
 def _scalar_runner(name: str, *args: str) -> Callable[[ModuleType, Data], Data]:
-    """Call module.<name> with the inputs named in args (those present); return a float."""
+    """Call module.<name> with the inputs named in args (those present); return a float,
+    and the batch's shape (a loss: hints know N and D)."""
 
     def run(module: ModuleType, inputs: Data) -> Data:
         value, modified = call_noting_changes(getattr(module, name), *present(inputs, *args))
-        return {"out": float(value), "modified": modified}
+        return {"out": as_float(value, name), "modified": modified,
+                "batch": batch_of(inputs, args[0], "loss")}
 
     return run
 
 
 def _array_runner(name: str, *args: str) -> Callable[[ModuleType, Data], Data]:
-    """Call module.<name> with the inputs named in args (those present); return a float64 array."""
+    """Call module.<name> with the inputs named in args (those present); return a float64
+    array, and for a gradient the batch's shape (hints know N and D)."""
 
     def run(module: ModuleType, inputs: Data) -> Data:
         value, modified = call_noting_changes(getattr(module, name), *present(inputs, *args))
-        return {"out": floats(value), "modified": modified}
+        out = {"out": as_array(value, name), "modified": modified}
+        if name.endswith("_grad"):
+            out["batch"] = batch_of(inputs, args[0], "gradient")
+        return out
 
     return run
 
 
 def _run_gaussian_grad(module: ModuleType, inputs: Data) -> Data:
-    (dmean, dvar), modified = call_noting_changes(module.gaussian_nll_grad,
-                                                  *present(inputs, "mean", "target", "var"))
-    return {"out": {"dmean": floats(dmean), "dvar": floats(dvar)}, "modified": modified}
+    grads, modified = call_noting_changes(module.gaussian_nll_grad,
+                                          *present(inputs, "mean", "target", "var"))
+    if not (isinstance(grads, tuple) and len(grads) == 2):
+        return {"out": {WRONG_KIND: ["gaussian_nll_grad", returned_kind(grads),
+                                     "a tuple (dmean, dvar)"]}, "modified": modified}
+    dmean, dvar = grads
+    return {"out": {"dmean": as_array(dmean, "gaussian_nll_grad's dmean"),
+                    "dvar": as_array(dvar, "gaussian_nll_grad's dvar")}, "modified": modified}
 
 
 # --------------------------------------------------------------- inputs

@@ -38,16 +38,17 @@ def test_transposed_gradient_is_recognised():
 
 
 @pytest.mark.parametrize(("factor", "phrase"), [
-    (2.0, "twice the expected"),
-    (0.5, "half the expected"),
+    (2.0, "every value is 2× the expected one"),
+    (0.25, "every value is 0.25× the expected one"),
     (-1.0, "wrong sign"),
-    (4.0, "forget to divide by N (= 4)"),
-    (0.25, "divided by N (= 4) once too often"),
 ])
-def test_common_mistakes_get_a_hint(factor, phrase):
+def test_a_constant_factor_is_named_without_guessing_n(factor, phrase):
+    """Without the case's shapes the hint names the factor only: it cannot know whether 4 is
+    N or D."""
     verdict = compare(E * factor, E)
     assert not verdict.passed
     assert phrase in verdict.message
+    assert "N =" not in verdict.message and "N (=" not in verdict.message
 
 
 def test_all_zeros_is_a_plain_mismatch():
@@ -76,7 +77,7 @@ def test_scalars_have_no_index():
     verdict = compare(30.0, 6.0)
     assert "value differs" in verdict.message and "index" not in verdict.message
     assert "got 30, expected 6" in verdict.message
-    assert "5× the expected one: did you forget to divide by N (= 5)?" in verdict.message
+    assert "the value is 5× the expected one" in verdict.message
 
 
 def test_nan_and_inf_where_finite_values_are_expected():
@@ -119,7 +120,7 @@ def test_wrong_types_are_failures_not_crashes():
 
 def test_gradient_check_uses_and_reports_the_cs231n_relative_error():
     actual = E * (1 + 1e-5)
-    verdict = compare(actual, E, rtol=1e-7, gradient=True)
+    verdict = compare(actual, E, rtol=1e-7, atol=0.0, gradient=True)
     assert not verdict.passed
     assert "CS231n" in verdict.message
     # |a-b| / (|a|+|b|) = 1e-5 / (2 + 1e-5) ≈ 5e-6

@@ -161,7 +161,7 @@ def test_monkeypatched_numpy_cannot_forge_a_training_verdict(grader, tmp_path):
 @pytest.mark.parametrize(("threat", "target"), [("lying_array", "mse_grad"), ("lying_object", "mse")])
 def test_lying_objects_only_send_their_data(grader, tmp_path, threat, target):
     report = grade(grader, hostile_submission(tmp_path, threat))
-    only_target_fails(report, target, "differ", "expected shape")
+    only_target_fails(report, target, "differ", "expected shape", "it must return a float")
 
 
 def test_nan(grader, tmp_path):

@@ -91,7 +91,8 @@ def _does_not_restore(f, x, h=1e-5):
 BUGS = {  # bug -> (replacements, the cases that must fail, a phrase of the message)
     "linear_regression_grads: forgot the 2": (
         {"linear_regression_grads": _half_grads},
-        {"linear_regression_grads", "linear_regression_grads_larger"}, "half"),
+        {"linear_regression_grads", "linear_regression_grads_larger"},
+        "a missing factor 2 (the derivative of a square"),
     "fit_linear_regression: loss recorded after the update": (
         {"fit_linear_regression": _fit_records_after_update},
         {"fit_linear_regression_defaults", "fit_linear_regression_lr_steps"}, "losses"),
@@ -110,12 +111,12 @@ BUGS = {  # bug -> (replacements, the cases that must fail, a phrase of the mess
         {"two_layer_net": _net_without_relu_backward}, {"two_layer_net", "two_layer_net_larger"}, "grads"),
     "numerical_gradient: forward difference": (
         {"numerical_gradient": _forward_difference},
-        {"numerical_gradient_quadratic", "numerical_gradient_cubic_with_h"}, "differ"),
+        {"numerical_gradient_default_h", "numerical_gradient_cubic_with_h"}, "differ"),
     "numerical_gradient: ignores h": (
         {"numerical_gradient": _ignores_h}, {"numerical_gradient_cubic_with_h"}, "differ"),
     "numerical_gradient: leaves x perturbed": (
         {"numerical_gradient": _does_not_restore},
-        {"numerical_gradient_quadratic", "numerical_gradient_cubic_with_h"}, "modified"),
+        {"numerical_gradient_default_h", "numerical_gradient_cubic_with_h"}, "modified"),
 }
 
 

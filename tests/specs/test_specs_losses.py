@@ -92,7 +92,7 @@ BUGS = {  # bug -> (replacements, the cases that must fail, a phrase of the mess
         {"log_softmax": _log_of_softmax}, {"log_softmax_extreme"}, "non-finite"),
     "cross_entropy_grad: no 1/N": (
         {"cross_entropy_grad": _cross_entropy_grad_sum},
-        {"cross_entropy_grad_moderate", "cross_entropy_grad_extreme"}, "divide by N"),
+        {"cross_entropy_grad_moderate", "cross_entropy_grad_extreme"}, "no division by N"),
     "binary_cross_entropy_with_logits: log of sigmoid": (
         {"binary_cross_entropy_with_logits": _bce_naive}, {"bce_extreme_soft_targets"}, "non-finite"),
     "gaussian_nll: no log-variance term": (

@@ -38,18 +38,23 @@ from grader.specs.hidden._common import in_both_modes, mode_fault
 
 
 def _outcome(fn, *args: Any) -> str:
-    """'ok:<device type>' or the name of the exception fn raised."""
+    """'ok:<device type>' or the name of the exception fn raised (NotImplementedError is left
+    to propagate: an untouched stub reads "not implemented")."""
     try:
         device = fn(*args)
         return f"ok:{getattr(device, 'type', device)}"
+    except NotImplementedError:
+        raise
     except Exception as exc:  # the exception's type is the answer being graded
         return "ValueError" if isinstance(exc, ValueError) else type(exc).__name__
 
 
 def _run_unavailable(module: ModuleType, inputs: Data) -> Data:
-    """Devices this machine lacks must raise ValueError; one that exists must be returned."""
+    """Devices this machine lacks must raise ValueError; one that exists must be returned
+    (the cpu always exists: a get_device that always raises earns nothing here)."""
     mps = getattr(torch.backends, "mps", None)
-    have = {"cuda": torch.cuda.is_available(), "mps": bool(mps is not None and mps.is_available())}
+    have = {"cpu": True, "cuda": torch.cuda.is_available(),
+            "mps": bool(mps is not None and mps.is_available())}
     results = [[name, bool(available), _outcome(module.get_device, name)]
                for name, available in have.items()]
     results.append([inputs["bogus"], False, _outcome(module.get_device, inputs["bogus"])])

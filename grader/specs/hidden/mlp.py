@@ -11,6 +11,7 @@ from types import ModuleType
 
 import numpy as np
 import torch
+from torch import nn
 
 from grader.grading.case import Case, Data, Verdict
 from grader.specs._common import hidden_variant, labels, one_thread
@@ -43,15 +44,29 @@ def _mlp_no_hidden(rng: np.random.Generator) -> Data:
 
 def _bad_activations(rng: np.random.Generator) -> Data:
     return {"names": [str(v) for v in rng.choice(["gelu", "softplus", "swish", "elu", "linear"], 2,
-                                                  replace=False)] + [""]}
+                                                  replace=False)] + [""],
+            "valid": str(rng.choice(["relu", "sigmoid", "tanh"]))}
 
 
 def _run_bad_activation(module: ModuleType, inputs: Data) -> Data:
-    outcomes = []
+    """The unknown names' outcomes, after one valid name: raising ValueError earns the points
+    only from a make_mlp that builds a model when asked for a known activation (a function
+    that always raises, or an untouched stub, does not). NotImplementedError is left to
+    propagate, so a stub reads "not implemented"."""
+    valid = inputs["valid"]
+    try:
+        model = module.make_mlp(3, [4], 2, activation=valid)
+        outcomes = [[valid, "model" if isinstance(model, nn.Module) else type(model).__name__]]
+    except NotImplementedError:
+        raise
+    except Exception as exc:  # the valid name must build; said by the check
+        outcomes = [[valid, type(exc).__name__]]
     for name in inputs["names"]:
         try:
             module.make_mlp(3, [4], 2, activation=name)
             outcomes.append([name, "no error"])
+        except NotImplementedError:
+            raise
         except ValueError:
             outcomes.append([name, "ValueError"])
         except Exception as exc:  # a wrong exception type is a wrong answer, not a crash
@@ -60,7 +75,12 @@ def _run_bad_activation(module: ModuleType, inputs: Data) -> Data:
 
 
 def _bad_activation_check(actual: Data, expected: Data) -> Verdict:
-    for name, outcome in actual:
+    (valid, built), *unknown = actual
+    if built != "model":
+        got = f"raised {built}" if built.endswith(("Error", "Exception")) else f"returned a {built}"
+        return Verdict(False, f"make_mlp(3, [4], 2, activation={valid!r}) {got}; a known activation "
+                              "must build the model (only unknown names raise ValueError)")
+    for name, outcome in unknown:
         if outcome != "ValueError":
             return Verdict(False, f"make_mlp(..., activation={name!r}) gave {outcome}; "
                                   "an unknown activation must raise ValueError")

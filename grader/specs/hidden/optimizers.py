@@ -12,7 +12,7 @@ import numpy as np
 
 from grader.grading.case import Case, Data
 from grader.specs._common import hidden_variant
-from grader.specs.optimizers import OPTIMIZERS, PUBLIC_CASES, _problem
+from grader.specs.optimizers import OPTIMIZERS, PUBLIC_CASES, _problem, grad_scale
 
 
 def _hyper(rng: np.random.Generator, name: str, weight_decay: bool) -> dict[str, Data]:
@@ -38,7 +38,7 @@ def _hyper(rng: np.random.Generator, name: str, weight_decay: bool) -> dict[str,
 
 def _custom_inputs(name: str) -> Callable[[np.random.Generator], Data]:
     def make(rng: np.random.Generator) -> Data:
-        return _problem(rng) | {"hyper": _hyper(rng, name, weight_decay=True)}
+        return _problem(rng, grad_scale(name)) | {"hyper": _hyper(rng, name, weight_decay=True)}
 
     return make
 
