@@ -274,11 +274,23 @@ def build_expected_cmd() -> None:
 
 @app.command("doctor")
 @user_errors
-def doctor_cmd() -> None:
-    """Versions, CUDA, bwrap, and which sandbox layers are active here."""
+def doctor_cmd(
+    scheduler: Annotated[str | None, typer.Option(
+        "--scheduler", help="Ask every worker of this Dask scheduler (tcp://HOST:8786) instead.")] = None,
+) -> None:
+    """Versions, CUDA, bwrap, and which sandbox layers are active here (or on each worker)."""
     from grader.doctor import diagnose, render
 
-    render(diagnose(), console)
+    if scheduler is None:
+        render(diagnose(), console)
+        return
+    from grader.executors import make_executor
+    from grader.executors.doctor import render_workers
+
+    make_executor("dask", scheduler=scheduler)  # one line when the extra is missing
+    from grader.executors.dask_executor import cluster_doctor
+
+    render_workers(cluster_doctor(scheduler), console)
 
 
 # ---------------------------------------------------------------- class scale (issue 5)
@@ -328,16 +340,24 @@ def submit_cmd(
 
 def _grade_class(directory: Path, *, db: Path, assignments: list[str] | None,
                  jobs: int | None, feedback_dir: Path | None, force: bool,
-                 course: Any, wait: float) -> None:
+                 course: Any, wait: float, executor: Any = None) -> None:
     from grader.batch import RichProgress, grade_class, summary_renderables
 
+    progress: Any = RichProgress(console)
+    if executor is not None:  # a cluster: the bar also shows each worker's rate
+        from grader.executors.progress import ClusterProgress
+
+        progress = ClusterProgress(console)
     try:
         result = grade_class(directory, db=db, assignments=assignments, jobs=jobs,
                              feedback_dir=feedback_dir, force=force, course=course,
-                             progress=RichProgress(console), lock_wait=wait)
+                             progress=progress, lock_wait=wait, executor=executor)
     except KeyboardInterrupt:
         err_console.print(f"interrupted: what was graded is in {db}; rerun to grade the rest")
         raise typer.Exit(130) from None
+    finally:
+        if executor is not None:
+            executor.close()  # idempotent: also when grading never started
     batch = result.batch
     console.print(f"graded {len(batch.graded) - len(batch.errors)}, skipped {len(batch.skipped)} "
                   f"(already graded) in {batch.seconds:.1f} s ({batch.per_minute:.0f}/min)")
@@ -370,12 +390,24 @@ def grade_batch_cmd(
     course: CourseOpt = None,
     wait: Annotated[float, typer.Option(
         "--wait", help="Seconds to wait for another batch on the same gradebook (default: refuse).")] = 0.0,
+    executor: Annotated[str, typer.Option(
+        "--executor", help="local (this machine's threads) or dask (a Dask cluster).")] = "local",
+    scheduler: Annotated[str | None, typer.Option(
+        "--scheduler", help="--executor dask: the Dask scheduler, tcp://HOST:8786.")] = None,
+    cluster: Annotated[str | None, typer.Option(
+        "--cluster", help="--executor dask: start a cluster here, local:N (N workers).")] = None,
+    allow_weak_sandbox: Annotated[bool, typer.Option(
+        "--allow-weak-sandbox", help="Grade on workers without bwrap (student code there runs "
+        "without the file-system and network walls).")] = False,
 ) -> None:
     """Grade a whole class in parallel into the gradebook; print a summary."""
     from grader.course import find_course
+    from grader.executors import make_executor
 
+    chosen = make_executor(executor, scheduler=scheduler, cluster=cluster,
+                           allow_weak=allow_weak_sandbox)
     _grade_class(directory, db=db, assignments=assignment, jobs=jobs, feedback_dir=feedback_dir,
-                 force=force, course=find_course(course), wait=wait)
+                 force=force, course=find_course(course), wait=wait, executor=chosen)
 
 
 @app.command("demo")

@@ -15,7 +15,7 @@ import json
 import os
 import sqlite3
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -28,7 +28,7 @@ from grader.results import Report, TestResult
 from grader.sqlite_tx import immediate_transaction
 from grader.submit import iso_utc, utc_now
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # the newest migration's number (see MIGRATIONS)
 APPLICATION_ID = 0x646C6772  # "dlgr": tells a dlgrade gradebook from any other SQLite file
 SQLITE_MAGIC = b"SQLite format 3\x00"
 
@@ -78,6 +78,34 @@ CREATE TABLE results (
 );
 """
 
+
+
+def _migrate_where_graded(c: sqlite3.Connection) -> None:
+    """Schema 2: where each submission was graded (a cluster worker's address, or
+    local://HOST), and the submissions the grader failed on (an infrastructure failure is
+    never a grade: these are graded again on the next run)."""
+    c.execute("ALTER TABLE submissions ADD COLUMN worker TEXT")
+    c.execute("""
+        CREATE TABLE grading_failures (
+            id              INTEGER PRIMARY KEY,
+            student         TEXT NOT NULL,
+            assignment      TEXT NOT NULL,
+            sha256          TEXT NOT NULL,
+            worker          TEXT,
+            error           TEXT NOT NULL,
+            failed_at       TEXT NOT NULL,
+            dlgrade_version TEXT NOT NULL
+        )""")
+    c.execute("CREATE INDEX grading_failures_by_pair ON grading_failures(student, assignment)")
+
+
+# Schema upgrades, in order: MIGRATIONS[n] takes a gradebook from schema n - 1 to n. A new
+# gradebook is created at schema 1 (SCHEMA) and migrated like an old one, so both paths are
+# one. Each runs in the same transaction as its user_version bump.
+MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {
+    2: _migrate_where_graded,
+}
+
 _CURRENT = """
 SELECT * FROM submissions s
 WHERE s.id = (SELECT MAX(t.id) FROM submissions t
@@ -104,6 +132,7 @@ class GradeRecord:
     score: float
     max_score: float
     report: Report
+    worker: str | None = None  # where it was graded
 
     @property
     def fully_correct(self) -> bool:
@@ -149,7 +178,20 @@ class Gradebook:
                         if statement.strip():
                             c.execute(statement)
                     c.execute(f"PRAGMA application_id={APPLICATION_ID}")
-                    c.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+                    c.execute("PRAGMA user_version=1")
+        self._migrate()
+
+    def _migrate(self) -> None:
+        """Bring an older gradebook to SCHEMA_VERSION, one migration per transaction."""
+        c = self.conn
+        for number in sorted(MIGRATIONS):
+            if c.execute("PRAGMA user_version").fetchone()[0] >= number:
+                continue
+            with self.write():
+                # another process may have migrated meanwhile: look again under the write lock
+                if c.execute("PRAGMA user_version").fetchone()[0] < number:
+                    MIGRATIONS[number](c)
+                    c.execute(f"PRAGMA user_version={number}")
 
     def close(self) -> None:
         self.conn.close()
@@ -198,21 +240,28 @@ class Gradebook:
         ).fetchone()
         return row[0] if row else None
 
-    def is_graded(self, student: str, assignment: str, sha256: str) -> bool:
-        """True when this exact content is already the current grade of (student, assignment)."""
-        return self.latest_sha256(student, assignment) == sha256
+    def is_graded(self, student: str, assignment: str, sha256: str,
+                  version: str | None = None) -> bool:
+        """True when this exact content is already the current grade of (student, assignment)
+        (and, given `version`, was graded by that dlgrade version)."""
+        row = self.conn.execute(
+            "SELECT sha256, dlgrade_version FROM submissions WHERE student = ? AND assignment = ? "
+            "ORDER BY id DESC LIMIT 1", (student, assignment)).fetchone()
+        return row is not None and row[0] == sha256 and (version is None or row[1] == version)
 
     def record(self, report: Report, *, student: str, assignment: str, path: Path | str,
                submitted_at: datetime | None, submitted_at_source: str, lateness: Lateness,
-               due: datetime | None = None, force: bool = False) -> int | None:
+               due: datetime | None = None, force: bool = False,
+               worker: str | None = None) -> int | None:
         """Store one graded submission and all its results in one transaction.
 
         Returns the new submission id, or None when the same content was already graded
-        (by another process meanwhile) and `force` is off.
+        (by another process meanwhile, by this dlgrade version) and `force` is off.
+        `worker`: where it was graded. Earlier failures to grade this content are cleared.
         """
         now = iso_utc(utc_now())
         with self.write() as c:
-            if not force and self.is_graded(student, assignment, report.sha256):
+            if not force and self.is_graded(student, assignment, report.sha256, __version__):
                 return None
             c.execute("INSERT OR IGNORE INTO students(id, first_seen) VALUES (?, ?)", (student, now))
             c.execute(
@@ -226,13 +275,13 @@ class Gradebook:
             cur = c.execute(
                 "INSERT INTO submissions(student, assignment, sha256, path, submitted_at, "
                 "submitted_at_source, graded_at, late_days, penalty_percent, penalty, raw_score, "
-                "score, max_score, n_results, execution_time, notes, dlgrade_version) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "score, max_score, n_results, execution_time, notes, dlgrade_version, worker) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (student, assignment, report.sha256, str(path),
                  iso_utc(submitted_at) if submitted_at else None, submitted_at_source, now,
                  lateness.days, lateness.percent, lateness.penalty, report.score, lateness.score,
                  report.max_score, len(report.tests), report.execution_time,
-                 json.dumps(report.notes), __version__),
+                 json.dumps(report.notes), __version__, worker),
             )
             sub_id = cur.lastrowid
             c.executemany(
@@ -241,7 +290,25 @@ class Gradebook:
                 [(sub_id, i, t.name, t.target, t.points, t.max_points, t.status, t.message,
                   t.seconds, t.visibility) for i, t in enumerate(report.tests)],
             )
+            c.execute("DELETE FROM grading_failures WHERE student = ? AND assignment = ? "
+                      "AND sha256 = ?", (student, assignment, report.sha256))
         return sub_id
+
+    def record_failure(self, *, student: str, assignment: str, sha256: str, error: str,
+                       worker: str | None = None) -> None:
+        """Note that the grader (not the student) failed on this content: not a grade, so
+        the next run grades it again; `failures()` lists what is still outstanding."""
+        with self.write() as c:
+            c.execute("INSERT INTO grading_failures(student, assignment, sha256, worker, error, "
+                      "failed_at, dlgrade_version) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                      (student, assignment, sha256, worker, error, iso_utc(utc_now()), __version__))
+
+    def failures(self) -> list[dict[str, str | None]]:
+        """Failures to grade not yet followed by a grade of the same content, oldest first."""
+        rows = self.conn.execute(
+            "SELECT student, assignment, sha256, worker, error, failed_at FROM grading_failures "
+            "ORDER BY id").fetchall()
+        return [dict(r) for r in rows]
 
     # ------------------------------------------------------------ reading
 
@@ -304,6 +371,7 @@ class Gradebook:
             late_days=row["late_days"], penalty_percent=row["penalty_percent"],
             penalty=row["penalty"], raw_score=row["raw_score"], score=row["score"],
             max_score=row["max_score"], report=report,
+            worker=row["worker"],
         )
 
 

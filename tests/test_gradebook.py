@@ -43,7 +43,7 @@ def test_a_new_gradebook_is_versioned_and_in_wal_mode(tmp_path: Path) -> None:
     assert conn.execute("PRAGMA application_id").fetchone()[0] == APPLICATION_ID
     assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-    assert tables == {"students", "assignments", "submissions", "results"}
+    assert tables == {"students", "assignments", "submissions", "results", "grading_failures"}
 
 
 def test_a_submission_round_trips(tmp_path: Path) -> None:

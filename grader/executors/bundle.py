@@ -1,0 +1,103 @@
+"""The grading bundle: what a worker needs besides the dlgrade code, named by one hash.
+
+It holds the specs (public and hidden), the reference solutions and the shipped expected
+outputs of the driver's course tree. A worker receives it once (grader.executors.worker):
+the reference and the expected outputs are written into the worker's private scratch and
+graded from there, so a lab machine needs no copy of the solutions on its disk; the specs
+are code the worker and its sandbox import, so they must already be the worker's own —
+the worker compares their digest with the bundle's and refuses to grade when they differ
+(two versions of a spec would give one student two grades). Every task carries the hash,
+so a worker never grades with a bundle other than the driver's.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from grader import __version__
+from grader.catalog import ROOT
+
+SPECS = "grader/specs"
+REFERENCE = "reference"
+EXPECTED = "grader/expected"
+
+
+def _collect(root: Path, folder: str, pattern: str) -> dict[str, bytes]:
+    base = root / folder
+    if not base.is_dir():
+        return {}
+    return {p.relative_to(root).as_posix(): p.read_bytes()
+            for p in sorted(base.rglob(pattern)) if p.is_file() and "__pycache__" not in p.parts}
+
+
+def _digest(version: str, files: dict[str, bytes]) -> str:
+    h = hashlib.sha256(f"dlgrade {version}\0".encode())
+    for name in sorted(files):
+        content = files[name]
+        h.update(f"{name}\0{len(content)}\0".encode())
+        h.update(content)
+    return h.hexdigest()
+
+
+@dataclass(frozen=True)
+class Bundle:
+    version: str  # the dlgrade version of the driver
+    files: dict[str, bytes]  # path relative to the course tree -> content
+    hash: str = field(init=False)
+    code_hash: str = field(init=False)  # the specs alone: what the worker must already have
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "hash", _digest(self.version, self.files))
+        object.__setattr__(self, "code_hash", code_digest_of(self.version, self.files))
+
+    @property
+    def size(self) -> int:
+        return sum(len(c) for c in self.files.values())
+
+
+def code_digest_of(version: str, files: dict[str, bytes]) -> str:
+    return _digest(version, {k: v for k, v in files.items() if k.startswith(SPECS + "/")})
+
+
+def build_bundle(root: Path = ROOT) -> Bundle:
+    """The bundle of the course tree at `root` (the driver's)."""
+    files = _collect(root, SPECS, "*.py")
+    files |= _collect(root, REFERENCE, "*.py")
+    files |= _collect(root, EXPECTED, "*.json")
+    return Bundle(version=__version__, files=files)
+
+
+def local_code_digest(root: Path = ROOT) -> str:
+    """The digest of the specs this process would grade with."""
+    return code_digest_of(__version__, _collect(root, SPECS, "*.py"))
+
+
+def materialise(bundle: Bundle, scratch: Path) -> Path:
+    """Write the bundle's data (reference, expected outputs) under `scratch`; return its folder.
+
+    Written into a fresh folder and renamed into place, so a worker that dies half-way never
+    leaves a half-written bundle that a restarted worker would take as whole.
+    """
+    scratch.mkdir(parents=True, exist_ok=True)
+    final = scratch / f"dlgrade-bundle-{bundle.hash[:16]}"
+    if final.is_dir():
+        return final
+    staging = Path(tempfile.mkdtemp(prefix=".bundle-", dir=scratch))
+    os.chmod(staging, 0o700)  # the reference solutions: for this worker's user only
+    for name, content in bundle.files.items():
+        if name.startswith(SPECS + "/"):
+            continue  # code: checked against the worker's own, never written here
+        path = staging / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(content)
+    try:
+        staging.rename(final)
+    except OSError:  # another worker process on this machine was first: same content
+        import shutil
+
+        shutil.rmtree(staging, ignore_errors=True)
+    return final
