@@ -32,7 +32,9 @@ err_console = Console(stderr=True)
 
 
 def _print_error(message: str) -> None:
-    err_console.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    from rich.markup import escape  # a message is text: `dlgrade[dask]` is no markup
+
+    err_console.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
 
 
 class _OneLineErrors(TyperGroup):

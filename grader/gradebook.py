@@ -257,7 +257,7 @@ class Gradebook:
 
         Returns the new submission id, or None when the same content was already graded
         (by another process meanwhile, by this dlgrade version) and `force` is off.
-        `worker`: where it was graded. Earlier failures to grade this content are cleared.
+        `worker`: where it was graded. Earlier failures to grade this pair are cleared.
         """
         now = iso_utc(utc_now())
         with self.write() as c:
@@ -290,8 +290,8 @@ class Gradebook:
                 [(sub_id, i, t.name, t.target, t.points, t.max_points, t.status, t.message,
                   t.seconds, t.visibility) for i, t in enumerate(report.tests)],
             )
-            c.execute("DELETE FROM grading_failures WHERE student = ? AND assignment = ? "
-                      "AND sha256 = ?", (student, assignment, report.sha256))
+            c.execute("DELETE FROM grading_failures WHERE student = ? AND assignment = ?",
+                      (student, assignment))
         return sub_id
 
     def record_failure(self, *, student: str, assignment: str, sha256: str, error: str,
@@ -304,7 +304,7 @@ class Gradebook:
                       (student, assignment, sha256, worker, error, iso_utc(utc_now()), __version__))
 
     def failures(self) -> list[dict[str, str | None]]:
-        """Failures to grade not yet followed by a grade of the same content, oldest first."""
+        """Failures to grade not yet followed by a grade of the pair, oldest first."""
         rows = self.conn.execute(
             "SELECT student, assignment, sha256, worker, error, failed_at FROM grading_failures "
             "ORDER BY id").fetchall()

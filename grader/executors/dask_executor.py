@@ -92,7 +92,7 @@ def connect(scheduler: str | None, cluster: str | None) -> tuple[Client, LocalCl
     check_target(scheduler, cluster)
     if cluster:
         local = LocalCluster(n_workers=parse_cluster(cluster), threads_per_worker=1,
-                             processes=True, host="127.0.0.1", dashboard_address=None,
+                             processes=True, host="127.0.0.1", dashboard_address="127.0.0.1:0",
                              silence_logs=logging.ERROR)
         return Client(local, set_as_default=False), local
     assert scheduler is not None
