@@ -2,6 +2,7 @@
 
     .venv/bin/python benchmarks/batch_throughput.py                   # 200 losses + 50 mlp
     .venv/bin/python benchmarks/batch_throughput.py --losses 40 --mlp 4 --jobs 1 2 4
+    .venv/bin/python benchmarks/batch_throughput.py --executor dask --cluster local:2 --jobs 2
 
 Generates a class in a temporary folder: copies of the reference losses (every fourth
 with one honest bug: a forgotten 1/N, an unstable softmax, a flipped sign, …) and of
@@ -23,6 +24,14 @@ number of jobs can beat it by more than C / (cores busy with --jobs 1): the "bou
 contention removes: a run can beat the bound by that much, as mlp does by a few percent.)
 --one-core adds a run of --jobs 1 pinned to one CPU (everything it starts inherits the
 pinning): the speed-up over grading on a single core.
+--executor dask (needs dlgrade[dask]) adds, after the local runs it is compared with, a
+run on a Dask LocalCluster (--cluster local:N: N worker processes, one thread each, each
+with its own warm sandbox) through the same grade_class, and checks it gave every student
+the same scores; then it measures what Dask adds per task (empty tasks carrying a
+submission-sized payload: one at a time, the latency; in a window as grade-batch keeps
+them, the driver's cost per task) and what one gradebook write costs the driver: the
+inputs of benchmarks/cluster_model.py, with the CPU seconds per submission ("cores busy"
+x seconds / n of the local run).
 """
 
 from __future__ import annotations
@@ -107,16 +116,24 @@ def busy_cpu_seconds() -> float:
     return (sum(ticks) - ticks[3] - ticks[4]) / os.sysconf("SC_CLK_TCK")  # minus idle, iowait
 
 
-def run_once(root: Path, tmp: Path, assignment: str, jobs: int, run: int, one_core: bool = False):
+def run_once(root: Path, tmp: Path, assignment: str, jobs: int, run: int, one_core: bool = False,
+             client=None):
     clock = Clock()
-    db = tmp / f"{assignment}-jobs{jobs}{'-one-core' if one_core else ''}-{run}.db"
+    label = "dask" if client is not None else f"jobs{jobs}{'-one-core' if one_core else ''}"
+    db = tmp / f"{assignment}-{label}-{run}.db"
+    executor = None
+    if client is not None:
+        from grader.executors.dask_executor import DaskExecutor
+
+        executor = DaskExecutor(client=client)
     everywhere = os.sched_getaffinity(0)
     if one_core:  # this thread; the zygote, the children and the worker threads inherit it
         os.sched_setaffinity(0, {min(everywhere)})
     try:
         busy = busy_cpu_seconds()
         started = time.perf_counter()
-        result = grade_class(root, db=db, assignments=[assignment], jobs=jobs, progress=clock)
+        result = grade_class(root, db=db, assignments=[assignment], jobs=jobs, progress=clock,
+                             executor=executor)
         seconds = time.perf_counter() - started
         busy = (busy_cpu_seconds() - busy) / seconds
     finally:
@@ -132,8 +149,26 @@ def main() -> int:
     parser.add_argument("--repeat", type=int, default=1, help="runs per setting; the fastest counts")
     parser.add_argument("--one-core", action="store_true",
                         help="first run --jobs 1 pinned to one CPU: the base of the speed-ups")
+    parser.add_argument("--executor", nargs="+", choices=("local", "dask"), default=["local"],
+                        help="local (the --jobs runs) and/or dask (one more run on --cluster, "
+                             "after the local runs it is compared with)")
+    parser.add_argument("--cluster", default="local:2", help="--executor dask: local:N workers")
     args = parser.parse_args()
     settings = [(1, True)] * args.one_core + [(jobs, False) for jobs in args.jobs]
+    client = local_cluster = None
+    if "dask" in args.executor:
+        import logging
+
+        from distributed import Client, LocalCluster
+
+        from grader.executors.dask_executor import parse_cluster
+
+        workers = parse_cluster(args.cluster)
+        local_cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                                     host="127.0.0.1", dashboard_address="127.0.0.1:0",
+                                     silence_logs=logging.ERROR)
+        client = Client(local_cluster, set_as_default=False)
+        settings.append((workers, "dask"))
     cores = len(os.sched_getaffinity(0))
     bounds: list[str] = []
     console = Console(width=max(Console().width, 110))  # the table unwrapped in a log
@@ -145,6 +180,7 @@ def main() -> int:
                 "steady speed-up", "cores busy"):
         table.add_column(col, justify="left" if col == "assignment" else "right")
     ok = True
+    cpu_per_sub: dict[str, float] = {}
     with tempfile.TemporaryDirectory(prefix="dlgrade-bench-") as tmp_name:
         tmp = Path(tmp_name)
         root = tmp / "class"
@@ -155,7 +191,9 @@ def main() -> int:
             base: tuple[float, float] | None = None
             scores_seen = None
             for jobs, one_core in settings:
-                runs = [run_once(root, tmp, assignment, jobs, r, one_core) for r in range(args.repeat)]
+                on_dask = one_core == "dask"
+                runs = [run_once(root, tmp, assignment, jobs, r, one_core is True,
+                                 client if on_dask else None) for r in range(args.repeat)]
                 fastest = min(runs, key=lambda r: r[0])
                 seconds, busy = fastest[0], fastest[3]
                 steady = max(r[1] for r in runs)
@@ -178,21 +216,98 @@ def main() -> int:
                                               highlight=False)
                     scores_seen = scores_seen or scores
                 base = base or (seconds, steady)
+                if not on_dask:
+                    cpu_per_sub[assignment] = busy * seconds / n
                 if jobs == 1 and not one_core:
                     bounds.append(f"{assignment}: --jobs 1 keeps {busy:.2f} cores busy; if all of it is "
                                   f"grading work, more jobs on {cores} cores can beat it by at most "
                                   f"{cores / busy:.2f}x")
-                label = f"{jobs} (one core)" if one_core else str(jobs)
+                label = (f"dask {args.cluster}" if on_dask else
+                         f"{jobs} (one core)" if one_core else str(jobs))
                 table.add_row(assignment, str(n), label, f"{seconds:.1f}", f"{60 * n / seconds:.0f}",
                               f"{base[0] / seconds:.2f}x", f"{steady:.0f}", f"{steady / base[1]:.2f}x",
                               f"{busy:.2f}")
                 fully = sum(r.fully_correct for r in runs[0][2].records)
                 console.print(f"{assignment} jobs {label}: {', '.join(f'{r[0]:.1f}' for r in runs)} s; "
                               f"{fully}/{n} fully correct")
+        if client is not None:
+            overhead = dask_overhead(client)
+            write_ms = gradebook_write_ms(tmp)
+            client.close()
+            local_cluster.close()
     console.print(table)
     for line in bounds:
         console.print(f"bound — {line}")
+    for assignment, cpu in cpu_per_sub.items():
+        console.print(f"CPU per submission — {assignment}: {cpu:.2f} s (cores busy x seconds / n, "
+                      "last local run)")
+    if client is not None:
+        console.print(f"dask per task — latency {overhead['latency_ms']:.1f} ms (median of one "
+                      f"at a time, round trip); driver cost {overhead['pipelined_ms']:.2f} ms "
+                      f"(a window of {overhead['window']} in flight, {overhead['n']} tasks of "
+                      f"{overhead['bytes']} B); gradebook write {write_ms:.2f} ms per submission "
+                      "(median, one transaction, synchronous=FULL)")
     return 0 if ok else 1
+
+
+def _echo(payload: bytes) -> int:
+    return len(payload)
+
+
+def dask_overhead(client, n: int = 400, size: int = 6000) -> dict:
+    """What Dask adds per task, measured with empty tasks carrying a submission's bytes."""
+    import statistics as stats
+
+    from distributed import as_completed
+
+    payload = os.urandom(size)
+    client.submit(_echo, payload, pure=False).result()  # the function reaches every path once
+    latencies = []
+    for _ in range(40):
+        t = time.perf_counter()
+        fut = client.submit(_echo, payload, pure=False)
+        fut.result()
+        fut.release()
+        latencies.append(time.perf_counter() - t)
+    window = 2 * sum(client.nthreads().values())
+    started = time.perf_counter()
+    sent = 0
+    pending = as_completed(loop=client.loop)
+    while sent < min(window, n):
+        pending.add(client.submit(_echo, payload, pure=False))
+        sent += 1
+    for fut in pending:
+        fut.result()
+        fut.release()
+        if sent < n:
+            pending.add(client.submit(_echo, payload, pure=False))
+            sent += 1
+    wall = time.perf_counter() - started
+    return {"latency_ms": 1000 * stats.median(latencies), "pipelined_ms": 1000 * wall / n,
+            "window": window, "n": n, "bytes": size}
+
+
+def gradebook_write_ms(tmp: Path, n: int = 100) -> float:
+    """The driver's cost of recording one mlp-sized submission (its own transaction)."""
+    import statistics as stats
+    from datetime import datetime, timezone
+
+    from grader.gradebook import Gradebook
+    from grader.late import NoLatePolicy, assess
+    from grader.results import Report, TestResult
+
+    tests = [TestResult(f"case_{i}", "target", 5.0, 5.0, "passed", "", 0.1, "hidden") for i in range(20)]
+    when = datetime.now(timezone.utc)
+    times = []
+    with Gradebook(tmp / "writes.db") as gb:
+        for i in range(n):
+            report = Report("mlp", f"w{i:04d}", f"{i:064x}", "p", tests, 1.0)
+            lateness = assess(report.score, when, None, NoLatePolicy())
+            t = time.perf_counter()
+            gb.record(report, student=f"w{i:04d}", assignment="mlp", path="p", submitted_at=when,
+                      submitted_at_source="mtime", lateness=lateness)
+            times.append(time.perf_counter() - t)
+    return 1000 * stats.median(times)
 
 
 if __name__ == "__main__":
