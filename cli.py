@@ -407,7 +407,9 @@ def grade_batch_cmd(
     from grader.executors import make_executor
 
     chosen = make_executor(executor, scheduler=scheduler, cluster=cluster,
-                           allow_weak=allow_weak_sandbox)
+                           allow_weak=allow_weak_sandbox,
+                           warn=lambda m: err_console.print(f"[yellow]warning:[/] {m}", markup=True,
+                                                            highlight=False, soft_wrap=True))
     _grade_class(directory, db=db, assignments=assignment, jobs=jobs, feedback_dir=feedback_dir,
                  force=force, course=find_course(course), wait=wait, executor=chosen)
 

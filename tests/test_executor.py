@@ -141,6 +141,22 @@ def test_executor_options_are_checked_in_one_line() -> None:
             make_executor("dask", **kwargs)
 
 
+def test_the_driver_refuses_a_batch_with_refusing_workers_and_warns_of_weak_ones() -> None:
+    pytest.importorskip("distributed")
+    from grader.executors.dask_executor import check_workers
+
+    strong = {"ready": True, "bwrap": True, "refused": None}
+    weak = {"ready": True, "bwrap": False, "bwrap_detail": "not installed", "refused": None}
+    assert check_workers({"tcp://a:1": strong, "tcp://b:1": strong}) == []
+    with pytest.raises(UserError, match=r"no working bwrap \(and 1 more worker"):
+        check_workers({"tcp://a:1": strong, "tcp://b:1": strong | {"refused": "no working bwrap"},
+                       "tcp://c:1": strong | {"refused": "no working bwrap"}})
+    with pytest.raises(UserError, match="tcp://b:1 did not set up grading"):
+        check_workers({"tcp://a:1": strong, "tcp://b:1": strong | {"ready": False}})
+    (warning,) = check_workers({"tcp://a:1": strong, "tcp://b:1": weak})
+    assert "1 of 2 worker(s) grade without bwrap (tcp://b:1: not installed)" in warning
+
+
 def test_worker_rates_line() -> None:
     assert worker_rates({}, 0) == "waiting for the first result"
     assert worker_rates({"tcp://10.0.0.1:1": 30, "tcp://10.0.0.2:1": 15}, 60) == (

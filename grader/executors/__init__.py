@@ -7,6 +7,8 @@ only when chosen, from the optional extra `dlgrade[dask]`) sends each submission
 to a worker of a Dask cluster that keeps a warm sandbox of its own.
 """
 
+from collections.abc import Callable
+
 from grader.executors.base import Done, Executor, InfrastructureError
 from grader.executors.local import LocalExecutor
 
@@ -14,7 +16,8 @@ __all__ = ["Done", "Executor", "InfrastructureError", "LocalExecutor", "make_exe
 
 
 def make_executor(name: str, *, scheduler: str | None = None, cluster: str | None = None,
-                  allow_weak: bool = False) -> Executor | None:
+                  allow_weak: bool = False, warn: Callable[[str], None] | None = None,
+                  ) -> Executor | None:
     """The executor `grade-batch --executor NAME` asks for; None for local (run_batch's default)."""
     from grader.errors import UserError
 
@@ -28,5 +31,6 @@ def make_executor(name: str, *, scheduler: str | None = None, cluster: str | Non
         except ImportError as exc:  # distributed or one of its dependencies is missing
             raise UserError(f"--executor dask needs Dask distributed ({exc.name or exc} is "
                             "missing): pip install 'dlgrade[dask]'") from None
-        return DaskExecutor(scheduler=scheduler, cluster=cluster, allow_weak=allow_weak)
+        return DaskExecutor(scheduler=scheduler, cluster=cluster, allow_weak=allow_weak,
+                            warn=warn)
     raise UserError(f"--executor {name!r}: expected local or dask")

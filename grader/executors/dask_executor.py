@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -103,8 +103,9 @@ def connect(scheduler: str | None, cluster: str | None) -> tuple[Client, LocalCl
     return client, None
 
 
-def check_workers(states: dict[str, dict[str, Any]]) -> None:
-    """Refuse the batch when any worker refused to grade (weak sandbox, other specs)."""
+def check_workers(states: dict[str, dict[str, Any]]) -> list[str]:
+    """Refuse the batch when any worker refused to grade (weak sandbox, other specs);
+    otherwise the warnings to show (workers grading without bwrap, as allowed)."""
     refused = [s["refused"] for s in states.values() if s.get("refused")]
     if refused:
         more = f" (and {len(refused) - 1} more worker(s))" if len(refused) > 1 else ""
@@ -112,14 +113,23 @@ def check_workers(states: dict[str, dict[str, Any]]) -> None:
     not_ready = [a for a, s in states.items() if not s.get("ready")]
     if not_ready:
         raise UserError(f"worker(s) {', '.join(sorted(not_ready))} did not set up grading")
+    weak = sorted(a for a, s in states.items() if not s.get("bwrap"))
+    if not weak:
+        return []
+    detail = states[weak[0]].get("bwrap_detail") or "not working"
+    return [f"--allow-weak-sandbox: {len(weak)} of {len(states)} worker(s) grade without bwrap "
+            f"({', '.join(weak[:4])}{', …' if len(weak) > 4 else ''}: {detail}); student code "
+            "there runs without the file-system and network walls"]
 
 
 class DaskExecutor:
     name = "dask"
 
     def __init__(self, *, scheduler: str | None = None, cluster: str | None = None,
-                 allow_weak: bool = False, client: Client | None = None) -> None:
+                 allow_weak: bool = False, client: Client | None = None,
+                 warn: Callable[[str], None] | None = None) -> None:
         self.allow_weak = allow_weak
+        self.warn = warn or (lambda message: logging.getLogger("dlgrade").warning(message))
         self._local: LocalCluster | None = None
         self._target = (scheduler, cluster)
         self._client = client
@@ -153,7 +163,8 @@ class DaskExecutor:
                             f"{type(exc).__name__}: {exc}") from None
         self._plugin = True
         self.workers = self.client.run(_describe)
-        check_workers(self.workers)
+        for warning in check_workers(self.workers):
+            self.warn(warning)
         return bundle
 
     def threads(self) -> int:
