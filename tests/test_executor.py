@@ -180,3 +180,33 @@ def test_missing_dask_extra_is_one_line(tmp_path: Path) -> None:
     assert len(lines) == 1 and lines[0].startswith("error:"), lines
     assert "pip install 'dlgrade[dask]'" in lines[0]
     assert not (tmp_path / "g.db").exists()  # refused before anything was touched
+
+
+def test_a_worker_keeps_its_warm_sandbox_between_tasks(tmp_path: Path) -> None:
+    """The zygote outlives the threads that warmed it and graded with it (a zygote dies with
+    the thread that started it), and grading here equals grading with a local Grader."""
+    import hashlib
+    import threading
+
+    bundle = build_bundle()
+    state = worker_side.start("tcp://w3", bundle, ("numpy",), False, tmp_path)
+    try:
+        state.warming.result(timeout=120)
+        zygote = state.grader.sandbox.zygote("numpy")
+        source = (ROOT / "reference" / "losses.py").read_bytes()
+        answers = []
+
+        def task() -> None:  # as a cluster runs it: on a thread of its own
+            answers.append(worker_side.grade_here("tcp://w3", "ada/losses.py", source,
+                                                  hashlib.sha256(source).hexdigest(), "ada",
+                                                  "losses", bundle.hash))
+
+        for _ in range(2):
+            thread = threading.Thread(target=task)
+            thread.start()
+            thread.join()
+        assert [a["report"]["score"] for a in answers] == [100.0, 100.0]
+        assert answers[0]["report"]["source"] == "ada/losses.py"
+        assert state.grader.sandbox.zygote("numpy") is zygote and not zygote.dead
+    finally:
+        worker_side.stop("tcp://w3")

@@ -21,6 +21,7 @@ import socket
 import tempfile
 import threading
 import time
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -45,8 +46,11 @@ class WorkerGrading:
     allow_weak: bool
     refused: str | None = None
     grader: Any = None  # grader.grading.Grader
-    warming: threading.Thread | None = None
-    warm_error: str | None = None
+    # The zygotes are started from this one thread, alive as long as the grading: a zygote
+    # dies with the thread that started it (PR_SET_PDEATHSIG is per thread), and a task
+    # thread or a one-off warming thread may end before the worker does.
+    keeper: ThreadPoolExecutor | None = None
+    warming: Future[None] | None = None
     graded: int = 0
     busy_seconds: float = 0.0
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -84,9 +88,8 @@ def start(address: str, bundle: Bundle, frameworks: tuple[str, ...], allow_weak:
         store = ExpectedStore(reference_dir=data / REFERENCE, shipped_dir=data / EXPECTED)
         grading.grader = Grader(visibility="all", protect=[data, work], _store=store,
                                 use_bwrap=None if allow_weak else True)
-        grading.warming = threading.Thread(target=_warm, args=(grading, frameworks),
-                                           name="dlgrade-warm", daemon=True)
-        grading.warming.start()
+        grading.keeper = ThreadPoolExecutor(max_workers=1, thread_name_prefix="dlgrade-sandbox")
+        grading.warming = grading.keeper.submit(_warm, grading, frameworks)
     with _LOCK:
         _WORKERS[address] = grading
     return grading
@@ -98,11 +101,8 @@ def _scratch_root(scratch: Path) -> Path:
 
 
 def _warm(grading: WorkerGrading, frameworks: tuple[str, ...]) -> None:
-    try:
-        for framework in frameworks:
-            grading.grader.sandbox.zygote(framework)
-    except Exception as exc:  # a task will meet it again and fail as infrastructure
-        grading.warm_error = f"{type(exc).__name__}: {exc}"
+    for framework in frameworks:
+        grading.grader.sandbox.zygote(framework)  # started, or restarted when it died
 
 
 def stop(address: str) -> None:
@@ -111,10 +111,10 @@ def stop(address: str) -> None:
         grading = _WORKERS.pop(address, None)
     if grading is None:
         return
-    if grading.warming is not None:
-        grading.warming.join(timeout=60)
     if grading.grader is not None:
         grading.grader.close()
+    if grading.keeper is not None:
+        grading.keeper.shutdown(wait=False, cancel_futures=True)
     shutil.rmtree(grading.scratch, ignore_errors=True)
 
 
@@ -162,8 +162,12 @@ def grade_here(address: str, submission_id: str, source: bytes, sha256: str, stu
     name = submission_id.rpartition("/")[2]
     if Path(name).suffix not in SUFFIXES or Path(name).stem != assignment:
         raise InfrastructureError(f"{submission_id}: not a submission file name for {assignment}")
-    if grading.warming is not None:
-        grading.warming.join()
+    from grader.catalog import get_assignment
+
+    assert grading.keeper is not None
+    # the sandbox warm (or warmed again after a crash) by the keeper thread; its failure to
+    # start raises here: this worker's machinery, retried elsewhere
+    grading.keeper.submit(_warm, grading, (get_assignment(assignment).framework,)).result()
     delay = float(os.environ.get(DELAY_ENV, "0") or 0)
     if delay > 0:  # test hook: lets a test kill a worker in the middle of its work
         time.sleep(delay)
