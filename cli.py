@@ -393,7 +393,8 @@ def grade_batch_cmd(
     wait: Annotated[float, typer.Option(
         "--wait", help="Seconds to wait for another batch on the same gradebook (default: refuse).")] = 0.0,
     executor: Annotated[str, typer.Option(
-        "--executor", help="local (this machine's threads) or dask (a Dask cluster).")] = "local",
+        "--executor", help="local (this machine: --jobs threads) or dask (a Dask cluster: "
+        "--scheduler or --cluster).")] = "local",
     scheduler: Annotated[str | None, typer.Option(
         "--scheduler", help="--executor dask: the Dask scheduler, tcp://HOST:8786.")] = None,
     cluster: Annotated[str | None, typer.Option(

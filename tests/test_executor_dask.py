@@ -100,9 +100,13 @@ def grades(db: Path) -> dict[str, tuple]:
 
 def test_dask_grades_equal_the_local_executors(cluster, tmp_path: Path) -> None:
     root = losses_class(tmp_path / "class", 6)
+    (root / "zz").mkdir()
+    (root / "zz" / "losses.py").write_text("#" * 3_000_000)  # too large: refused, not sent
     local = grade_class(root, db=tmp_path / "local.db", jobs=2)
     dask = grade_class(root, db=tmp_path / "dask.db", executor=DaskExecutor(client=cluster))
-    assert local.batch.errors == [] and dask.batch.errors == []
+    for run in (local, dask):
+        assert [(o.submission.student, "too large" in o.error) for o in run.batch.errors] == [
+            ("zz", True)]
     assert grades(tmp_path / "dask.db") == grades(tmp_path / "local.db")
     scores = {r.student: r.score for r in dask.records}
     assert scores["s01"] == 0 and scores["s02"] == 100 and 0 < scores["s00"] < 100
@@ -112,7 +116,7 @@ def test_dask_grades_equal_the_local_executors(cluster, tmp_path: Path) -> None:
     assert where <= workers and where, where  # each row says which worker graded it
     # a rerun finds everything graded: nothing is sent to the cluster
     again = grade_class(root, db=tmp_path / "dask.db", executor=DaskExecutor(client=cluster))
-    assert len(again.batch.skipped) == 6 and again.batch.graded == []
+    assert len(again.batch.skipped) == 6 and [o.submission.student for o in again.batch.graded] == ["zz"]
 
 
 def test_doctor_lists_each_workers_layers(cluster) -> None:

@@ -31,6 +31,7 @@ except ImportError:  # pragma: no cover - the message is the point
 from grader.executors import worker as worker_side
 from grader.executors.base import Done
 from grader.executors.bundle import Bundle, build_bundle
+from grader.submission import MAX_SOURCE_BYTES
 
 if TYPE_CHECKING:
     from grader.batch import Submission
@@ -188,6 +189,11 @@ class DaskExecutor:
             while queue and len(running) < window:
                 sub = queue.pop()
                 try:
+                    size = sub.path.stat().st_size
+                    if size > MAX_SOURCE_BYTES:  # refused as the local grader does, unsent
+                        yield Done(sub, error=f"UserError: {sub.path} is {size / 1e6:.1f} MB: "
+                                              "too large for a submission")
+                        continue
                     source = sub.path.read_bytes()
                 except OSError as exc:
                     yield Done(sub, error=f"cannot read {sub.path}: {exc.strerror or exc}")

@@ -84,3 +84,7 @@ class ClusterProgress:
     def finish(self) -> None:
         if self._task is not None:
             self._progress.stop()
+        if self.per_worker:
+            spread = ", ".join(f"{_short(w)} {n}" for w, n in sorted(self.per_worker.items())[:SHOW_ALL])
+            more = f", … ({len(self.per_worker)} workers)" if len(self.per_worker) > SHOW_ALL else ""
+            self._progress.console.print(f"graded per worker: {spread}{more}", highlight=False)
