@@ -4,6 +4,7 @@ and the one line a missing `dlgrade[dask]` extra gives."""
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import subprocess
 import sys
@@ -93,21 +94,25 @@ def test_the_bundle_hash_names_its_content(tmp_path: Path) -> None:
     changed = type(bundle)(version=bundle.version,
                            files=bundle.files | {"reference/losses.py": b"# changed\n"})
     assert changed.hash != bundle.hash and changed.code_hash == bundle.code_hash
-    data = materialise(bundle, tmp_path / "scratch")
-    assert (data / "reference" / "losses.py").read_bytes() == (ROOT / "reference" / "losses.py").read_bytes()
-    assert not (data / "grader" / "specs").exists()  # code is the worker's own, never written
-    assert data.stat().st_mode & 0o077 == 0  # the solutions: for the worker's user only
-    assert materialise(bundle, tmp_path / "scratch") == data
+    tree = materialise(changed, tmp_path / "scratch")
+    assert (tree / "reference" / "losses.py").read_bytes() == b"# changed\n"
+    for name, content in bundle.files.items():  # the bundle's specs and expected outputs
+        if not name.startswith("reference/"):
+            assert (tree / name).read_bytes() == content, name
+    assert (tree / "grader" / "grading.py").read_bytes() == (ROOT / "grader" / "grading.py").read_bytes()
+    assert not list(tree.rglob("__pycache__"))
+    assert (tree / "reference").stat().st_mode & 0o077 == 0  # for the worker's user only
+    assert tree.stat().st_mode & 0o005 == 0o005  # the sandbox's uids import the code
+    assert materialise(changed, tmp_path / "scratch") == tree
 
 
-def test_a_worker_refuses_other_specs_and_a_weak_sandbox(tmp_path: Path, monkeypatch) -> None:
+def test_a_worker_refuses_another_dlgrade_and_a_weak_sandbox(tmp_path: Path, monkeypatch) -> None:
     bundle = build_bundle()
-    other = type(bundle)(version=bundle.version,
-                         files=bundle.files | {"grader/specs/losses.py": b"CASES = ()\n"})
+    other = type(bundle)(version="0.0.1", files=bundle.files)
     state = worker_side.start("tcp://w1", other, ("numpy",), False, tmp_path)
     try:
-        assert state.grader is None and "other grading specs" in state.refused
-        with pytest.raises(worker_side.InfrastructureError, match="other grading specs"):
+        assert state.grader is None and "the driver 0.0.1" in state.refused
+        with pytest.raises(worker_side.InfrastructureError, match="the driver 0.0.1"):
             worker_side.grade_here("tcp://w1", "ada/losses.py", b"x", "0" * 64, "ada", "losses",
                                    other.hash)
     finally:
@@ -210,3 +215,63 @@ def test_a_worker_keeps_its_warm_sandbox_between_tasks(tmp_path: Path) -> None:
         assert state.grader.sandbox.zygote("numpy") is zygote and not zygote.dead
     finally:
         worker_side.stop("tcp://w3")
+
+
+# Run in a process of its own: a worker whose specs differ from the bundle's points its
+# grader.specs package at the bundle's (as a Dask worker process does).
+OTHER_SPECS = """
+import hashlib, json, sys, tempfile, threading
+from pathlib import Path
+from grader.executors import worker
+from grader.executors.bundle import build_bundle
+bundle = build_bundle()
+hidden = "grader/specs/hidden/losses.py"
+extra = (b"\\nimport dataclasses\\nHIDDEN_CASES = (*HIDDEN_CASES, dataclasses.replace("
+         b"HIDDEN_CASES[0], name='only_in_the_bundle'))\\n")
+bundle = type(bundle)(version=bundle.version, files=bundle.files | {hidden: bundle.files[hidden] + extra})
+state = worker.start("tcp://w4", bundle, ("numpy",), False, Path(sys.argv[1]))
+source = Path("reference/losses.py").read_bytes()
+out = {}
+def task():
+    out.update(worker.grade_here("tcp://w4", "ada/losses.py", source,
+                                 hashlib.sha256(source).hexdigest(), "ada", "losses", bundle.hash))
+thread = threading.Thread(target=task); thread.start(); thread.join()
+zygote = state.grader.sandbox.zygote("numpy")
+worker.stop("tcp://w4")
+from grader.specs import load_spec
+print(json.dumps({"tests": {t["name"]: t["status"] for t in out["report"]["tests"]},
+                  "score": out["report"]["score"], "uid_drop": zygote.info.get("uid_drop"),
+                  "after_stop": len(load_spec("losses").cases)}))
+"""
+
+
+def test_a_worker_grades_with_the_bundles_specs_not_its_own(tmp_path: Path) -> None:
+    import json
+
+    from grader.specs import load_spec
+
+    done = subprocess.run([sys.executable, "-c", OTHER_SPECS, str(tmp_path)], cwd=ROOT,
+                          capture_output=True, text=True, timeout=120,
+                          env=os.environ | {"PYTHONPATH": str(ROOT)})
+    assert done.returncode == 0, done.stderr[-3000:]
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    installed = len(load_spec("losses").cases)
+    # the extra case exists only in the bundle: the trusted side asked for it, and the
+    # sandbox's zygote found it in the bundle's tree and ran it on the reference
+    assert result["tests"]["only_in_the_bundle"] == "passed"
+    assert len(result["tests"]) == installed + 1 and all(v == "passed" for v in result["tests"].values())
+    assert result["after_stop"] == installed  # the installed specs again once it stops
+    if os.geteuid() == 0:  # the sandbox's own uids can still read the bundle's tree
+        assert result["uid_drop"] is True
+
+
+def test_folders_of_dead_workers_are_purged(tmp_path: Path) -> None:
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True).stdout.strip()
+    for name, pid in (("dlgrade-worker-dead", dead), ("dlgrade-worker-live", str(os.getpid()))):
+        (tmp_path / name / "reference").mkdir(parents=True)
+        (tmp_path / name / "pid").write_text(pid)
+    (tmp_path / "dlgrade-worker-starting").mkdir()  # no pid yet: left alone
+    assert worker_side.purge_stale(tmp_path) == [tmp_path / "dlgrade-worker-dead"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["dlgrade-worker-live",
+                                                          "dlgrade-worker-starting"]

@@ -17,6 +17,7 @@ import signal
 import sqlite3
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Iterator
@@ -31,6 +32,7 @@ from typer.testing import CliRunner  # noqa: E402
 from cli import app  # noqa: E402
 from grader.batch import DELAY_ENV, discover, grade_class, run_batch  # noqa: E402
 from grader.catalog import ROOT  # noqa: E402
+from grader.executors import worker as worker_side  # noqa: E402
 from grader.executors.dask_executor import DaskExecutor  # noqa: E402
 from grader.gradebook import Gradebook  # noqa: E402
 
@@ -59,6 +61,8 @@ def cluster() -> Iterator[distributed.Client]:
                                   silence_logs=logging.ERROR) as local, \
             distributed.Client(local, set_as_default=False) as client:
         yield client
+    # the folders of the workers these tests SIGKILLed (a live worker purges them too)
+    worker_side.purge_stale(Path(tempfile.gettempdir()))
 
 
 @contextlib.contextmanager

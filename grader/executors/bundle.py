@@ -1,12 +1,12 @@
 """The grading bundle: what a worker needs besides the dlgrade code, named by one hash.
 
 It holds the specs (public and hidden), the reference solutions and the shipped expected
-outputs of the driver's course tree. A worker receives it once (grader.executors.worker):
-the reference and the expected outputs are written into the worker's private scratch and
-graded from there, so a lab machine needs no copy of the solutions on its disk; the specs
-are code the worker and its sandbox import, so they must already be the worker's own —
-the worker compares their digest with the bundle's and refuses to grade when they differ
-(two versions of a spec would give one student two grades). Every task carries the hash,
+outputs of the driver's course tree. A worker receives it once (grader.executors.worker)
+and writes it, with a copy of its own dlgrade code, into a course tree in its private
+scratch: its sandbox imports the specs from there, and its trusted side takes the specs,
+the reference and the expected outputs from there too. So a worker grades with the
+driver's specs even when the instructor changed a hidden case since the worker was
+installed, and needs no copy of the solutions on its disk. Every task carries the hash,
 so a worker never grades with a bundle other than the driver's.
 """
 
@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -76,28 +77,35 @@ def local_code_digest(root: Path = ROOT) -> str:
     return code_digest_of(__version__, _collect(root, SPECS, "*.py"))
 
 
-def materialise(bundle: Bundle, scratch: Path) -> Path:
-    """Write the bundle's data (reference, expected outputs) under `scratch`; return its folder.
+# the worker's own code copied into the bundle's course tree: what the sandbox imports
+CODE = ("grader", "assignments")
+_NOT_COPIED = shutil.ignore_patterns("__pycache__", "*.pyc")
 
-    Written into a fresh folder and renamed into place, so a worker that dies half-way never
-    leaves a half-written bundle that a restarted worker would take as whole.
+
+def materialise(bundle: Bundle, scratch: Path, code_root: Path = ROOT) -> Path:
+    """A course tree under `scratch`: this machine's dlgrade code (`code_root`) with the
+    bundle's specs, reference and expected outputs in place of its own; its folder.
+
+    Built in a fresh folder and renamed into place, so a worker that dies half-way never
+    leaves a half-written tree that a restarted worker would take as whole.
     """
     scratch.mkdir(parents=True, exist_ok=True)
     final = scratch / f"dlgrade-bundle-{bundle.hash[:16]}"
     if final.is_dir():
         return final
     staging = Path(tempfile.mkdtemp(prefix=".bundle-", dir=scratch))
-    os.chmod(staging, 0o700)  # the reference solutions: for this worker's user only
+    os.chmod(staging, 0o755)  # the sandbox's own uids import the code from here
+    for folder in CODE:
+        shutil.copytree(code_root / folder, staging / folder, ignore=_NOT_COPIED)
+    for folder in (SPECS, EXPECTED):  # only the bundle's: no stale hidden spec left behind
+        shutil.rmtree(staging / folder, ignore_errors=True)
     for name, content in bundle.files.items():
-        if name.startswith(SPECS + "/"):
-            continue  # code: checked against the worker's own, never written here
         path = staging / name
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(content)
+    os.chmod(staging / REFERENCE, 0o700)  # the solutions: for this worker's user only
     try:
         staging.rename(final)
     except OSError:  # another worker process on this machine was first: same content
-        import shutil
-
         shutil.rmtree(staging, ignore_errors=True)
     return final

@@ -14,10 +14,12 @@ retries it elsewhere.
 from __future__ import annotations
 
 import hashlib
+import importlib
 import os
 import platform
 import shutil
 import socket
+import sys
 import tempfile
 import threading
 import time
@@ -29,7 +31,14 @@ from typing import Any
 from grader import __version__
 from grader.errors import UserError
 from grader.executors.base import InfrastructureError
-from grader.executors.bundle import EXPECTED, REFERENCE, Bundle, local_code_digest, materialise
+from grader.executors.bundle import (
+    EXPECTED,
+    REFERENCE,
+    SPECS,
+    Bundle,
+    local_code_digest,
+    materialise,
+)
 
 SUFFIXES = (".py", ".ipynb")
 
@@ -54,10 +63,12 @@ class WorkerGrading:
     graded: int = 0
     busy_seconds: float = 0.0
     lock: threading.Lock = field(default_factory=threading.Lock)
+    own_specs: bool = True  # False: this process imports the bundle's specs (see _use_specs)
 
 
 _WORKERS: dict[str, WorkerGrading] = {}
 _LOCK = threading.Lock()
+_INSTALLED_SPECS: list[str] = []  # grader.specs.__path__ as installed
 
 
 def start(address: str, bundle: Bundle, frameworks: tuple[str, ...], allow_weak: bool,
@@ -68,26 +79,39 @@ def start(address: str, bundle: Bundle, frameworks: tuple[str, ...], allow_weak:
 
     stop(address)
     state = bwrap.status()
-    work = Path(tempfile.mkdtemp(prefix="dlgrade-worker-", dir=_scratch_root(scratch)))
+    root = _scratch_root(scratch)
+    purge_stale(root)
+    work = Path(tempfile.mkdtemp(prefix=WORK_PREFIX, dir=root))
+    os.chmod(work, 0o711)  # the sandbox's own uids import the course tree below it
+    (work / "pid").write_text(str(os.getpid()))
     grading = WorkerGrading(address=address, bundle_hash=bundle.hash, scratch=work,
                             bwrap=state.working, bwrap_detail=state.detail, allow_weak=allow_weak)
-    if local_code_digest() != bundle.code_hash:
-        grading.refused = (f"worker {address} on {socket.gethostname()} has other grading specs "
-                           f"than the driver (or dlgrade {__version__}, not {bundle.version}): "
-                           "install the same dlgrade and course tree on every worker")
+    if bundle.version != __version__:
+        grading.refused = (f"worker {address} on {socket.gethostname()} runs dlgrade "
+                           f"{__version__}, the driver {bundle.version}: install the same "
+                           "dlgrade on every worker")
     elif not state.working and not allow_weak:
         grading.refused = (f"worker {address} on {socket.gethostname()} has no working bwrap "
                            f"({state.detail}): student code there would run without the "
                            "file-system and network walls; fix it (dlgrade doctor --scheduler) "
                            "or pass --allow-weak-sandbox")
     if grading.refused is None:
+        from grader.catalog import REFERENCE_DIR
         from grader.expected import ExpectedStore
         from grader.grading import Grader
 
-        data = materialise(bundle, work)
-        store = ExpectedStore(reference_dir=data / REFERENCE, shipped_dir=data / EXPECTED)
-        grading.grader = Grader(visibility="all", protect=[data, work], _store=store,
+        tree = materialise(bundle, work)
+        if local_code_digest() != bundle.code_hash:  # the driver's specs differ from ours
+            _use_specs(tree / SPECS)
+            grading.own_specs = False
+        store = ExpectedStore(reference_dir=tree / REFERENCE, shipped_dir=tree / EXPECTED)
+        grading.grader = Grader(visibility="all", protect=[work, REFERENCE_DIR], _store=store,
                                 use_bwrap=None if allow_weak else True)
+        # the sandbox runs from the bundle's tree (its zygotes import the bundle's specs);
+        # this machine's own reference/ stays hidden beside the bundle's
+        config = grading.grader.sandbox.config
+        config.root = tree
+        config.hide = (*config.hide, REFERENCE_DIR)
         grading.keeper = ThreadPoolExecutor(max_workers=1, thread_name_prefix="dlgrade-sandbox")
         grading.warming = grading.keeper.submit(_warm, grading, frameworks)
     with _LOCK:
@@ -95,9 +119,39 @@ def start(address: str, bundle: Bundle, frameworks: tuple[str, ...], allow_weak:
     return grading
 
 
+WORK_PREFIX = "dlgrade-worker-"
+
+
+def purge_stale(root: Path) -> list[Path]:
+    """Remove the folders of workers that died without their teardown (SIGKILL, a crash):
+    they hold a copy of the reference solutions."""
+    removed = []
+    for folder in root.glob(WORK_PREFIX + "*"):
+        try:
+            if folder.is_symlink() or folder.stat().st_uid != os.getuid():
+                continue
+            pid = int((folder / "pid").read_text())
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            shutil.rmtree(folder, ignore_errors=True)
+            removed.append(folder)
+        except (OSError, ValueError):  # being set up by a live worker, or not ours to judge
+            continue
+    return removed
+
+
 def _scratch_root(scratch: Path) -> Path:
+    """The worker's scratch when the sandbox's own uids can reach into it (every folder on
+    the way o+x); else the system's temporary folder. Out of their reach, the uid drop
+    would be turned off for the whole worker."""
     scratch.mkdir(parents=True, exist_ok=True)
-    return scratch
+    current = scratch.resolve()
+    while True:
+        if not current.stat().st_mode & 0o001:
+            return Path(tempfile.gettempdir())
+        if current.parent == current:
+            return scratch
+        current = current.parent
 
 
 def _warm(grading: WorkerGrading, frameworks: tuple[str, ...]) -> None:
@@ -115,7 +169,26 @@ def stop(address: str) -> None:
         grading.grader.close()
     if grading.keeper is not None:
         grading.keeper.shutdown(wait=False, cancel_futures=True)
+    if not grading.own_specs:
+        _use_specs(None)
     shutil.rmtree(grading.scratch, ignore_errors=True)
+
+
+def _use_specs(folder: Path | None) -> None:
+    """Make this process import grader.specs.* from `folder` (None: the installed ones again).
+
+    The trusted side must judge with the same specs as the sandbox that runs them: a
+    worker process grades for one driver at a time, so its spec package is pointed at the
+    bundle's for as long as that bundle is set up.
+    """
+    import grader.specs as package
+
+    if not _INSTALLED_SPECS:
+        _INSTALLED_SPECS.extend(package.__path__)
+    package.__path__[:] = [str(folder)] if folder is not None else list(_INSTALLED_SPECS)
+    for name in [m for m in sys.modules if m.startswith("grader.specs.")]:
+        del sys.modules[name]  # imported from the other folder: load again on next use
+    importlib.invalidate_caches()
 
 
 def current(address: str) -> WorkerGrading:
