@@ -49,7 +49,7 @@ class Bundle:
     version: str  # the dlgrade version of the driver
     files: dict[str, bytes]  # path relative to the course tree -> content
     hash: str = field(init=False)
-    code_hash: str = field(init=False)  # the specs alone: what the worker must already have
+    code_hash: str = field(init=False)  # the specs alone: do the worker's own match them?
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "hash", _digest(self.version, self.files))

@@ -105,7 +105,7 @@ def connect(scheduler: str | None, cluster: str | None) -> tuple[Client, LocalCl
 
 
 def check_workers(states: dict[str, dict[str, Any]]) -> list[str]:
-    """Refuse the batch when any worker refused to grade (weak sandbox, other specs);
+    """Refuse the batch when any worker refused to grade (weak sandbox, other dlgrade);
     otherwise the warnings to show (workers grading without bwrap, as allowed)."""
     refused = [s["refused"] for s in states.values() if s.get("refused")]
     if refused:
