@@ -105,8 +105,13 @@ def start(address: str, bundle: Bundle, frameworks: tuple[str, ...], allow_weak:
             _use_specs(tree / SPECS)
             grading.own_specs = False
         store = ExpectedStore(reference_dir=tree / REFERENCE, shipped_dir=tree / EXPECTED)
-        grading.grader = Grader(visibility="all", protect=[work, REFERENCE_DIR], _store=store,
-                                use_bwrap=None if allow_weak else True)
+        submissions = work / SUBMISSIONS
+        submissions.mkdir(mode=0o700)
+        # hidden from student code: the submissions' folder, and this machine's reference/
+        # (the bundle's, under the tree, is hidden as the sandbox's own); not the tree: its
+        # code (grader/, assignments/) is what submissions import
+        grading.grader = Grader(visibility="all", protect=[submissions, REFERENCE_DIR],
+                                _store=store, use_bwrap=None if allow_weak else True)
         # the sandbox runs from the bundle's tree (its zygotes import the bundle's specs);
         # this machine's own reference/ stays hidden beside the bundle's
         config = grading.grader.sandbox.config
@@ -120,6 +125,7 @@ def start(address: str, bundle: Bundle, frameworks: tuple[str, ...], allow_weak:
 
 
 WORK_PREFIX = "dlgrade-worker-"
+SUBMISSIONS = "submissions"  # under a worker's folder: each task's file, while it is graded
 
 
 def purge_stale(root: Path) -> list[Path]:
@@ -247,7 +253,7 @@ def grade_here(address: str, submission_id: str, source: bytes, sha256: str, stu
     started = time.perf_counter()
     # the file under a folder of its own, named as handed in: a notebook is read as one,
     # and the folder is hidden from every other submission's child
-    folder = Path(tempfile.mkdtemp(prefix="sub-", dir=grading.scratch)) / student
+    folder = Path(tempfile.mkdtemp(prefix="sub-", dir=grading.scratch / SUBMISSIONS)) / student
     folder.mkdir()
     path = folder / name
     path.write_bytes(source)
