@@ -30,14 +30,17 @@ with its own warm sandbox) through the same grade_class, and checks it gave ever
 the same scores; then it measures what Dask adds per task (empty tasks carrying a
 submission-sized payload: one at a time, the latency; in a window as grade-batch keeps
 them, the driver's cost per task) and what one gradebook write costs the driver: the
-inputs of benchmarks/cluster_model.py, with the CPU seconds per submission ("cores busy"
-x seconds / n of the local run).
+inputs of benchmarks/cluster_model.py, with the CPU seconds per submission. "own CPU
+s/sub" is the CPU time of this process and everything it ran and waited for, over n: on
+a shared machine, the work of grading without the others' load (for a dask run, the
+driver's alone: its workers are counted when the cluster closes).
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import resource
 import sys
 import tempfile
 import time
@@ -116,6 +119,13 @@ def busy_cpu_seconds() -> float:
     return (sum(ticks) - ticks[3] - ticks[4]) / os.sysconf("SC_CLK_TCK")  # minus idle, iowait
 
 
+def own_cpu_seconds() -> tuple[float, float]:
+    """CPU time of this process, and of its descendants already waited for (the grader's
+    zygotes and their children, once grade_class has closed them)."""
+    me, done = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return me.ru_utime + me.ru_stime, done.ru_utime + done.ru_stime
+
+
 def run_once(root: Path, tmp: Path, assignment: str, jobs: int, run: int, one_core: bool = False,
              client=None):
     clock = Clock()
@@ -131,14 +141,18 @@ def run_once(root: Path, tmp: Path, assignment: str, jobs: int, run: int, one_co
         os.sched_setaffinity(0, {min(everywhere)})
     try:
         busy = busy_cpu_seconds()
+        own = own_cpu_seconds()
         started = time.perf_counter()
         result = grade_class(root, db=db, assignments=[assignment], jobs=jobs, progress=clock,
                              executor=executor)
         seconds = time.perf_counter() - started
         busy = (busy_cpu_seconds() - busy) / seconds
+        after = own_cpu_seconds()
+        # local: everything it ran; dask: the driver alone (the workers are not reaped yet)
+        own_cpu = (after[0] - own[0]) + (0.0 if client is not None else after[1] - own[1])
     finally:
         os.sched_setaffinity(0, everywhere)
-    return seconds, clock.steady_per_minute(), result, busy
+    return seconds, clock.steady_per_minute(), result, busy, own_cpu
 
 
 def main() -> int:
@@ -177,7 +191,7 @@ def main() -> int:
     table = Table(title=f"batch grading throughput (fastest of {args.repeat}; seconds: the whole "
                         "grade_class call)")
     for col in ("assignment", "n", "jobs", "seconds", "per min", "speed-up", "steady per min",
-                "steady speed-up", "cores busy"):
+                "steady speed-up", "cores busy", "own CPU s/sub"):
         table.add_column(col, justify="left" if col == "assignment" else "right")
     ok = True
     cpu_per_sub: dict[str, float] = {}
@@ -195,9 +209,9 @@ def main() -> int:
                 runs = [run_once(root, tmp, assignment, jobs, r, one_core is True,
                                  client if on_dask else None) for r in range(args.repeat)]
                 fastest = min(runs, key=lambda r: r[0])
-                seconds, busy = fastest[0], fastest[3]
+                seconds, busy, own_cpu = fastest[0], fastest[3], fastest[4]
                 steady = max(r[1] for r in runs)
-                for _, _, result, _ in runs:
+                for _, _, result, _, _ in runs:
                     if result.batch.errors:
                         console.print(f"[red]{len(result.batch.errors)} grader errors[/] ({assignment}, jobs {jobs})")
                         ok = False
@@ -217,7 +231,7 @@ def main() -> int:
                     scores_seen = scores_seen or scores
                 base = base or (seconds, steady)
                 if not on_dask:
-                    cpu_per_sub[assignment] = busy * seconds / n
+                    cpu_per_sub[assignment] = own_cpu / n
                 if jobs == 1 and not one_core:
                     bounds.append(f"{assignment}: --jobs 1 keeps {busy:.2f} cores busy; if all of it is "
                                   f"grading work, more jobs on {cores} cores can beat it by at most "
@@ -226,7 +240,7 @@ def main() -> int:
                          f"{jobs} (one core)" if one_core else str(jobs))
                 table.add_row(assignment, str(n), label, f"{seconds:.1f}", f"{60 * n / seconds:.0f}",
                               f"{base[0] / seconds:.2f}x", f"{steady:.0f}", f"{steady / base[1]:.2f}x",
-                              f"{busy:.2f}")
+                              f"{busy:.2f}", f"{own_cpu / n:.3f}" + (" (driver)" if on_dask else ""))
                 fully = sum(r.fully_correct for r in runs[0][2].records)
                 console.print(f"{assignment} jobs {label}: {', '.join(f'{r[0]:.1f}' for r in runs)} s; "
                               f"{fully}/{n} fully correct")
@@ -239,8 +253,8 @@ def main() -> int:
     for line in bounds:
         console.print(f"bound — {line}")
     for assignment, cpu in cpu_per_sub.items():
-        console.print(f"CPU per submission — {assignment}: {cpu:.2f} s (cores busy x seconds / n, "
-                      "last local run)")
+        console.print(f"CPU per submission — {assignment}: {cpu:.2f} s (own CPU of the last local "
+                      "run, its grader and sandbox included, over n; other load excluded)")
     if client is not None:
         console.print(f"dask per task — latency {overhead['latency_ms']:.1f} ms (median of one "
                       f"at a time, round trip); driver cost {overhead['pipelined_ms']:.2f} ms "
