@@ -31,16 +31,15 @@ the same scores; then it measures what Dask adds per task (empty tasks carrying 
 submission-sized payload: one at a time, the latency; in a window as grade-batch keeps
 them, the driver's cost per task) and what one gradebook write costs the driver: the
 inputs of benchmarks/cluster_model.py, with the CPU seconds per submission. "own CPU
-s/sub" is the CPU time of this process and everything it ran and waited for, over n: on
-a shared machine, the work of grading without the others' load (for a dask run, the
-driver's alone: its workers are counted when the cluster closes).
+s/sub" is the CPU time of this process tree (itself and every descendant, with what each
+has reaped: the sandbox's children, the LocalCluster's workers) from the start to the
+last result, over n: the work of grading without the other load of a shared machine.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
-import resource
 import sys
 import tempfile
 import time
@@ -92,15 +91,19 @@ def make_class(root: Path, assignment: str, n: int) -> None:
 
 
 class Clock:
-    """A progress callback that notes when each submission finished."""
+    """A progress callback that notes when each submission finished, and the CPU time of
+    this process tree then (before the executor closes its sandboxes)."""
 
     def __init__(self) -> None:
         self.times: list[float] = []
+        self.cpu_at_start = tree_cpu_seconds()
+        self.cpu_at_last = self.cpu_at_start
 
     def start(self, total: int, skipped: int) -> None: ...
 
     def advance(self, outcome: Outcome) -> None:
         self.times.append(time.perf_counter())
+        self.cpu_at_last = tree_cpu_seconds()
 
     def finish(self) -> None: ...
 
@@ -119,11 +122,28 @@ def busy_cpu_seconds() -> float:
     return (sum(ticks) - ticks[3] - ticks[4]) / os.sysconf("SC_CLK_TCK")  # minus idle, iowait
 
 
-def own_cpu_seconds() -> tuple[float, float]:
-    """CPU time of this process, and of its descendants already waited for (the grader's
-    zygotes and their children, once grade_class has closed them)."""
-    me, done = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
-    return me.ru_utime + me.ru_stime, done.ru_utime + done.ru_stime
+def tree_cpu_seconds(root: int | None = None) -> float:
+    """CPU time of this process and every live descendant, each with the children it has
+    waited for (a zygote reaps each submission's child: their CPU is in its cutime): the
+    work of grading alone, without the other load on a shared machine (Linux /proc)."""
+    root = os.getpid() if root is None else root
+    stats: dict[int, list[str]] = {}
+    children: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        pid = int(stat.parent.name)
+        stats[pid] = fields
+        children.setdefault(int(fields[1]), []).append(pid)
+    total, stack = 0, [root]
+    while stack:
+        pid = stack.pop()
+        if pid in stats:  # utime, stime, cutime, cstime
+            total += sum(int(x) for x in stats[pid][11:15])
+        stack.extend(children.get(pid, []))
+    return total / os.sysconf("SC_CLK_TCK")
 
 
 def run_once(root: Path, tmp: Path, assignment: str, jobs: int, run: int, one_core: bool = False,
@@ -141,15 +161,13 @@ def run_once(root: Path, tmp: Path, assignment: str, jobs: int, run: int, one_co
         os.sched_setaffinity(0, {min(everywhere)})
     try:
         busy = busy_cpu_seconds()
-        own = own_cpu_seconds()
+        clock.cpu_at_start = tree_cpu_seconds()
         started = time.perf_counter()
         result = grade_class(root, db=db, assignments=[assignment], jobs=jobs, progress=clock,
                              executor=executor)
         seconds = time.perf_counter() - started
         busy = (busy_cpu_seconds() - busy) / seconds
-        after = own_cpu_seconds()
-        # local: everything it ran; dask: the driver alone (the workers are not reaped yet)
-        own_cpu = (after[0] - own[0]) + (0.0 if client is not None else after[1] - own[1])
+        own_cpu = clock.cpu_at_last - clock.cpu_at_start  # dask: the LocalCluster's too
     finally:
         os.sched_setaffinity(0, everywhere)
     return seconds, clock.steady_per_minute(), result, busy, own_cpu
@@ -194,7 +212,7 @@ def main() -> int:
                 "steady speed-up", "cores busy", "own CPU s/sub"):
         table.add_column(col, justify="left" if col == "assignment" else "right")
     ok = True
-    cpu_per_sub: dict[str, float] = {}
+    cpu_per_sub: dict[str, dict[str, float]] = {}
     with tempfile.TemporaryDirectory(prefix="dlgrade-bench-") as tmp_name:
         tmp = Path(tmp_name)
         root = tmp / "class"
@@ -230,8 +248,7 @@ def main() -> int:
                                               highlight=False)
                     scores_seen = scores_seen or scores
                 base = base or (seconds, steady)
-                if not on_dask:
-                    cpu_per_sub[assignment] = own_cpu / n
+                cpu_per_sub.setdefault(assignment, {})["dask" if on_dask else "local"] = own_cpu / n
                 if jobs == 1 and not one_core:
                     bounds.append(f"{assignment}: --jobs 1 keeps {busy:.2f} cores busy; if all of it is "
                                   f"grading work, more jobs on {cores} cores can beat it by at most "
@@ -240,7 +257,7 @@ def main() -> int:
                          f"{jobs} (one core)" if one_core else str(jobs))
                 table.add_row(assignment, str(n), label, f"{seconds:.1f}", f"{60 * n / seconds:.0f}",
                               f"{base[0] / seconds:.2f}x", f"{steady:.0f}", f"{steady / base[1]:.2f}x",
-                              f"{busy:.2f}", f"{own_cpu / n:.3f}" + (" (driver)" if on_dask else ""))
+                              f"{busy:.2f}", f"{own_cpu / n:.3f}")
                 fully = sum(r.fully_correct for r in runs[0][2].records)
                 console.print(f"{assignment} jobs {label}: {', '.join(f'{r[0]:.1f}' for r in runs)} s; "
                               f"{fully}/{n} fully correct")
@@ -253,14 +270,18 @@ def main() -> int:
     for line in bounds:
         console.print(f"bound — {line}")
     for assignment, cpu in cpu_per_sub.items():
-        console.print(f"CPU per submission — {assignment}: {cpu:.2f} s (own CPU of the last local "
-                      "run, its grader and sandbox included, over n; other load excluded)")
+        extra = (f"; dask {cpu['dask']:.3f} s, {1000 * (cpu['dask'] - cpu['local']):+.0f} ms CPU "
+                 "per task (scheduler, workers, transfers)" if "dask" in cpu and "local" in cpu else "")
+        console.print(f"CPU per submission — {assignment}: local {cpu.get('local', float('nan')):.3f} s"
+                      f"{extra} (this process tree's own CPU, to the last result, over n)")
     if client is not None:
         console.print(f"dask per task — latency {overhead['latency_ms']:.1f} ms (median of one "
-                      f"at a time, round trip); driver cost {overhead['pipelined_ms']:.2f} ms "
-                      f"(a window of {overhead['window']} in flight, {overhead['n']} tasks of "
-                      f"{overhead['bytes']} B); gradebook write {write_ms:.2f} ms per submission "
-                      "(median, one transaction, synchronous=FULL)")
+                      f"at a time, round trip); {overhead['pipelined_ms']:.2f} ms each with "
+                      f"{overhead['window']} in flight as grade-batch keeps them, "
+                      f"{overhead['saturated_ms']:.2f} ms with 64 (the driver and scheduler's "
+                      f"cost at saturation; {overhead['n']} empty tasks of {overhead['bytes']} B); "
+                      f"gradebook write {write_ms:.2f} ms per submission (median, one "
+                      "transaction, synchronous=FULL)")
     return 0 if ok else 1
 
 
@@ -272,8 +293,6 @@ def dask_overhead(client, n: int = 400, size: int = 6000) -> dict:
     """What Dask adds per task, measured with empty tasks carrying a submission's bytes."""
     import statistics as stats
 
-    from distributed import as_completed
-
     payload = os.urandom(size)
     client.submit(_echo, payload, pure=False).result()  # the function reaches every path once
     latencies = []
@@ -284,6 +303,15 @@ def dask_overhead(client, n: int = 400, size: int = 6000) -> dict:
         fut.release()
         latencies.append(time.perf_counter() - t)
     window = 2 * sum(client.nthreads().values())
+    return {"latency_ms": 1000 * stats.median(latencies), "window": window, "n": n,
+            "bytes": size, "pipelined_ms": 1000 * _windowed(client, payload, n, window) / n,
+            "saturated_ms": 1000 * _windowed(client, payload, n, 64) / n}
+
+
+def _windowed(client, payload: bytes, n: int, window: int) -> float:
+    """Seconds to push n empty tasks through, `window` in flight, each released when done."""
+    from distributed import as_completed
+
     started = time.perf_counter()
     sent = 0
     pending = as_completed(loop=client.loop)
@@ -296,9 +324,7 @@ def dask_overhead(client, n: int = 400, size: int = 6000) -> dict:
         if sent < n:
             pending.add(client.submit(_echo, payload, pure=False))
             sent += 1
-    wall = time.perf_counter() - started
-    return {"latency_ms": 1000 * stats.median(latencies), "pipelined_ms": 1000 * wall / n,
-            "window": window, "n": n, "bytes": size}
+    return time.perf_counter() - started
 
 
 def gradebook_write_ms(tmp: Path, n: int = 100) -> float:
