@@ -15,6 +15,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from typer.core import TyperGroup
 
 try:  # typer >= 0.2x ships its own copy of click
@@ -30,7 +31,8 @@ err_console = Console(stderr=True)
 
 
 def _print_error(message: str) -> None:
-    err_console.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    # a message is text: `pip install 'dlgrade[dask]'` holds no markup
+    err_console.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
 
 
 @contextlib.contextmanager
@@ -284,12 +286,23 @@ def build_expected_cmd() -> None:
 
 
 @app.command("doctor")
-def doctor_cmd() -> None:
-    """Versions, CUDA, bwrap, and which sandbox layers are active here."""
+def doctor_cmd(
+    scheduler: Annotated[str | None, typer.Option(
+        "--scheduler", help="Ask every worker of this Dask scheduler (tcp://HOST:8786) instead.")] = None,
+) -> None:
+    """Versions, CUDA, bwrap, and which sandbox layers are active here (or on each worker)."""
     from grader.tools.doctor import diagnose
-    from grader.ui.doctor import render
+    from grader.ui.doctor import render, render_workers
 
-    render(diagnose(), console)
+    if scheduler is None:
+        render(diagnose(), console)
+        return
+    from grader.executors import make_executor
+
+    make_executor("dask", scheduler=scheduler)  # one line when the extra is missing
+    from grader.executors.dask_executor import cluster_doctor
+
+    render_workers(cluster_doctor(scheduler), console)
 
 
 # ---------------------------------------------------------------- hand-in and the class
@@ -385,17 +398,22 @@ def _course(path: Path | None) -> Any:
 
 def _grade_class(directory: Path, *, db: Path, assignments: list[str] | None,
                  jobs: int | None, feedback_dir: Path | None, force: bool,
-                 course: Any, wait: float, lang: str | None = None) -> None:
+                 course: Any, wait: float, lang: str | None = None, executor: Any = None) -> None:
     from grader.classroom.batch import grade_class
-    from grader.ui.batch import RichProgress, show_class_result
+    from grader.ui.batch import ClusterProgress, RichProgress, show_class_result
 
+    # on a cluster, the bar also shows each worker's rate
+    progress = RichProgress(console) if executor is None else ClusterProgress(console)
     try:
         result = grade_class(directory, db=db, assignments=assignments, jobs=jobs,
                              feedback_dir=feedback_dir, force=force, course=course,
-                             progress=RichProgress(console), lock_wait=wait, lang=lang)
+                             progress=progress, lock_wait=wait, lang=lang, executor=executor)
     except KeyboardInterrupt:
         err_console.print(f"interrupted: what was graded is in {db}; rerun to grade the rest")
         raise typer.Exit(130) from None
+    finally:
+        if executor is not None:
+            executor.close()  # idempotent: also when grading never started
     show_class_result(result, db, console, err_console, course=course)
     if result.batch.errors:
         raise typer.Exit(1)
@@ -420,10 +438,26 @@ def grade_batch_cmd(
     wait: Annotated[float, typer.Option(
         "--wait", help="Seconds to wait for another batch on the same gradebook (default: refuse).")] = 0.0,
     lang: FeedbackLangOpt = None,
+    executor: Annotated[str, typer.Option(
+        "--executor", help="local (this machine: --jobs threads) or dask (a Dask cluster: "
+        "--scheduler or --cluster).")] = "local",
+    scheduler: Annotated[str | None, typer.Option(
+        "--scheduler", help="--executor dask: the Dask scheduler, tcp://HOST:8786.")] = None,
+    cluster: Annotated[str | None, typer.Option(
+        "--cluster", help="--executor dask: start a cluster here, local:N (N workers).")] = None,
+    allow_weak_sandbox: Annotated[bool, typer.Option(
+        "--allow-weak-sandbox", help="Grade on workers without bwrap (student code there runs "
+        "without the file-system and network walls).")] = False,
 ) -> None:
     """Grade a whole class in parallel into the gradebook; print a summary."""
+    from grader.executors import make_executor
+
+    chosen = make_executor(executor, scheduler=scheduler, cluster=cluster,
+                           allow_weak=allow_weak_sandbox,
+                           warn=lambda m: err_console.print(f"[yellow]warning:[/] {escape(m)}",
+                                                            highlight=False, soft_wrap=True))
     _grade_class(directory, db=db, assignments=assignment, jobs=jobs, feedback_dir=feedback_dir,
-                 force=force, course=_course(course), wait=wait, lang=lang)
+                 force=force, course=_course(course), wait=wait, lang=lang, executor=chosen)
 
 
 @app.command("demo")

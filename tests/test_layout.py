@@ -1,8 +1,9 @@
 """The house's layout: grader/'s import graph has no cycle, and its rooms depend one way.
 
-cli -> ui | server -> similarity -> classroom | quiz | tools -> interop -> specs -> grading
--> sandbox (similarity reads the class the way grade-batch does and records flags in the
-gradebook), and the top-level modules (errors, catalog, course, sqlite) are usable from
+cli -> ui | server -> similarity -> classroom | quiz -> executors -> tools -> interop -> specs
+-> grading -> sandbox (similarity reads the class the way grade-batch does and records flags
+in the gradebook; a batch grades through an executor, and a cluster's workers run the
+doctor's probe), and the top-level modules (errors, catalog, course, sqlite) are usable from
 anywhere because they
 import none of the rooms. Every import counts, also one inside a function: a cycle cannot
 hide behind a deferred import.
@@ -20,8 +21,8 @@ from grader.catalog import ROOT
 GRADER = ROOT / "grader"
 # The course server is an entry point like the terminal's ui: it uses the classroom (the
 # gradebook, receipts, feedback) and only cli imports it.
-RANK = {"sandbox": 1, "grading": 2, "specs": 3, "interop": 4,
-        "classroom": 5, "quiz": 5, "tools": 5, "similarity": 6, "ui": 7, "server": 7}
+RANK = {"sandbox": 1, "grading": 2, "specs": 3, "interop": 4, "tools": 5, "executors": 6,
+        "classroom": 7, "quiz": 7, "similarity": 8, "ui": 9, "server": 9}
 TOP_LEVEL = {"grader", "grader.errors", "grader.catalog", "grader.course", "grader.sqlite"}
 SHIMS = {"grader.nbgrader_checks"}  # the import path of notebooks exported before the move
 # Imports inside a function that stay there, each for a reason (none of them closes a cycle:
@@ -35,6 +36,9 @@ DEFERRED_OK = {
                                                                "when a course turns the check on",
     ("grader.server.serve", "grader.server.app"): "FastAPI is the optional server extra: "
                                                   "without it, serve says so in one line",
+    ("grader.executors", "grader.executors.dask_executor"): "Dask is the optional extra "
+                                                            "dlgrade[dask]: without it, --executor "
+                                                            "dask says so in one line",
     ("grader.quiz.bank", "grader.quiz.check"): "a quiz started from the cache skips yaml and pydantic",
     ("grader.quiz.bank", "grader.quiz.lint"): "the content checks (~10 ms of patterns) run only "
                                               "for validate, never at a quiz's start",

@@ -1,7 +1,8 @@
 """Grading a whole class: find the submissions, grade them in parallel, record each one.
 
-N worker threads share one Grader (its grade_file is thread-safe: each call forks its own
-sandboxed child, so threads only wait). The main thread alone writes the gradebook, one
+An executor (grader.executors) grades: by default N worker threads sharing one Grader (its
+grade is thread-safe: each call forks its own sandboxed child, so threads only wait), or
+the workers of a Dask cluster. The main thread alone writes the gradebook, one
 transaction per submission as each finishes, so a batch killed at any moment loses only
 the submissions in flight, and a rerun skips what is already graded.
 """
@@ -12,12 +13,12 @@ import functools
 import os
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Literal, Protocol
 
+from grader import __version__
 from grader.catalog import get_assignment
 from grader.classroom.feedback import FeedbackFiles, write_feedback
 from grader.classroom.flags import flags_from_tests
@@ -28,6 +29,8 @@ from grader.classroom.receipts import is_data_folder, iter_handins
 from grader.classroom.standing import standings
 from grader.course import Course, NoLatePolicy
 from grader.errors import UserError
+from grader.executors.base import Done, Executor, GradesFiles
+from grader.executors.local import LocalExecutor
 from grader.grading.grader import Grader
 from grader.grading.results import Report
 from grader.grading.submission import SourceFile, find_submissions, read_submission
@@ -52,11 +55,6 @@ class Submission:
     @property
     def sha256(self) -> str:
         return self.file.sha256 if self.file is not None else ""
-
-
-class GradesFiles(Protocol):
-    def grade(self, file: SourceFile, assignment: str | None = None,
-              student: str | None = None) -> Report: ...
 
 
 def discover(root: Path, assignments: Sequence[str] | None = None) -> list[Submission]:
@@ -110,6 +108,7 @@ class Outcome:
     report: Report | None = None
     lateness: Lateness | None = None
     error: str | None = None  # the grader itself failed on this submission (not the student)
+    where: str | None = None  # the worker that graded it (local://HOST for this machine)
 
     @property
     def full_marks(self) -> bool:
@@ -143,20 +142,16 @@ class BatchResult:
         return 60.0 * done / self.seconds if self.seconds > 0 else 0.0
 
 
-def _grade_one(grader: GradesFiles, sub: Submission) -> Report:
-    if sub.file is None:
-        raise RuntimeError(sub.problem)
-    return grader.grade(sub.file, sub.assignment, sub.student)
-
-
 def run_batch(submissions: Sequence[Submission], make_grader: Callable[[], GradesFiles],
               gradebook: Gradebook, *, course: Course | None = None, jobs: int = 1,
               force: bool = False, progress: Progress | None = None,
-              lock_wait: float = 0.0) -> BatchResult:
+              lock_wait: float = 0.0, executor: Executor | None = None) -> BatchResult:
     """Grade what is not graded yet (everything with `force`) and record each as it finishes.
 
-    `make_grader` is called only when there is something to grade (a warm start costs
-    seconds); the grader is closed at the end when it has a `close`.
+    `executor` grades (default: grader.executors.LocalExecutor(make_grader, jobs), which
+    calls `make_grader` only when there is something to grade and closes the grader at the
+    end); it is closed at the end. Skipped: what the gradebook holds for the same student,
+    assignment, content and dlgrade version.
     """
     if jobs < 1:
         raise UserError(f"--jobs must be at least 1 (got {jobs})")
@@ -165,51 +160,51 @@ def run_batch(submissions: Sequence[Submission], make_grader: Callable[[], Grade
     with gradebook.batch_lock(wait=lock_wait):
         todo = []
         for sub in submissions:
-            if not force and gradebook.is_graded(sub.student, sub.assignment, sub.sha256):
+            if not force and gradebook.is_graded(sub.student, sub.assignment, sub.sha256,
+                                                 version=__version__):
                 result.skipped.append(sub)
             else:
                 todo.append(sub)
         if progress:
             progress.start(len(todo), len(result.skipped))
         if not todo:
+            if executor is not None:
+                executor.close()
             if progress:
                 progress.finish()
             result.seconds = time.perf_counter() - started
             return result
-        grader = make_grader()
-        pool = ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="grade")
+        executor = executor or LocalExecutor(make_grader, jobs)
+        finished = executor.grade(todo)
         try:
-            futures: dict[Future[Report], Submission] = {
-                pool.submit(_grade_one, grader, sub): sub for sub in todo}
-            for fut in as_completed(futures):
-                outcome = _finish(futures[fut], fut, gradebook, course, force)
+            for done in finished:  # each as it arrives: one transaction, then the next
+                outcome = _finish(done, gradebook, course, force)
                 result.graded.append(outcome)
                 if progress:
                     progress.advance(outcome)
         finally:
-            pool.shutdown(wait=False, cancel_futures=True)
-            close = getattr(grader, "close", None)
-            if close is not None:
-                close()  # kills the sandboxed children still running after an interrupt
+            finished.close()  # an interrupt: cancel what has not finished
+            executor.close()  # kills the sandboxed children still running
             if progress:
                 progress.finish()
     result.seconds = time.perf_counter() - started
     return result
 
 
-def _finish(sub: Submission, fut: Future[Report], gradebook: Gradebook, course: Course | None,
-            force: bool) -> Outcome:
-    try:
-        report = fut.result()
-    except Exception as exc:  # a grader failure on one submission must not stop the class
-        return Outcome(sub, error=sub.problem or f"{type(exc).__name__}: {exc}")
+def _finish(done: Done, gradebook: Gradebook, course: Course | None, force: bool) -> Outcome:
+    sub, report = done.submission, done.report
+    if report is None:  # the grader failed on it, not the student: noted, graded next run
+        error = done.error or "no report"
+        gradebook.record_failure(student=sub.student, assignment=sub.assignment,
+                                 sha256=sub.sha256, error=error, worker=done.where)
+        return Outcome(sub, error=error, where=done.where)
     due = course.due_date(sub.assignment) if course else None
     policy = course.late_policy if course else NoLatePolicy()
     lateness = assess(report.score, sub.submitted_at, due, policy)
     gradebook.record(report, student=sub.student, assignment=sub.assignment, path=sub.path,
                      submitted_at=sub.submitted_at, submitted_at_source=sub.submitted_at_source,
-                     lateness=lateness, due=due, force=force)
-    return Outcome(sub, report=report, lateness=lateness)
+                     lateness=lateness, due=due, force=force, worker=done.where)
+    return Outcome(sub, report=report, lateness=lateness, where=done.where)
 
 
 @dataclass
@@ -233,7 +228,7 @@ def grade_class(root: Path, *, db: Path, assignments: Sequence[str] | None = Non
                 course: Course | None = None, progress: Progress | None = None,
                 lock_wait: float = 0.0,
                 make_grader: Callable[[], GradesFiles] | None = None,
-                lang: str | None = None) -> ClassResult:
+                lang: str | None = None, executor: Executor | None = None) -> ClassResult:
     """What `dlgrade grade-batch` does: discover, grade, record, and write the feedback."""
     jobs = (os.cpu_count() or 1) if jobs is None else jobs
     if jobs < 1:
@@ -250,7 +245,8 @@ def grade_class(root: Path, *, db: Path, assignments: Sequence[str] | None = Non
         make_grader = functools.partial(default_grader, protect=protect)
     with Gradebook(db) as gradebook:
         batch = run_batch(submissions, make_grader, gradebook, course=course, jobs=jobs,
-                          force=force, progress=progress, lock_wait=lock_wait)
+                          force=force, progress=progress, lock_wait=lock_wait,
+                          executor=executor)
         pairs = {(s.student, s.assignment) for s in submissions}
         records = standings(gradebook, course, pairs=pairs,
                             assignments=[get_assignment(a).name for a in assignments] if assignments else None)

@@ -33,7 +33,7 @@ from grader.errors import UserError
 from grader.grading.results import Report, TestResult
 from grader.sqlite import Database, Migration, Schema, open_database
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 APPLICATION_ID = 0x646C6772  # "dlgr": tells a dlgrade gradebook from any other SQLite file
 
 # Version 1; later versions add to it through the migrations below.
@@ -139,12 +139,31 @@ CREATE TABLE adjustments (
 );
 """)
 
+# Where each submission was graded (a cluster worker's address, or local://HOST), and the
+# submissions the grader failed on: an infrastructure failure is never a grade, so these
+# are graded again on the next run (`Gradebook.failures` lists what is outstanding).
+WHERE_GRADED = Migration(version=4, what="where graded and the failures to grade", ddl="""
+ALTER TABLE submissions ADD COLUMN worker TEXT;
+CREATE TABLE grading_failures (
+    id              INTEGER PRIMARY KEY,
+    student         TEXT NOT NULL,
+    assignment      TEXT NOT NULL,
+    sha256          TEXT NOT NULL,
+    worker          TEXT,
+    error           TEXT NOT NULL,
+    failed_at       TEXT NOT NULL,
+    dlgrade_version TEXT NOT NULL
+);
+CREATE INDEX grading_failures_by_pair ON grading_failures(student, assignment);
+""")
+
 SCHEMA_FILE = Schema(
     noun="a dlgrade gradebook", file_noun="gradebook file",
     missing="no gradebook at {path} (grade a batch with --db {path} first)",
     version=SCHEMA_VERSION, application_id=APPLICATION_ID, ddl=SCHEMA,
     tables=frozenset({"students", "assignments", "submissions", "results"}),
-    migrations=(SIMILARITY_FLAGS, FLAGS_AND_ADJUSTMENTS))
+    migrations=(SIMILARITY_FLAGS, FLAGS_AND_ADJUSTMENTS, WHERE_GRADED))
+
 
 _CURRENT = """
 SELECT * FROM submissions s
@@ -178,6 +197,7 @@ class GradeRecord:
     due: str | None = None  # the due time that applied (an extension's, if any), ISO UTC
     override: float | None = None  # the instructor's points, replacing the computed score
     adjustments: tuple[dict, ...] = ()  # the active adjustments of this (student, assignment)
+    worker: str | None = None  # where it was graded (a cluster worker, or local://HOST)
 
     @property
     def fully_correct(self) -> bool:
@@ -239,22 +259,29 @@ class Gradebook(Database):
         ).fetchone()
         return row[0] if row else None
 
-    def is_graded(self, student: str, assignment: str, sha256: str) -> bool:
-        """True when this exact content is already the current grade of (student, assignment)."""
-        return self.latest_sha256(student, assignment) == sha256
+    def is_graded(self, student: str, assignment: str, sha256: str,
+                  version: str | None = None) -> bool:
+        """True when this exact content is already the current grade of (student, assignment)
+        (and, given `version`, was graded by that dlgrade version)."""
+        row = self.conn.execute(
+            "SELECT sha256, dlgrade_version FROM submissions WHERE student = ? AND assignment = ? "
+            "ORDER BY id DESC LIMIT 1", (student, assignment)).fetchone()
+        return row is not None and row[0] == sha256 and (version is None or row[1] == version)
 
     def record(self, report: Report, *, student: str, assignment: str, path: Path | str,
                submitted_at: datetime | None, submitted_at_source: str, lateness: Lateness,
-               due: datetime | None = None, force: bool = False) -> int | None:
+               due: datetime | None = None, force: bool = False,
+               worker: str | None = None) -> int | None:
         """Store one graded submission and all its results in one transaction.
 
         Returns the new submission id, or None when the same content was already graded
-        (by another process meanwhile) and `force` is off.
+        (by another process meanwhile, by this dlgrade version) and `force` is off.
+        `worker`: where it was graded. Earlier failures to grade this pair are cleared.
         """
         now = iso_utc(utc_now())
         flags = json.dumps(flags_from_tests(report.tests))
         with self.write() as c:
-            if not force and self.is_graded(student, assignment, report.sha256):
+            if not force and self.is_graded(student, assignment, report.sha256, __version__):
                 return None
             c.execute("INSERT OR IGNORE INTO students(id, first_seen) VALUES (?, ?)", (student, now))
             c.execute(
@@ -268,13 +295,13 @@ class Gradebook(Database):
             cur = c.execute(
                 "INSERT INTO submissions(student, assignment, sha256, path, submitted_at, "
                 "submitted_at_source, graded_at, late_days, penalty_percent, penalty, raw_score, "
-                "score, max_score, n_results, execution_time, notes, dlgrade_version, flags) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "score, max_score, n_results, execution_time, notes, dlgrade_version, flags, "
+                "worker) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (student, assignment, report.sha256, str(path),
                  iso_utc(submitted_at) if submitted_at else None, submitted_at_source, now,
                  lateness.days, lateness.percent, lateness.penalty, report.score, lateness.score,
                  report.max_score, len(report.tests), report.execution_time,
-                 json.dumps(report.notes), __version__, flags),
+                 json.dumps(report.notes), __version__, flags, worker),
             )
             sub_id = cur.lastrowid
             c.executemany(
@@ -283,7 +310,25 @@ class Gradebook(Database):
                 [(sub_id, i, t.name, t.target, t.points, t.max_points, t.status, t.message,
                   t.seconds, t.visibility) for i, t in enumerate(report.tests)],
             )
+            c.execute("DELETE FROM grading_failures WHERE student = ? AND assignment = ?",
+                      (student, assignment))
         return sub_id
+
+    def record_failure(self, *, student: str, assignment: str, sha256: str, error: str,
+                       worker: str | None = None) -> None:
+        """Note that the grader (not the student) failed on this content: not a grade, so
+        the next run grades it again; `failures()` lists what is still outstanding."""
+        with self.write() as c:
+            c.execute("INSERT INTO grading_failures(student, assignment, sha256, worker, error, "
+                      "failed_at, dlgrade_version) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                      (student, assignment, sha256, worker, error, iso_utc(utc_now()), __version__))
+
+    def failures(self) -> list[dict[str, str | None]]:
+        """Failures to grade not yet followed by a grade of the pair, oldest first."""
+        rows = self.conn.execute(
+            "SELECT student, assignment, sha256, worker, error, failed_at FROM grading_failures "
+            "ORDER BY id").fetchall()
+        return [dict(r) for r in rows]
 
     # ------------------------------------------------------------ reading
 
@@ -343,4 +388,5 @@ class Gradebook(Database):
             late_days=row["late_days"], penalty_percent=row["penalty_percent"],
             penalty=row["penalty"], raw_score=row["raw_score"], score=row["score"],
             max_score=row["max_score"], report=report, flags=json.loads(row["flags"]),
+            worker=row["worker"],
         )

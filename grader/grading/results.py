@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
-from typing import Literal
+from dataclasses import asdict, dataclass, field, replace
+from typing import Any, Literal
 
 from grader.grading.case import Visibility
 
@@ -63,3 +63,15 @@ class Report:
                  else replace(t, message=HIDDEN_MESSAGE if t.message else "", output="")
                  for t in self.tests]
         return replace(self, tests=tests)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain data (str, numbers, lists, dicts): how a report comes back from a cluster
+        worker, never as a pickled object."""
+        return asdict(self) | {"score": self.score, "max_score": self.max_score}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Report:
+        tests = [TestResult(**t) for t in data.get("tests", [])]
+        keep = {k: data[k] for k in ("assignment", "student", "sha256", "source",
+                                     "execution_time", "notes") if k in data}
+        return cls(tests=tests, **keep)

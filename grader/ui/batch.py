@@ -1,8 +1,11 @@
-"""Batch grading in the terminal: the progress bar, what the batch did, the class summary."""
+"""Batch grading in the terminal: the progress bar (on a cluster with each worker's rate),
+what the batch did, the class summary."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import statistics
+import time
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from rich.console import Console, RenderableType
@@ -28,8 +31,10 @@ from grader.course import Course
 class RichProgress:
     """A Rich progress bar: done / total, submissions below full marks, grader errors, ETA."""
 
+    progress_type: type[Progress] = Progress
+
     def __init__(self, console: Console) -> None:
-        self._progress = Progress(
+        self._progress = self.progress_type(
             TextColumn("[bold]grading"), BarColumn(), MofNCompleteColumn(),
             TextColumn("{task.fields[below]} below full marks · {task.fields[flagged]} flagged"
                        "{task.fields[errors]}"),
@@ -60,6 +65,68 @@ class RichProgress:
     def finish(self) -> None:
         if self._task is not None:
             self._progress.stop()
+
+
+SHOW_ALL = 4  # up to this many workers are listed one by one; more are summarised
+
+
+def worker_rates(counts: dict[str, int], seconds: float) -> str:
+    """Submissions per minute of each worker since the start, in one line."""
+    if not counts or seconds <= 0:
+        return "waiting for the first result"
+    rates = {w: 60.0 * n / seconds for w, n in counts.items()}
+    if len(rates) <= SHOW_ALL:
+        return " · ".join(f"{_short(w)} {r:.0f}/min" for w, r in sorted(rates.items()))
+    slowest = min(rates, key=rates.__getitem__)
+    return (f"{len(rates)} workers: median {statistics.median(rates.values()):.0f}/min, "
+            f"slowest {_short(slowest)} {rates[slowest]:.0f}/min")
+
+
+def _short(address: str) -> str:
+    return address.split("://", 1)[-1]
+
+
+class _BarAndWorkers(Progress):
+    """The bar, then a line of each worker's rate."""
+
+    def get_renderables(self) -> Iterable[RenderableType]:
+        yield self.make_tasks_table(self.tasks)
+        for task in self.tasks:
+            yield Text(f"  per worker: {task.fields.get('workers', '')}", style="dim",
+                       overflow="ellipsis", no_wrap=True)
+
+
+class ClusterProgress(RichProgress):
+    """RichProgress's bar with each worker's rate below it, and the count per worker after."""
+
+    progress_type = _BarAndWorkers
+
+    def __init__(self, console: Console) -> None:
+        super().__init__(console)
+        self.per_worker: dict[str, int] = {}
+        self._started = time.monotonic()
+
+    def start(self, total: int, skipped: int) -> None:
+        self._started = time.monotonic()
+        super().start(total, skipped)
+        if self._task is not None:
+            self._progress.update(self._task, workers=worker_rates({}, 0))
+
+    def advance(self, outcome: Outcome) -> None:
+        super().advance(outcome)
+        if outcome.error is None:
+            where = outcome.where or "?"
+            self.per_worker[where] = self.per_worker.get(where, 0) + 1
+        self._progress.update(self._task, workers=worker_rates(
+            self.per_worker, time.monotonic() - self._started))
+
+    def finish(self) -> None:
+        super().finish()
+        if self.per_worker:
+            shown = sorted(self.per_worker.items())[:SHOW_ALL]
+            spread = ", ".join(f"{_short(w)} {n}" for w, n in shown)
+            more = f", … ({len(self.per_worker)} workers)" if len(self.per_worker) > SHOW_ALL else ""
+            self._progress.console.print(f"graded per worker: {spread}{more}", highlight=False)
 
 
 def summary_renderables(records: Sequence[GradeRecord], bar_width: int = 40) -> list[RenderableType]:

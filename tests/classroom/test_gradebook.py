@@ -44,7 +44,7 @@ def test_a_new_gradebook_is_versioned_and_in_wal_mode(tmp_path: Path) -> None:
     assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
     assert tables == {"students", "assignments", "submissions", "results", "similarity_flags",
-                      "adjustments"}
+                      "adjustments", "grading_failures"}
 
 
 def test_a_submission_round_trips(tmp_path: Path) -> None:
@@ -208,11 +208,12 @@ def test_a_version_1_gradebook_is_migrated_without_losing_a_row(tmp_path: Path) 
 
     with Gradebook(path, create=False) as gb:
         [rec] = gb.current()
-        assert gb.conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 3
+        assert gb.conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 4
         assert gb.check() == []
     assert (rec.student, rec.raw_score, rec.submitted_at, len(rec.report.tests)) == (
         "kim", 70.0, "2025-03-14T12:00:00Z", 2)
     assert [f["kind"] for f in rec.flags] == ["timeout"]  # backfilled from the stored results
+    assert rec.worker is None  # graded before the gradebook said where
     backup = tmp_path / "old.db.schema1.bak"
     with sqlite3.connect(backup) as copy:  # the untouched original, kept beside it
         assert copy.execute("PRAGMA user_version").fetchone()[0] == 1
