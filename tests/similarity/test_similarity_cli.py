@@ -112,7 +112,7 @@ def test_an_old_gradebook_gains_the_similarity_flags_table_and_keeps_its_grades(
         assert gb.students() == ["ada"]
         assert read_flags(gb) == []
     conn = sqlite3.connect(db)
-    assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 3
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 4
     assert conn.execute("SELECT COUNT(*) FROM similarity_flags").fetchone()[0] == 0
 
 
