@@ -25,25 +25,13 @@ from typing import Any
 
 from grader import __version__
 from grader.catalog import ASSIGNMENTS_DIR, assignment_names, get_assignment
+from grader.classroom.timestamps import iso_utc, parse_iso, utc_now
 from grader.errors import UserError
 from grader.grading.intake import IntakeRefused, read_file
 from grader.grading.submission import STUDENT_ID, SUFFIXES, check_student_id, read_bytes
 
 MANIFEST = "manifest.json"
 HISTORY = "history"
-
-
-def utc_now() -> datetime:
-    return datetime.now(timezone.utc)
-
-
-def iso_utc(moment: datetime) -> str:
-    return moment.astimezone(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
-
-
-def parse_iso(text: str) -> datetime:
-    moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
 
 
 def check_parses(path: Path, data: bytes) -> None:

@@ -28,11 +28,13 @@ import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
-from datetime import datetime, timezone
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from grader.catalog import assignment_names, get_assignment
+from grader.classroom.timestamps import iso_utc, utc_now
+from grader.classroom.timestamps import parse_iso as parse_time
 from grader.errors import UserError
 
 RECEIPTS = "receipts.jsonl"
@@ -40,17 +42,10 @@ FILES = "files"
 LOCK = ".lock"
 
 
-def utc_now() -> datetime:
-    return datetime.now(timezone.utc)
-
-
 def iso(moment: datetime) -> str:
-    return moment.astimezone(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
-def parse_time(text: str) -> datetime:
-    moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+    """A receipt's time (and the server's): UTC to the millisecond, where manifests and the
+    gradebook keep whole seconds."""
+    return iso_utc(moment, timespec="milliseconds")
 
 
 @dataclass(frozen=True)
