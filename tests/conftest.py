@@ -1,7 +1,7 @@
 """Shared by every test folder.
 
 - The helper modules beside this file (batch_fakes, spec_helpers, proc_helpers,
-  server_helpers) and tests/data are importable from every subfolder.
+  server_helpers, bench_helpers) and tests/data are importable from every subfolder.
 - Each test is marked with the assignment it tests, so `pytest -m losses` runs every test of
   the losses assignment (its spec, its reference, its grading, its stub): a test file named
   for an assignment (`test_specs_losses.py`) marks all its tests; a test parametrized over

@@ -3,7 +3,6 @@ the class-based threshold, the reference-leak check, and bad input set aside."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import subprocess
 import sys
@@ -14,6 +13,8 @@ import pytest
 
 pytest.importorskip("copydetect")
 
+from bench_helpers import load_benchmark  # noqa: E402
+
 from grader.catalog import ROOT  # noqa: E402
 from grader.similarity.detect import Settings, compare_assignment, compare_class  # noqa: E402
 from grader.similarity.fingerprints import fingerprint, kgram_hashes, overlap  # noqa: E402
@@ -21,17 +22,7 @@ from grader.similarity.sources import Source, committed_stub  # noqa: E402
 from grader.similarity.threshold import class_threshold  # noqa: E402
 from grader.similarity.tokens import normalise  # noqa: E402
 
-
-def load_corpus_module():
-    spec = importlib.util.spec_from_file_location("similarity_corpus",
-                                                  ROOT / "benchmarks" / "similarity_corpus.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["similarity_corpus"] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-corpus_module = load_corpus_module()
+corpus_module = load_benchmark("similarity_corpus")
 
 ORIGINAL = '''
 import numpy as np

@@ -4,7 +4,6 @@ for Dolos/JPlag, flags in the gradebook (scores untouched), and one-line errors.
 from __future__ import annotations
 
 import csv
-import importlib.util
 import re
 import sqlite3
 import subprocess
@@ -16,6 +15,8 @@ from typer.testing import CliRunner
 
 pytest.importorskip("copydetect")
 
+from bench_helpers import load_benchmark  # noqa: E402
+
 from cli import app  # noqa: E402
 from grader.catalog import ROOT  # noqa: E402
 from grader.classroom.gradebook import APPLICATION_ID, SCHEMA, SCHEMA_VERSION, Gradebook  # noqa: E402
@@ -24,19 +25,10 @@ from grader.similarity.flags import read_flags  # noqa: E402
 runner = CliRunner()
 
 
-def _corpus_module():
-    spec = importlib.util.spec_from_file_location("similarity_corpus",
-                                                  ROOT / "benchmarks" / "similarity_corpus.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["similarity_corpus"] = module
-    spec.loader.exec_module(module)
-    return module
-
-
 @pytest.fixture(scope="module")
 def klass(tmp_path_factory: pytest.TempPathFactory):
-    corpus = _corpus_module().make_corpus(students_per_assignment=16, seed=11, copy_share=0.2,
-                                          partial_share=0.0, leaks=1)
+    corpus = load_benchmark("similarity_corpus").make_corpus(
+        students_per_assignment=16, seed=11, copy_share=0.2, partial_share=0.0, leaks=1)
     root = tmp_path_factory.mktemp("exchange")
     corpus.write(root)
     return corpus, root

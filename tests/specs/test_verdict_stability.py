@@ -7,25 +7,10 @@ written differently must pass every case for every student.
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-from pathlib import Path
-
 import pytest
+from bench_helpers import load_benchmark
 
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def _load_benchmark():
-    spec = importlib.util.spec_from_file_location(
-        "verdict_stability", ROOT / "benchmarks" / "verdict_stability.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-STABILITY = _load_benchmark()
+STABILITY = load_benchmark("verdict_stability")
 BY_NAME = {v.name: v for v in STABILITY.VARIANTS}
 STUDENTS = [f"student{i:03d}" for i in range(10)]
 
