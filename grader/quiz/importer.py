@@ -31,6 +31,7 @@ from grader.quiz.bank import check_bank
 from grader.quiz.engine import LETTERS
 from grader.quiz.model import TOPICS
 from grader.quiz.numbers import NotANumber, read_number
+from grader.textfile import read_text_file
 
 FORMATS = ("csv", "anki")
 _TRUE = {"true", "t", "yes", "참", "o", "맞음", "예"}
@@ -249,14 +250,7 @@ def import_deck(source: Path, out: Path, *, fmt: str | None = None, topic: str |
         raise UserError(f"unknown --format {fmt!r} (choose from: {', '.join(FORMATS)})")
     if out.suffix not in (".yaml", ".yml"):
         raise UserError(f"{out}: the deck must be a .yaml file")
-    try:
-        text = source.read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise UserError(f"no such file: {source}") from None
-    except UnicodeDecodeError:
-        raise UserError(f"{source} is not UTF-8 text") from None
-    except OSError as exc:
-        raise UserError(f"cannot read {source}: {exc.strerror}") from None
+    text = read_text_file(source)
     reader = read_anki if fmt == "anki" else read_csv
     imported = reader(text, deck=source.stem, topic=topic or source.stem, tags=tags or ["imported"])
     if not imported.questions:

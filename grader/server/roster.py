@@ -30,6 +30,7 @@ from typing import Any
 from grader.classroom.receipts import write_atomic
 from grader.errors import UserError
 from grader.grading.submission import check_student_id
+from grader.textfile import read_text_file
 
 ROSTER = "roster.json"
 INSTRUCTOR = "@instructor"  # '@' is no student id character: it cannot collide with one
@@ -132,13 +133,7 @@ class Imported:
 
 def read_roster_csv(path: Path) -> list[dict[str, str]]:
     """Rows of a roster CSV with an `id` column (and optional `name`, `email`); one-line errors."""
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise UserError(f"no such file: {path}") from None
-    except UnicodeDecodeError:
-        raise UserError(f"{path} is not UTF-8 text") from None
-    reader = csv.DictReader(text.splitlines())
+    reader = csv.DictReader(read_text_file(path).splitlines())
     fields = [f.strip().lower() for f in (reader.fieldnames or [])]
     if "id" not in fields:
         raise UserError(f"{path}: the first line must name the columns, with at least 'id' "
