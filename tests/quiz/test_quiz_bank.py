@@ -6,20 +6,13 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from quiz_helpers import FIXTURE
 
 from grader.catalog import QUIZ_DIR
 from grader.errors import UserError
 from grader.quiz.bank import BankError, check_bank, load_bank
 from grader.quiz.engine import grade, key_answer, present
 from grader.quiz.schema import TOPICS
-
-FIXTURE = Path(__file__).resolve().parents[1] / "data" / "quiz_bank"
-
-
-@pytest.fixture(autouse=True)
-def _own_home(tmp_path, monkeypatch):
-    """Progress and the bank cache of every test live in its own folder, never in ~."""
-    monkeypatch.setenv("DLGRADE_HOME", str(tmp_path / "dlgrade-home"))
 
 GOOD = """\
 questions:

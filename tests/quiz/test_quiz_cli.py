@@ -15,6 +15,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
+from quiz_helpers import FIXTURE, flat
 from rich.console import Console
 from typer.testing import CliRunner
 
@@ -31,20 +32,8 @@ from grader.quiz.model import (
 )
 from grader.quiz.session import QuizOptions, run_quiz
 
-FIXTURE = Path(__file__).resolve().parents[1] / "data" / "quiz_bank"
 DLGRADE = Path(sys.executable).with_name("dlgrade")
 runner = CliRunner()
-
-
-@pytest.fixture(autouse=True)
-def _own_home(tmp_path, monkeypatch):
-    """Progress and the bank cache of every test live in its own folder, never in ~."""
-    monkeypatch.setenv("DLGRADE_HOME", str(tmp_path / "dlgrade-home"))
-
-
-def flat(text: str) -> str:
-    """Output with Rich's line wrapping undone."""
-    return " ".join(text.split())
 
 
 def wrong_answer(view) -> str:

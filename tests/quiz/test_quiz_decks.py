@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import io
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
 
 import pytest
+from quiz_helpers import FIXTURE, flat
 from rich.console import Console
 from typer.testing import CliRunner
 
@@ -21,17 +21,7 @@ from grader.quiz.scheduler import QuizScheduler
 from grader.quiz.screen import show_feedback, show_question
 from grader.quiz.store import ProgressStore
 
-FIXTURE = Path(__file__).resolve().parents[1] / "data" / "quiz_bank"
 runner = CliRunner()
-
-
-@pytest.fixture(autouse=True)
-def _own_home(tmp_path, monkeypatch):
-    monkeypatch.setenv("DLGRADE_HOME", str(tmp_path / "home"))
-
-
-def flat(text: str) -> str:
-    return " ".join(text.split())
 
 
 # ------------------------------------------------------------------ export -> import round trip

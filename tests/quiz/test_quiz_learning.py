@@ -8,10 +8,10 @@ import io
 import json
 import sqlite3
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
 
 import pytest
 from fsrs import Rating, State
+from quiz_helpers import FIXTURE
 from rich.console import Console
 
 from grader.errors import UserError
@@ -22,14 +22,8 @@ from grader.quiz.scheduler import QuizScheduler, Settings, interval_text
 from grader.quiz.session import QuizOptions, run_quiz
 from grader.quiz.store import SCHEMA_VERSION, ProgressStore
 
-FIXTURE = Path(__file__).resolve().parents[1] / "data" / "quiz_bank"
 T0 = datetime(2024, 5, 1, 9, 0, tzinfo=timezone.utc)
 QUESTION_PROMPT = "[bold cyan]›[/]"
-
-
-@pytest.fixture(autouse=True)
-def _own_home(tmp_path, monkeypatch):
-    monkeypatch.setenv("DLGRADE_HOME", str(tmp_path / "home"))
 
 
 class Clock:

@@ -17,23 +17,17 @@ import time
 from pathlib import Path
 
 import pytest
+from quiz_helpers import FIXTURE
 
 from grader.quiz.bank import load_bank
 from grader.quiz.engine import plan_review, present, select
 
-FIXTURE = Path(__file__).resolve().parents[1] / "data" / "quiz_bank"
 DLGRADE = Path(sys.executable).with_name("dlgrade")
 
 pytestmark = [
     pytest.mark.tmux,
     pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed"),
 ]
-
-
-@pytest.fixture(autouse=True)
-def _own_home(tmp_path, monkeypatch):
-    """Progress and the bank cache of every test live in its own folder, never in ~."""
-    monkeypatch.setenv("DLGRADE_HOME", str(tmp_path / "dlgrade-home"))
 
 
 class Tmux:
