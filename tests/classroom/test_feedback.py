@@ -221,3 +221,15 @@ def test_pages_render_in_a_browser(tmp_path: Path) -> None:
         subprocess.run([browser, "--headless", "--no-sandbox", "--disable-gpu", f"--screenshot={shot}",
                         "--window-size=1000,1400", page.as_uri()], capture_output=True, timeout=120)
         assert shot.read_bytes().startswith(b"\x89PNG")
+
+
+def test_every_phrase_and_lesson_is_written_in_both_languages() -> None:
+    """The English and Korean tables are parallel on purpose (a page speaks one language):
+    a key missing from one would end a student's page in a KeyError."""
+    from grader.classroom import feedback
+
+    assert feedback.TEXT["ko"].keys() == feedback.TEXT["en"].keys()
+    assert feedback.LESSONS_KO.keys() == feedback.LESSONS.keys()
+    for assignment, lessons in feedback.LESSONS.items():
+        assert feedback.LESSONS_KO[assignment].keys() == lessons.keys(), assignment
+    assert feedback._DEFAULT_LESSON_KO.keys() == feedback._DEFAULT_LESSON.keys()
