@@ -4,8 +4,8 @@ cli -> ui | server -> similarity -> classroom | quiz -> executors -> tools -> in
 -> grading -> sandbox (similarity reads the class the way grade-batch does and records flags
 in the gradebook; a batch grades through an executor, and a cluster's workers run the
 doctor's probe), and the top-level modules (errors, catalog, course, sqlite, textfile) are
-usable from anywhere because they import none of the rooms. Every import counts, also one inside a function: a cycle cannot
-hide behind a deferred import.
+usable from anywhere because they import none of the rooms. Every import counts, also one
+inside a function: a cycle cannot hide behind a deferred import.
 """
 
 from __future__ import annotations
