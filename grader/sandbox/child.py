@@ -25,7 +25,7 @@ from typing import Any, NoReturn
 
 from grader import codec
 from grader.sandbox import limits as limits_mod
-from grader.sandbox import policy
+from grader.sandbox import policy, tmpfs
 from grader.sandbox.protocol import frame, write_all
 
 RESULT_FD = 3
@@ -43,7 +43,8 @@ class ChildContext:
     library_dirs: list[str]
     limits: limits_mod.Limits = field(default_factory=limits_mod.Limits)
     uid: int | None = None  # the uid of its own, when the zygote is root
-    workdir: str = ""  # the child's private folder, made by the zygote
+    workdir: str = ""  # the child's private folder, made by the zygote (no private /tmp)
+    private_tmp: bool = False  # each child mounts a tmpfs of its own on /tmp
 
 
 class CappedText(io.TextIOBase):
@@ -125,7 +126,7 @@ def _import_student(source: str, path: str, name: str) -> types.ModuleType:
     return module
 
 
-def _set_up(job: dict[str, Any], ctx: ChildContext) -> tuple[str, str]:
+def _set_up(job: dict[str, Any], ctx: ChildContext, limits: limits_mod.Limits) -> tuple[str, str]:
     """Trusted set-up, as the zygote's user; returns (workdir, the module's path)."""
     os.setsid()
     signal.set_wakeup_fd(-1)
@@ -133,7 +134,10 @@ def _set_up(job: dict[str, Any], ctx: ChildContext) -> tuple[str, str]:
         signal.signal(sig, signal.SIG_DFL)
     signal.signal(signal.SIGINT, signal.default_int_handler)
 
-    workdir = ctx.workdir
+    if ctx.private_tmp:
+        workdir = tmpfs.mount_private_tmp(limits.tmp_mb * limits_mod.MB, limits.tmp_files, ctx.uid)
+    else:
+        workdir = ctx.workdir
     path = os.path.join(workdir, job["filename"])
     with open(path, "w", encoding="utf-8") as f:
         f.write(job["source"])
@@ -189,14 +193,16 @@ def run_child(job: dict[str, Any], result_fd: int, ctx: ChildContext) -> NoRetur
     try:
         os.dup2(result_fd, RESULT_FD)
         os.closerange(RESULT_FD + 1, 1 << 16)
-        workdir, path = _set_up(job, ctx)
+        limits = limits_mod.Limits(**job["limits"]) if job.get("limits") else ctx.limits
+        workdir, path = _set_up(job, ctx, limits)
         cases = [(c["name"], codec.from_jsonable(c["inputs"])) for c in job["cases"]]
         cuda = bool(job.get("cuda"))
-        limits = limits_mod.Limits(**job["limits"]) if job.get("limits") else ctx.limits
         applied = limits_mod.apply_limits(limits, cpu_seconds=float(job["cpu_seconds"]),
                                           cuda=cuda, own_uid=ctx.uid is not None)
         if ctx.uid is not None:
-            limits_mod.drop_to_uid(ctx.uid)
+            limits_mod.drop_to_uid(ctx.uid)  # clears every capability too
+        else:
+            limits_mod.drop_capabilities()
         limits_mod.no_new_privileges()
         limits_mod.die_with_parent()
         budget = [OUTPUT_CAP]

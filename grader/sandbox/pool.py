@@ -297,7 +297,10 @@ class Sandbox:
                     zygote.close()
                 prefix = None
                 if self.bwrap_active:
-                    prefix, notes = bwrap.command(root=self.config.root, hide=self.hidden_paths())
+                    extra = [Path(p) / f"{self.config.specs.partition(':')[0]}.py"
+                             for p in _extra_paths(self.config.specs)]
+                    prefix, notes = bwrap.command(root=self.config.root, hide=self.hidden_paths(),
+                                                  extra=extra)
                     self.notes.extend(n for n in notes if n not in self.notes)
                 zygote = ZygoteProcess(framework, self.config, prefix,
                                        self.config.preload.get(framework, ()))

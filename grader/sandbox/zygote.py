@@ -152,7 +152,8 @@ class Zygote:
                 self.ctx.find_run(job["assignment"], None)
         uid = self.free_uids.pop(0) if self.free_uids is not None else None
         self.ctx.uid = uid
-        self.ctx.workdir = tempfile.mkdtemp(prefix="run-", dir=self.ctx.tmp_root)
+        self.ctx.workdir = ("" if self.ctx.private_tmp
+                            else tempfile.mkdtemp(prefix="run-", dir=self.ctx.tmp_root))
         pid = os.fork()
         if pid == 0:
             run_child(job, fds[0], self.ctx)  # never returns
@@ -196,7 +197,8 @@ class Zygote:
 
     def _complete(self, cleanup: Cleanup) -> None:
         if cleanup.workdir is not None:
-            shutil.rmtree(cleanup.workdir, ignore_errors=True)
+            if cleanup.workdir:  # a private /tmp goes with the child's mount namespace
+                shutil.rmtree(cleanup.workdir, ignore_errors=True)
             if cleanup.uid is not None and self.free_uids is not None:
                 self.free_uids.append(cleanup.uid)
         if cleanup.report is not None:
@@ -336,6 +338,9 @@ def main(argv: list[str] | None = None) -> None:
     ctl = socket.socket(fileno=args.control_fd)
     is_root = os.geteuid() == 0
     reaper = Reaper() if is_root else None  # before the big imports: its forks stay cheap
+    from grader.sandbox import tmpfs
+
+    private_tmp = tmpfs.available()
 
     import numpy  # the warm start: children inherit these imports
 
@@ -372,12 +377,12 @@ def main(argv: list[str] | None = None) -> None:
         base = 200_000 + secrets.randbelow(1 << 20) * UID_POOL  # no real user has these
         uids = list(range(base, base + UID_POOL))
     ctx = child.ChildContext(tmp_root=tmp_root, framework=args.framework, find_run=find_run,
-                             library_dirs=library_dirs())
+                             library_dirs=library_dirs(), private_tmp=private_tmp)
     zygote = Zygote(ctl, ctx, uids, reaper)
     gc.freeze()  # a child's collections then skip the inherited objects: no copy-on-write of them
     zygote.send({"op": "ready", "pid": os.getpid(), "uid_drop": uids is not None,
                  "uid_drop_off": uid_drop_off if is_root else "the grader does not run as root",
-                 "subreaper": subreaper, "preloaded": sorted(specs),
+                 "subreaper": subreaper, "private_tmp": private_tmp, "preloaded": sorted(specs),
                  "python": sys.version.split()[0], "numpy": numpy.__version__})
     zygote.serve()
 
