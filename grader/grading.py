@@ -23,9 +23,10 @@ from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any, Literal
 
-from grader.catalog import ASSIGNMENTS, ROOT, get_assignment
+from grader.catalog import ROOT, get_assignment
 from grader.errors import UserError
 from grader.expected import ExpectedStore, GradingError
+from grader.harness import Harness
 from grader.results import Report, TestResult
 from grader.sandbox.limits import Limits
 from grader.sandbox.pool import CaseRequest, Sandbox, SandboxConfig
@@ -81,13 +82,9 @@ class Grader:
         self._specs_name = _specs
         self._specs: dict[str, AssignmentSpec] = {}
         self._lock = threading.Lock()
-        preload: dict[str, tuple[str, ...]] = {}
-        if _specs == "grader.specs:load_spec":  # warm start: every spec of a framework, once
-            for a in ASSIGNMENTS:
-                preload[a.framework] = (*preload.get(a.framework, ()), a.name)
         self.sandbox = Sandbox(SandboxConfig(
-            use_bwrap=use_bwrap, hide=tuple(Path(p).resolve() for p in protect), specs=_specs,
-            preload=preload, limits=limits or Limits()))
+            use_bwrap=use_bwrap, hide=tuple(Path(p).resolve() for p in protect),
+            limits=limits or Limits()))
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -157,7 +154,7 @@ class Grader:
 
         inputs = {c.name: self.store.inputs(c, seed_owner, assignment) for c in to_run}
         requests = [CaseRequest(c.name, c.target, child_inputs(c, inputs[c.name]),
-                                c.timeout * self.timeout_scale)
+                                c.timeout * self.timeout_scale, **_harness_request(c))
                     for c in to_run]
         # the expected outputs are computed here while the child runs the submission; the
         # helper starts once the child has been asked for, so that the child's start never
@@ -194,6 +191,15 @@ class Grader:
                                       round(outcome.seconds, 4), case.visibility))
         return Report(assignment=assignment, student=student, sha256=sha256, source=origin,
                       tests=results, execution_time=time.perf_counter() - started, notes=notes)
+
+
+def _harness_request(case: Case) -> dict[str, Any]:
+    """What a child needs to run `case`: its public harness's name and parameters."""
+    if not isinstance(case.run, Harness):
+        raise GradingError(f"case {case.name}: its run is not a public harness (grader.harness."
+                           "Harness), so it cannot run in the sandbox")
+    request = case.run.request()
+    return {"harness": request["harness"], "params": request["params"]}
 
 
 def judge(case: Case, actual: Any, expected: Any) -> tuple[bool, str]:

@@ -197,7 +197,9 @@ def test_gpu_cases_run_with_cuda(toy_grader):
 def test_the_torch_zygote_grades_too(toy_grader):
     report = toy_grader.grade_source(TOY, "toy_torch", "jo")
     assert report.score == report.max_score == 100
-    assert toy_grader.sandbox.zygote("torch").info["preloaded"] == []
+    info = toy_grader.sandbox.zygote("torch").info
+    assert info["harness"] == ["common", "mlp", "cuda_training"]
+    assert info["specs_loaded"] == []  # children never inherit a spec
 
 
 def test_timeout_scale(tmp_path):

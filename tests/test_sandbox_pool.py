@@ -39,7 +39,7 @@ CRASHING_ADD = RIGHT + "\ndef add(a, b):\n    import os, signal\n    os.kill(os.
 
 def requests(student: str = "ann", timeout: float = 2.0) -> list[CaseRequest]:
     return [CaseRequest(c.name, c.target, codec.to_jsonable(c.make_inputs(case_rng(student, "toy", c.name))),
-                        timeout) for c in SPEC.cases]
+                        timeout, c.run.name, codec.to_jsonable(c.run.params)) for c in SPEC.cases]
 
 
 def expected(student: str = "ann") -> dict[str, object]:
@@ -49,7 +49,7 @@ def expected(student: str = "ann") -> dict[str, object]:
 
 @pytest.fixture(scope="module")
 def sandbox():
-    box = Sandbox(SandboxConfig(specs="toy_specs:load_spec", preload={"numpy": ("toy",)}))
+    box = Sandbox(SandboxConfig())
     yield box
     box.close()
 

@@ -26,6 +26,7 @@ def _private_paths(tmp_path: Path, gradebook: Path, other: Path) -> list[str]:
     a classmate's file, the system's accounts (and, in a development checkout, the main
     tree the editable install points at)."""
     paths = [ROOT / ".git", ROOT / "examples", ROOT / "reference", ROOT / "tests",
+             ROOT / "grader" / "specs", ROOT / "grader" / "spec.py", ROOT / "grader" / "compare.py",
              gradebook, gradebook.parent, other, tmp_path / "exchange", Path("/etc/passwd")]
     try:
         import reference  # noqa: F401  (found through an editable install's finder)

@@ -142,23 +142,24 @@ def _python_args(paths: Sequence[Path]) -> list[str]:
 
 
 def child_code(root: Path) -> list[Path]:
-    """What of the course tree a child sees: the code that runs a student's functions and
-    the data sets the stubs import. Nothing else of the tree is mounted."""
-    return [root / "grader", root / "assignments" / "__init__.py", root / "assignments" / "datasets.py"]
+    """What of the course tree a child sees: the sandbox's own code, the boundary's format,
+    the public harness that calls a student's functions, and the data sets the stubs
+    import. Nothing else of the tree is mounted: no spec, no check, no reference."""
+    grader = root / "grader"
+    return [grader / "__init__.py", grader / "codec.py", grader / "sandbox", grader / "harness",
+            root / "assignments" / "__init__.py", root / "assignments" / "datasets.py"]
 
 
 def command(*, root: Path, hide: Iterable[Path], code: Sequence[Path] | None = None,
-            extra: Sequence[Path] = ()) -> tuple[list[str], list[str]]:
+            ) -> tuple[list[str], list[str]]:
     """The bwrap prefix for the zygote, and notes on paths that could not be hidden.
 
     `code`: the course tree's files and folders to mount read-only (child_code by default);
-    `extra`: other read-only paths (a spec module of the project's own tests); `hide`: paths
-    inside any of those to cover anyway (the gradebook, submissions)."""
+    `hide`: paths inside any mounted folder to cover anyway (the gradebook, submissions)."""
     status_ = status()
     assert status_.path is not None and status_.working
     root = Path(os.path.abspath(root))
-    mounted = [*python_paths(root), *[Path(os.path.abspath(p)) for p in (*(code or child_code(root)),
-                                                                          *extra)]]
+    mounted = [*python_paths(root), *[Path(os.path.abspath(p)) for p in (code or child_code(root))]]
     args = [status_.path, *_system_args(), *_python_args(python_paths(root))]
     for path in mounted[len(python_paths(root)):]:
         if path.exists():

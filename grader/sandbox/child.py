@@ -5,7 +5,9 @@ user: a session of its own, descriptor hygiene, a private folder holding the sou
 output redirected to a capped file there, inputs decoded, resource limits, the uid drop.
 Then the hook goes in and the student's module is imported; from that moment the process
 is the student's, and all that leaves it is what it writes on the result pipe (fd 3),
-which the trusted process treats as untrusted data.
+which the trusted process treats as untrusted data. A case arrives as the name of a public
+harness function (grader.harness), its parameters and its inputs, all plain data: the
+child never sees a spec, a check, a threshold or a withheld input.
 """
 
 from __future__ import annotations
@@ -19,11 +21,10 @@ import tempfile
 import time
 import traceback
 import types
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, NoReturn
 
-from grader import codec
+from grader import codec, harness
 from grader.sandbox import limits as limits_mod
 from grader.sandbox import policy, tmpfs
 from grader.sandbox.protocol import frame, write_all
@@ -39,7 +40,6 @@ class ChildContext:
 
     tmp_root: str
     framework: str
-    find_run: Callable[[str, str], Callable[[Any, Any], Any]]  # (assignment, case) -> run
     library_dirs: list[str]
     limits: limits_mod.Limits = field(default_factory=limits_mod.Limits)
     uid: int | None = None  # the uid of its own, when the zygote is root
@@ -196,6 +196,15 @@ def run_child(job: dict[str, Any], result_fd: int, ctx: ChildContext) -> NoRetur
         limits = limits_mod.Limits(**job["limits"]) if job.get("limits") else ctx.limits
         workdir, path = _set_up(job, ctx, limits)
         cases = [(c["name"], codec.from_jsonable(c["inputs"])) for c in job["cases"]]
+        # the harness functions, looked up before the student's code can replace any of them
+        runs: dict[str, Any] = {}
+        for c in job["cases"]:
+            try:
+                function = harness.resolve(c["harness"])
+                params = codec.from_jsonable(c.get("params") or {})
+                runs[c["name"]] = (lambda f, p: lambda m, i: f(m, i, **p))(function, params)
+            except (harness.UnknownHarness, codec.CodecError, TypeError) as exc:
+                runs[c["name"]] = exc
         cuda = bool(job.get("cuda"))
         applied = limits_mod.apply_limits(limits, cpu_seconds=float(job["cpu_seconds"]),
                                           cuda=cuda, own_uid=ctx.uid is not None)
@@ -228,10 +237,9 @@ def run_child(job: dict[str, Any], result_fd: int, ctx: ChildContext) -> NoRetur
         for name, inputs in cases:
             start = time.perf_counter()
             body: dict[str, Any] = {"kind": "result", "case": name, "ok": False}
-            try:
-                run = ctx.find_run(job["assignment"], name)
-            except Exception as exc:  # the spec itself: the grader's fault, said as such
-                body |= {"error": _clip(f"the grader could not load this case: {exc!r}"), "seconds": 0.0}
+            run = runs[name]
+            if isinstance(run, Exception):  # the grader's fault, said as such
+                body |= {"error": _clip(f"the grader could not load this case: {run!r}"), "seconds": 0.0}
                 _send(body)
                 continue
             try:

@@ -49,6 +49,8 @@ class CaseRequest:
     target: str
     inputs: Any  # JSON-ready plain data (codec.to_jsonable)
     timeout: float  # seconds, already scaled
+    harness: str = ""  # the public harness function that runs it (grader.harness)
+    params: Any = None  # its parameters, JSON-ready plain data
 
 
 @dataclass
@@ -63,9 +65,7 @@ class CaseOutcome:
 @dataclass
 class SandboxConfig:
     use_bwrap: bool | None = None  # None: when it works here
-    hide: tuple[Path, ...] = ()  # hidden from the children, besides reference/
-    specs: str = "grader.specs:load_spec"
-    preload: dict[str, tuple[str, ...]] = field(default_factory=dict)  # framework -> assignments
+    hide: tuple[Path, ...] = ()  # hidden from the children, besides reference/ and hidden specs
     limits: Limits = field(default_factory=Limits)
     root: Path = ROOT
 
@@ -130,8 +130,7 @@ class Job:
 class ZygoteProcess:
     """A zygote (grader.sandbox.zygote) and the thread that reads its reports."""
 
-    def __init__(self, framework: str, config: SandboxConfig, bwrap_prefix: list[str] | None,
-                 preload: Sequence[str]) -> None:
+    def __init__(self, framework: str, config: SandboxConfig, bwrap_prefix: list[str] | None) -> None:
         self.framework = framework
         self.dead = False
         self.info: dict[str, Any] = {}
@@ -142,10 +141,9 @@ class ZygoteProcess:
         self._stderr = tempfile.TemporaryFile()  # noqa: SIM115  (closed in close())
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
         command = [sys.executable, "-m", "grader.sandbox.zygote", "--control-fd", str(theirs.fileno()),
-                   "--framework", framework, "--specs", config.specs,
-                   "--preload", ",".join(preload)]
+                   "--framework", framework]
         env = {k: v for k, v in os.environ.items() if k in _ENV_KEEP or k.startswith(_ENV_PREFIXES)}
-        env["PYTHONPATH"] = os.pathsep.join([str(config.root), *_extra_paths(config.specs)])
+        env["PYTHONPATH"] = str(config.root)
         env["PYTHONDONTWRITEBYTECODE"] = "1"
         for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
             env.setdefault(var, "1")  # one thread per child: children run side by side
@@ -252,15 +250,6 @@ def _close_all(zygotes: dict[str, ZygoteProcess]) -> None:
     zygotes.clear()
 
 
-def _extra_paths(specs: str) -> list[str]:
-    """Folders on sys.path here that hold the spec loader's module (tests use their own)."""
-    module = specs.partition(":")[0].split(".")[0]
-    if module == "grader":
-        return []
-    found = [p for p in sys.path if p and (Path(p) / f"{module}.py").is_file()]
-    return found[:1]
-
-
 class Sandbox:
     """The warm zygotes of one Grader (lazily started, one per framework), and the jobs."""
 
@@ -287,7 +276,8 @@ class Sandbox:
         return True
 
     def hidden_paths(self) -> list[Path]:
-        return [self.config.root / "reference", *self.config.hide]
+        return [self.config.root / "reference", self.config.root / "grader" / "specs",
+                *self.config.hide]
 
     def zygote(self, framework: str) -> ZygoteProcess:
         with self._lock:
@@ -297,13 +287,9 @@ class Sandbox:
                     zygote.close()
                 prefix = None
                 if self.bwrap_active:
-                    extra = [Path(p) / f"{self.config.specs.partition(':')[0]}.py"
-                             for p in _extra_paths(self.config.specs)]
-                    prefix, notes = bwrap.command(root=self.config.root, hide=self.hidden_paths(),
-                                                  extra=extra)
+                    prefix, notes = bwrap.command(root=self.config.root, hide=self.hidden_paths())
                     self.notes.extend(n for n in notes if n not in self.notes)
-                zygote = ZygoteProcess(framework, self.config, prefix,
-                                       self.config.preload.get(framework, ()))
+                zygote = ZygoteProcess(framework, self.config, prefix)
                 self._zygotes[framework] = zygote
             return zygote
 
@@ -330,7 +316,8 @@ class Sandbox:
                     "source": source, "protect": protect_all, "cuda": cuda,
                     "limits": asdict(self.config.limits),
                     "cpu_seconds": import_timeout + sum(c.timeout for c in pending),
-                    "cases": [{"name": c.name, "inputs": c.inputs} for c in pending]}
+                    "cases": [{"name": c.name, "harness": c.harness, "params": c.params,
+                               "inputs": c.inputs} for c in pending]}
             job = self._start(framework, body)
             try:
                 if while_running is not None:

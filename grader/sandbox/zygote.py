@@ -1,9 +1,10 @@
 """The zygote: a warm process that forks one sandboxed child per submission.
 
 Started by the trusted process (`python -m grader.sandbox.zygote`, inside bwrap where it
-works), one per framework: it imports numpy (and torch), the spec modules and the
-sandbox's own code once, so a child costs a fork, not a 1.5 s import. It never imports
-`reference` (a child would inherit it), and it never runs student code itself.
+works), one per framework: it imports numpy (and torch), the public harness
+(grader.harness) and the sandbox's own code once, so a child costs a fork, not a 1.5 s
+import. It never imports a spec or `reference` (a child would inherit them), and it never
+runs student code itself.
 
 Control channel: a Unix socket to the trusted process (fd given by --control-fd).
   trusted -> zygote  {"op": "run", "job": id, "nfds": 1, ...}  + the result pipe's write end
@@ -145,11 +146,6 @@ class Zygote:
             os.close(fds[0])
             self.send({"op": "exit", "job": job.get("job"), "error": "too many submissions at once"})
             return
-        if not job.get("probe"):
-            # loaded here, before the fork, so every later child of this assignment inherits it;
-            # a spec that fails to load is reported by the child, with the case that needs it
-            with contextlib.suppress(Exception):
-                self.ctx.find_run(job["assignment"], None)
         uid = self.free_uids.pop(0) if self.free_uids is not None else None
         self.ctx.uid = uid
         self.ctx.workdir = ("" if self.ctx.private_tmp
@@ -326,9 +322,6 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m grader.sandbox.zygote")
     parser.add_argument("--control-fd", type=int, required=True)
     parser.add_argument("--framework", choices=("numpy", "torch"), required=True)
-    parser.add_argument("--specs", default="grader.specs:load_spec",
-                        help="module:function that loads an assignment's spec by name")
-    parser.add_argument("--preload", default="", help="comma-separated assignments to load now")
     parser.add_argument("--tmp", default=None, help="where the children's folders go")
     args = parser.parse_args(argv)
 
@@ -348,23 +341,16 @@ def main(argv: list[str] | None = None) -> None:
         with contextlib.suppress(ImportError):
             importlib.import_module(name)
 
-    from grader import codec  # noqa: F401
+    from grader import (
+        codec,  # noqa: F401
+        harness,
+    )
     from grader.sandbox import child
 
-    module_name, _, function = args.specs.partition(":")
-    load_spec = getattr(importlib.import_module(module_name), function or "load_spec")
-    specs: dict[str, Any] = {}
-
-    def find_run(assignment: str, case: str | None) -> Any:
-        if assignment not in specs:
-            specs[assignment] = load_spec(assignment)
-        return specs[assignment].case(case).run if case is not None else None
-
-    for name in filter(None, args.preload.split(",")):
-        with contextlib.suppress(ModuleNotFoundError):  # no spec yet: a job for it says so
-            specs[name] = load_spec(name)
-    if any(m == "reference" or m.startswith("reference.") for m in sys.modules):
-        raise SystemExit("zygote: a spec imported reference/; refusing to serve")
+    for name in harness.MODULES[args.framework]:  # the public harness; never a spec
+        importlib.import_module(f"grader.harness.{name}")
+    if any(m == "reference" or m.startswith(("reference.", "grader.spec")) for m in sys.modules):
+        raise SystemExit("zygote: a spec or the reference got imported; refusing to serve")
 
     subreaper = limits.become_subreaper()
     tmp_root = tempfile.mkdtemp(prefix="dlgrade-sandbox-", dir=args.tmp)
@@ -376,13 +362,15 @@ def main(argv: list[str] | None = None) -> None:
     elif is_root:
         base = 200_000 + secrets.randbelow(1 << 20) * UID_POOL  # no real user has these
         uids = list(range(base, base + UID_POOL))
-    ctx = child.ChildContext(tmp_root=tmp_root, framework=args.framework, find_run=find_run,
+    ctx = child.ChildContext(tmp_root=tmp_root, framework=args.framework,
                              library_dirs=library_dirs(), private_tmp=private_tmp)
     zygote = Zygote(ctl, ctx, uids, reaper)
     gc.freeze()  # a child's collections then skip the inherited objects: no copy-on-write of them
     zygote.send({"op": "ready", "pid": os.getpid(), "uid_drop": uids is not None,
                  "uid_drop_off": uid_drop_off if is_root else "the grader does not run as root",
-                 "subreaper": subreaper, "private_tmp": private_tmp, "preloaded": sorted(specs),
+                 "subreaper": subreaper, "private_tmp": private_tmp,
+                 "harness": list(harness.MODULES[args.framework]),
+                 "specs_loaded": sorted(m for m in sys.modules if m.startswith("grader.spec")),
                  "python": sys.version.split()[0], "numpy": numpy.__version__})
     zygote.serve()
 

@@ -10,14 +10,12 @@ they use, in grader/specs/hidden/losses.py. grader.specs.load_spec("losses") joi
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from types import ModuleType
-
 import numpy as np
 
 from grader.compare import close, grad_close
+from grader.harness import Harness
 from grader.spec import Case, Data
-from grader.specs._common import call_noting_changes, fields, floats, function_case, present
+from grader.specs._common import fields, function_case
 
 VALUE = close(rtol=1e-7, atol=1e-9)
 GRAD = grad_close(1e-7)
@@ -26,33 +24,20 @@ SUMMED_GRAD = close(rtol=1e-6, atol=1e-9)  # dvar of a scalar var: a sum that ca
 Rng = np.random.Generator
 
 
-# --------------------------------------------------------------- running the functions
+# --------------------------------------------------------------- running the functions (public harness)
 
 
-def _scalar_runner(name: str, *args: str) -> Callable[[ModuleType, Data], Data]:
+def _scalar_runner(name: str, *args: str) -> Harness:
     """Call module.<name> with the inputs named in args (those present); return a float."""
-
-    def run(module: ModuleType, inputs: Data) -> Data:
-        value, modified = call_noting_changes(getattr(module, name), *present(inputs, *args))
-        return {"out": float(value), "modified": modified}
-
-    return run
+    return Harness("losses.scalar", function=name, args=list(args))
 
 
-def _array_runner(name: str, *args: str) -> Callable[[ModuleType, Data], Data]:
+def _array_runner(name: str, *args: str) -> Harness:
     """Call module.<name> with the inputs named in args (those present); return a float64 array."""
-
-    def run(module: ModuleType, inputs: Data) -> Data:
-        value, modified = call_noting_changes(getattr(module, name), *present(inputs, *args))
-        return {"out": floats(value), "modified": modified}
-
-    return run
+    return Harness("losses.array", function=name, args=list(args))
 
 
-def _run_gaussian_grad(module: ModuleType, inputs: Data) -> Data:
-    (dmean, dvar), modified = call_noting_changes(module.gaussian_nll_grad,
-                                                  *present(inputs, "mean", "target", "var"))
-    return {"out": {"dmean": floats(dmean), "dvar": floats(dvar)}, "modified": modified}
+_run_gaussian_grad = Harness("losses.gaussian_grad")
 
 
 # --------------------------------------------------------------- inputs
