@@ -189,10 +189,13 @@ def _finish(sub: Submission, fut: Future[Report], gradebook: Gradebook, course: 
         return Outcome(sub, error=f"{type(exc).__name__}: {exc}")
     due = course.due_date(sub.assignment) if course else None
     policy = course.late_policy if course else NoLatePolicy()
-    lateness = assess(report.score, sub.submitted_at, due, policy)
-    gradebook.record(report, student=sub.student, assignment=sub.assignment, path=sub.path,
-                     submitted_at=sub.submitted_at, submitted_at_source=sub.submitted_at_source,
-                     lateness=lateness, due=due, force=force)
+    try:
+        lateness = assess(report.score, sub.submitted_at, due, policy)
+        gradebook.record(report, student=sub.student, assignment=sub.assignment, path=sub.path,
+                         submitted_at=sub.submitted_at, submitted_at_source=sub.submitted_at_source,
+                         lateness=lateness, due=due, force=force)
+    except Exception as exc:  # a report that cannot be recorded costs that submission only
+        return Outcome(sub, error=f"could not record: {type(exc).__name__}: {exc}")
     return Outcome(sub, report=report, lateness=lateness)
 
 

@@ -23,6 +23,7 @@ from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any, Literal
 
+from grader import codec
 from grader.catalog import ROOT, get_assignment
 from grader.errors import UserError
 from grader.expected import ExpectedStore, GradingError
@@ -186,9 +187,11 @@ class Grader:
                 passed, message = judge(case, outcome.value, expected[case.name])
             else:
                 passed, message = False, outcome.error
+            # a message may quote the child's data: made safe for a terminal, JSON, HTML, SQLite
             results.append(TestResult(case.name, case.target, case.points if passed else 0.0,
-                                      case.points, "passed" if passed else "failed", message,
-                                      round(outcome.seconds, 4), case.visibility))
+                                      case.points, "passed" if passed else "failed",
+                                      codec.clean_text(message), round(outcome.seconds, 4),
+                                      case.visibility))
         return Report(assignment=assignment, student=student, sha256=sha256, source=origin,
                       tests=results, execution_time=time.perf_counter() - started, notes=notes)
 
@@ -203,12 +206,20 @@ def _harness_request(case: Case) -> dict[str, Any]:
 
 
 def judge(case: Case, actual: Any, expected: Any) -> tuple[bool, str]:
-    """The case's check, here in the trusted process, on decoded plain data."""
+    """The case's check, here in the trusted process, on decoded (validated) plain data.
+
+    Whatever the answer holds, this returns: an answer whose structure the check cannot
+    read (a missing key, an int where a float was expected, a string too long to print)
+    fails the case as a malformed answer."""
     try:
         verdict = case.check(actual, expected)
-    except Exception as exc:  # the answer's structure is not what the check reads
-        return False, f"the answer has an unexpected structure ({type(exc).__name__}: {exc})"
-    return bool(verdict.passed), str(verdict.message)
+        return bool(verdict.passed), str(verdict.message)
+    except Exception as exc:  # noqa: BLE001
+        try:
+            detail = f"{type(exc).__name__}: {exc}"
+        except Exception:  # noqa: BLE001  an exception whose message itself cannot be built
+            detail = type(exc).__name__
+        return False, f"malformed answer: the answer has an unexpected structure ({detail})"
 
 
 def _submissions_in(folder: Path, assignment: str | None) -> list[Path]:

@@ -131,15 +131,15 @@ def test_a_dead_zygote_is_replaced(sandbox):
 
 @pytest.mark.parametrize(("forgery", "phrase"), [
     # garbage on the result pipe
-    ("os.write(3, b'\\x00' * 8 + b'junk')", "not plain data"),
+    ("os.write(3, b'\\x00' * 8 + b'junk')", "malformed answer"),
     # a header announcing a terabyte
     ("os.write(3, (1 << 40).to_bytes(8, 'big'))", "output too large"),
     # a well-formed result for another case than the one running
     ("os.write(3, frame({'kind': 'result', 'case': 'total_1', 'ok': True, 'value': 1.0}))",
-     "malformed result"),
+     "malformed answer: not a result of this case"),
     # a value that is not plain data (a pickle inside an ndarray tag)
     ("os.write(3, frame({'kind': 'result', 'case': 'add_1', 'ok': True, 'value': {'$nd': 'gASV'}}))",
-     "not plain data"),
+     "malformed answer: malformed array"),
 ])
 def test_forged_messages_fail_only_their_case(sandbox, forgery, phrase):
     source = RIGHT + f"""

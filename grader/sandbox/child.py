@@ -82,8 +82,7 @@ def _send(body: dict[str, Any]) -> None:
 
 
 def _clip(text: str) -> str:
-    text = "".join(ch if ch.isprintable() or ch in "\n\t" else "?" for ch in text)
-    return text if len(text) <= MAX_ERROR_CHARS else text[:MAX_ERROR_CHARS] + "…"
+    return codec.clean_text(text, MAX_ERROR_CHARS)
 
 
 def _where(exc: BaseException, filename: str) -> str:
@@ -98,10 +97,15 @@ def _where(exc: BaseException, filename: str) -> str:
     return f" — {os.path.basename(filename)} line {last.lineno}, in {last.name}"
 
 
+def _type_name(cls: type) -> str:
+    """The class's real name, whatever its metaclass says its __name__ is."""
+    return type.__dict__["__name__"].__get__(cls, type)
+
+
 def describe(exc: BaseException, filename: str) -> str:
     """A student-readable reason for an exception that escaped the student's code."""
     try:
-        kind = type(exc).__name__
+        kind = _type_name(type(exc))
         if isinstance(exc, SystemExit):
             return f"called sys.exit({exc.code!r})"
         if isinstance(exc, MemoryError):
@@ -114,7 +118,7 @@ def describe(exc: BaseException, filename: str) -> str:
         text = str(exc)
         return f"raised {kind}{': ' + text if text else ''}{_where(exc, filename)}"
     except BaseException:  # noqa: BLE001  a __str__ that raises, or worse
-        return f"raised {type(exc).__name__} (its message could not be read)"
+        return f"raised {_type_name(type(exc))} (its message could not be read)"
 
 
 def _import_student(source: str, path: str, name: str) -> types.ModuleType:

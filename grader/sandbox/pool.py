@@ -12,6 +12,7 @@ targets' remaining cases.
 from __future__ import annotations
 
 import contextlib
+import math
 import os
 import signal
 import socket
@@ -397,35 +398,46 @@ class Sandbox:
             except codec.CodecError as exc:
                 job.kill()
                 outcomes[case.name] = CaseOutcome(case.name, False, seconds=time.monotonic() - began,
-                                                  error=f"sent back something that is not plain data: {exc}")
+                                                  error=f"{MALFORMED}: {_text(str(exc))}")
                 return None
             outcomes[case.name] = _outcome(case, message, time.monotonic() - began)
-            if outcomes[case.name].error.startswith("malformed"):
+            if outcomes[case.name].error.startswith(MALFORMED):
                 job.kill()
                 return None
         return None
 
 
-def _text(value: Any, limit: int = 2000) -> str:
-    text = value if isinstance(value, str) else repr(value)
-    return text if len(text) <= limit else text[:limit] + "…"
+def _text(value: Any, limit: int = codec.MAX_TEXT) -> str:
+    return codec.clean_text(value if isinstance(value, str) else repr(value)[:limit], limit)
+
+
+MALFORMED = "malformed answer"
 
 
 def _outcome(case: CaseRequest, message: Any, waited: float) -> CaseOutcome:
+    """A case's result message, validated; whatever it holds, never an exception here."""
+    try:
+        return _validated_outcome(case, message, waited)
+    except Exception as exc:  # noqa: BLE001  a datum crafted to break the checks below
+        return CaseOutcome(case.name, False, error=f"{MALFORMED} ({type(exc).__name__})", seconds=waited)
+
+
+def _validated_outcome(case: CaseRequest, message: Any, waited: float) -> CaseOutcome:
     if (not isinstance(message, dict) or message.get("kind") != "result"
-            or message.get("case") != case.name or not isinstance(message.get("ok"), bool)):
-        return CaseOutcome(case.name, False, error="malformed result from the submission's process",
+            or message.get("case") != case.name or type(message.get("ok")) is not bool):
+        return CaseOutcome(case.name, False, error=f"{MALFORMED}: not a result of this case",
                            seconds=waited)
     reported = message.get("seconds")
-    seconds = float(reported) if isinstance(reported, (int, float)) else waited
+    seconds = waited
+    if type(reported) is float and math.isfinite(reported):  # a JSON int of any size: ignored
+        seconds = reported
     seconds = min(max(seconds, 0.0), case.timeout)
     if not message["ok"]:
         return CaseOutcome(case.name, False, error=_text(message.get("error")), seconds=seconds)
     try:
         value = codec.from_jsonable(message.get("value"))
     except codec.CodecError as exc:
-        return CaseOutcome(case.name, False, seconds=seconds,
-                           error=f"returned something that is not plain data: {exc}")
+        return CaseOutcome(case.name, False, seconds=seconds, error=f"{MALFORMED}: {_text(str(exc))}")
     return CaseOutcome(case.name, True, value=value, seconds=seconds)
 
 
