@@ -77,12 +77,15 @@ def clean_text(text: Any, limit: int = MAX_TEXT) -> str:
 # ------------------------------------------------------------------------ encoding
 
 
-def _encode_array(value: np.ndarray) -> dict[str, str]:
+def _encode_array(value: np.ndarray, max_bytes: int) -> dict[str, str]:
     array = np.asarray(value)
     if type(value) is not np.ndarray:  # a subclass: keep its data, drop its behaviour
         array = np.array(array, copy=True, subok=False)
     if array.dtype.str not in _DTYPES:
         raise CodecError(f"an array of dtype {array.dtype} is not plain data (numbers only)")
+    encoded = 4 * (array.nbytes + 2) // 3  # known before any work: a huge answer costs nothing
+    if encoded > max_bytes:
+        raise TooLarge(f"output too large ({encoded / 1e6:.1f} MB, limit {max_bytes / 1e6:.0f} MB)")
     data = base64.b64encode(array.tobytes(order="C")).decode("ascii")
     return {"$nd": [array.dtype.str, list(array.shape), data]}
 
@@ -93,7 +96,7 @@ def _encode_float(value: float) -> float | dict[str, str]:
     return {"$float": "nan" if math.isnan(value) else ("inf" if value > 0 else "-inf")}
 
 
-def _to_json(value: Any, depth: int) -> Any:
+def _to_json(value: Any, depth: int, max_bytes: int = MAX_MESSAGE_BYTES) -> Any:
     if depth > MAX_DEPTH:
         raise CodecError(f"nested deeper than {MAX_DEPTH} levels")
     # exact types first: a subclass of int or str could carry behaviour of its own
@@ -110,31 +113,32 @@ def _to_json(value: Any, depth: int) -> Any:
     if isinstance(value, np.floating):
         return _encode_float(float(value))
     if isinstance(value, np.ndarray):
-        return _encode_array(value)
+        return _encode_array(value, max_bytes)
     if type(value) is list:
-        return [_to_json(v, depth + 1) for v in value]
+        return [_to_json(v, depth + 1, max_bytes) for v in value]
     if type(value) is tuple:
-        return {"$tuple": [_to_json(v, depth + 1) for v in value]}
+        return {"$tuple": [_to_json(v, depth + 1, max_bytes) for v in value]}
     if type(value) is dict:
         out: dict[str, Any] = {}
         for key, item in value.items():
             if type(key) is not str:
                 raise CodecError(f"dict keys must be str, got {type(key).__name__}")
-            out[key] = _to_json(item, depth + 1)
+            out[key] = _to_json(item, depth + 1, max_bytes)
         if any(k.startswith("$") for k in out):
             return {"$dict": out}
         return out
     raise CodecError(f"an object of type {type(value).__name__} is not plain data")
 
 
-def to_jsonable(value: Any) -> Any:
-    """The JSON-ready form of plain data; CodecError for anything else."""
-    return _to_json(value, 0)
+def to_jsonable(value: Any, max_bytes: int = MAX_MESSAGE_BYTES) -> Any:
+    """The JSON-ready form of plain data; CodecError for anything else (TooLarge for an
+    array whose encoding alone is over max_bytes)."""
+    return _to_json(value, 0, max_bytes)
 
 
 def encode(value: Any, *, max_bytes: int = MAX_MESSAGE_BYTES) -> bytes:
     """Plain data -> bytes. CodecError when it is not plain data, TooLarge over max_bytes."""
-    data = json.dumps(to_jsonable(value), separators=(",", ":"), allow_nan=False).encode()
+    data = json.dumps(to_jsonable(value, max_bytes), separators=(",", ":"), allow_nan=False).encode()
     if len(data) > max_bytes:
         raise TooLarge(f"output too large ({len(data) / 1e6:.1f} MB, limit {max_bytes / 1e6:.0f} MB)")
     return data

@@ -10,7 +10,7 @@ import os
 
 import pytest
 
-from grader.sandbox.policy import SandboxViolation, make_hook
+from grader.sandbox.policy import MAX_FILES, SandboxViolation, make_hook
 
 
 @pytest.fixture
@@ -108,3 +108,13 @@ def test_native_libraries_only_from_the_python_environment(folders):
 
     with pytest.raises(SandboxViolation, match="native functions"):
         hook("ctypes.dlsym", (Library(), "system"))
+
+
+def test_every_o_tmpfile_open_counts_as_a_new_file(folders):
+    work, _, _ = folders
+    hook = hook_for(folders)
+    flags = os.O_TMPFILE | os.O_RDWR
+    for _ in range(MAX_FILES):
+        hook("open", (str(work), None, flags))  # the same folder each time, a new file each time
+    with pytest.raises(SandboxViolation, match=f"more than {MAX_FILES} files"):
+        hook("open", (str(work), None, flags))

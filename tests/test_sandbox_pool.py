@@ -214,3 +214,50 @@ def test_the_probe_sees_its_own_limits(sandbox):
         assert facts["read_only_root"] and facts["network_interfaces"] == ["lo"]
         assert facts["pid1"] == "bwrap" and all(facts["probe_paths_hidden"])
     assert np.isfinite(facts["limits"]["cpu_seconds"])
+
+
+# ------------------------------------------------------------------ fairness
+
+
+def test_a_timeout_beside_another_child_is_retried_alone(sandbox):
+    slow_neighbour = RIGHT + "\ndef add(a, b):\n    import time\n    time.sleep(2.5)\n    return a + b\n"
+    looping = RIGHT + "\ndef scale(x, k):\n    while True:\n        pass\n"
+    neighbour: dict[str, object] = {}
+    thread = threading.Thread(target=lambda: neighbour.update(run(sandbox, slow_neighbour, "bo", 5.0)))
+    thread.start()
+    time.sleep(0.3)  # the neighbour's child is running
+    start = time.monotonic()
+    outcomes = run(sandbox, looping, timeout=1.0)
+    elapsed = time.monotonic() - start
+    thread.join()
+    # it timed out beside the neighbour, waited for it, and timed out again alone
+    assert outcomes["scale_1"].error == ("timed out after 1 s (run again with no other "
+                                         "submission beside it)"), outcomes["scale_1"].error
+    assert elapsed >= 2.0
+    assert all(o.ok for o in neighbour.values())  # the neighbour lost nothing
+    assert all(outcomes[n].ok for n in ("add_1", "add_2", "total_1"))
+
+
+def test_a_zygote_lost_mid_import_is_retried_not_scored(sandbox):
+    slow_import = RIGHT + "\nimport time\ntime.sleep(1.5)\n"
+    zygote = sandbox.zygote("numpy")
+    killer = threading.Timer(0.7, lambda: os.killpg(zygote.proc.pid, signal.SIGKILL))
+    killer.start()
+    outcomes = run(sandbox, slow_import)
+    killer.join()
+    assert zygote.dead and sandbox.zygote("numpy") is not zygote
+    assert all(o.ok for o in outcomes.values()), {n: o.error for n, o in outcomes.items()}
+
+
+def test_a_set_up_that_always_fails_is_an_error_not_a_zero():
+    from grader.sandbox.limits import Limits
+    from grader.sandbox.pool import SandboxError
+
+    box = Sandbox(SandboxConfig(limits=Limits(tmp_files=1)))  # no inode left for the source
+    try:
+        if not box.zygote("numpy").info.get("private_tmp"):
+            pytest.skip("no private /tmp here (needs root or bwrap)")
+        with pytest.raises(SandboxError, match="failed 3 times"):
+            run(box, RIGHT)
+    finally:
+        box.close()

@@ -134,8 +134,20 @@ def _outermost(paths: Iterable[Path]) -> list[Path]:
     return sorted(kept)
 
 
-def _python_args(paths: Sequence[Path]) -> list[str]:
+def _parents_args(paths: Iterable[Path], made: set[Path]) -> list[str]:
+    """Every folder that leads to a mounted path, made traversable (0755): bwrap would make
+    them private to root, and a child under a uid of its own could not reach its Python."""
     args: list[str] = []
+    for path in paths:
+        for parent in reversed(path.parents[:-1]):  # outermost first, "/" left out
+            if parent not in made:
+                made.add(parent)
+                args += ["--perms", "0755", "--dir", str(parent)]
+    return args
+
+
+def _python_args(paths: Sequence[Path]) -> list[str]:
+    args = _parents_args(paths, set())
     for path in paths:
         args += ["--ro-bind", str(path), str(path)]
     return args
@@ -151,19 +163,21 @@ def child_code(root: Path) -> list[Path]:
 
 
 def command(*, root: Path, hide: Iterable[Path], code: Sequence[Path] | None = None,
-            ) -> tuple[list[str], list[str]]:
+            writable: Sequence[str] = ()) -> tuple[list[str], list[str]]:
     """The bwrap prefix for the zygote, and notes on paths that could not be hidden.
 
     `code`: the course tree's files and folders to mount read-only (child_code by default);
-    `hide`: paths inside any mounted folder to cover anyway (the gradebook, submissions)."""
+    `hide`: paths inside any mounted folder to cover anyway (the gradebook, submissions);
+    `writable`: paths mounted read-write (a delegated cgroup v2 group)."""
     status_ = status()
     assert status_.path is not None and status_.working
     root = Path(os.path.abspath(root))
     mounted = [*python_paths(root), *[Path(os.path.abspath(p)) for p in (code or child_code(root))]]
     args = [status_.path, *_system_args(), *_python_args(python_paths(root))]
-    for path in mounted[len(python_paths(root)):]:
-        if path.exists():
-            args += ["--ro-bind", str(path), str(path)]
+    code_paths = [p for p in mounted[len(python_paths(root)):] if p.exists()]
+    args += _parents_args(code_paths, {p for python in python_paths(root) for p in python.parents})
+    for path in code_paths:
+        args += ["--ro-bind", str(path), str(path)]
     notes: list[str] = []
     for path in _unique(hide):
         if not path.exists() or not any(_contains(m, path) for m in mounted):
@@ -175,6 +189,8 @@ def command(*, root: Path, hide: Iterable[Path], code: Sequence[Path] | None = N
             args += ["--tmpfs", str(path)]
         else:
             args += ["--ro-bind", "/dev/null", str(path)]
+    for path in writable:
+        args += ["--bind", path, path]
     args += ["--remount-ro", "/", *_namespace_args(), "--chdir", "/tmp", "--"]
     return args, notes
 

@@ -45,6 +45,7 @@ class ChildContext:
     uid: int | None = None  # the uid of its own, when the zygote is root
     workdir: str = ""  # the child's private folder, made by the zygote (no private /tmp)
     private_tmp: bool = False  # each child mounts a tmpfs of its own on /tmp
+    cgroup: str = ""  # the child's own control group (cgroup v2), made by the zygote
 
 
 class CappedText(io.TextIOBase):
@@ -138,6 +139,10 @@ def _set_up(job: dict[str, Any], ctx: ChildContext, limits: limits_mod.Limits) -
         signal.signal(sig, signal.SIG_DFL)
     signal.signal(signal.SIGINT, signal.default_int_handler)
 
+    if ctx.cgroup:  # first: everything from here on is counted in the submission's group
+        from grader.sandbox import cgroup
+
+        cgroup.enter(ctx.cgroup)
     if ctx.private_tmp:
         workdir = tmpfs.mount_private_tmp(limits.tmp_mb * limits_mod.MB, limits.tmp_files, ctx.uid)
     else:
@@ -223,6 +228,7 @@ def run_child(job: dict[str, Any], result_fd: int, ctx: ChildContext) -> NoRetur
         sys.stderr = sys.__stderr__ = CappedText(2, budget)
         if job.get("probe"):
             facts = probe_facts(applied, ctx, job)
+        _withdraw_escapes()
         policy.install(workdir=workdir, protected=[*job["protect"], ctx.tmp_root],
                        allow_fork=ctx.uid is not None, library_dirs=ctx.library_dirs,
                        own_pid=os.getpid())
@@ -231,6 +237,7 @@ def run_child(job: dict[str, Any], result_fd: int, ctx: ChildContext) -> NoRetur
             _send({"kind": "probe", "facts": facts})
             return _exit(0)
 
+        _send({"kind": "started"})  # the set-up is over: what follows is the student's
         # ---- from here on, the process belongs to the student's code
         try:
             module = _import_student(job["source"], path, job["module"])
@@ -253,6 +260,8 @@ def run_child(job: dict[str, Any], result_fd: int, ctx: ChildContext) -> NoRetur
             else:
                 try:
                     body |= {"ok": True, "value": codec.to_jsonable(value)}
+                except codec.TooLarge as exc:
+                    body["error"] = _clip(str(exc))
                 except BaseException as exc:  # noqa: BLE001
                     body["error"] = _clip(f"returned something that is not plain data: {exc}")
             body["seconds"] = time.perf_counter() - start
@@ -268,6 +277,24 @@ def run_child(job: dict[str, Any], result_fd: int, ctx: ChildContext) -> NoRetur
         with contextlib.suppress(BaseException):
             os.write(2, traceback.format_exc().encode())
     _exit(code)
+
+
+# functions with no audit event that would let a child leave its session (and so the kill
+# of its session), or hold memory no limit counts (memfds, POSIX shared memory)
+_WITHDRAWN = {"os": ("setsid", "setpgid", "setpgrp", "memfd_create"),
+              "posix": ("setsid", "setpgid", "setpgrp", "memfd_create"),
+              "_posixshmem": ("shm_open",)}
+
+
+def _withdraw_escapes() -> None:
+    for module_name, names in _WITHDRAWN.items():
+        module = sys.modules.get(module_name)
+        if module is None and module_name == "_posixshmem":
+            with contextlib.suppress(ImportError):
+                import _posixshmem as module  # type: ignore[no-redef]
+        for name in names:
+            with contextlib.suppress(AttributeError):
+                delattr(module, name)
 
 
 def _audit_refuses(paths: list[str]) -> bool:

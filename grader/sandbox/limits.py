@@ -44,8 +44,8 @@ class Limits:
     memory_mb: int = 2048  # above what the zygote already uses
     cuda_memory_mb: int = 16384  # host memory when CUDA may be used (its driver needs more)
     file_size_mb: int = 16
-    processes: int = 128  # threads count too: torch starts a few per core
-    open_files: int = 1024
+    processes: int = 32  # threads count too (one torch thread per child: OMP_NUM_THREADS=1)
+    open_files: int = 256
     cpu_margin_s: int = 10
     tmp_mb: int = 64  # the child's private /tmp (a tmpfs: memory), where it can mount one
     tmp_files: int = 64  # inodes of that /tmp: files however opened, O_TMPFILE included

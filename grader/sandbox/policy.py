@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 MAX_FILES = 16  # each at most RLIMIT_FSIZE: 256 MB in all
+_TMPFILE = getattr(os, "O_TMPFILE", 0) or -1  # -1: never matches where there is none
 _WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_TRUNC | os.O_APPEND
 _NETWORK = frozenset({
     "socket.connect", "socket.bind", "socket.sendto", "socket.sendmsg", "socket.getaddrinfo",
@@ -86,10 +87,11 @@ def make_hook(*, workdir: str, protected: Iterable[str], allow_fork: bool,
             if writing and not _inside(path, writable):
                 raise violation(f"dlgrade sandbox: writing {path} is not allowed "
                                 "(only the current folder is writable)")
-            if writing and path not in created:
+            anonymous = isinstance(flags, int) and flags & _TMPFILE == _TMPFILE  # a new file each time
+            if writing and (path not in created or anonymous):
                 if len(created) >= MAX_FILES:
                     raise violation(f"dlgrade sandbox: writing more than {MAX_FILES} files is not allowed")
-                created.add(path)
+                created.add(path if not anonymous else f"{path}\0{len(created)}")
             refuse_read(path, "reading")
         elif event in _MODIFY_ARGS:
             for i in _MODIFY_ARGS[event]:

@@ -22,14 +22,14 @@ import tempfile
 import threading
 import time
 import weakref
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 from grader import codec
 from grader.catalog import ROOT
-from grader.sandbox import bwrap
+from grader.sandbox import bwrap, cgroup
 from grader.sandbox.limits import Limits
 from grader.sandbox.protocol import Closed, PipeReader, SocketReceiver, Timeout, send_message
 
@@ -38,6 +38,59 @@ EXIT_WAIT = 5.0
 _ENV_KEEP = ("PATH", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "PYTHONHASHSEED", "OMP_NUM_THREADS",
              "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "LD_LIBRARY_PATH", "CUDA_HOME")
 _ENV_PREFIXES = ("CUDA_", "NVIDIA_", "TORCH_", "PYTORCH_")
+
+
+INFRA_ATTEMPTS = 3  # starts of one submission's child that die before its code runs
+
+
+@dataclass
+class DriveEnd:
+    """How one child's run ended, when it calls for another."""
+
+    infrastructure: str = ""  # died of a cause not the student's: start it again
+    contended: CaseRequest | None = None  # timed out beside other children: again, alone
+
+
+class Turns:
+    """Children run side by side (shared turns) or one alone (an exclusive turn, for a case
+    retried without neighbours). Counts how many have started and how many run now."""
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self.running = 0
+        self.started = 0
+        self._exclusive = False
+        self._waiting_exclusive = 0
+
+    @contextlib.contextmanager
+    def shared(self) -> Iterator[None]:
+        with self._cond:
+            self._cond.wait_for(lambda: not self._exclusive and not self._waiting_exclusive)
+            self.running += 1
+            self.started += 1
+        try:
+            yield
+        finally:
+            with self._cond:
+                self.running -= 1
+                self._cond.notify_all()
+
+    @contextlib.contextmanager
+    def exclusive(self) -> Iterator[None]:
+        with self._cond:
+            self._waiting_exclusive += 1
+            self._cond.wait_for(lambda: not self._exclusive and self.running == 0)
+            self._waiting_exclusive -= 1
+            self._exclusive = True
+            self.running += 1
+            self.started += 1
+        try:
+            yield
+        finally:
+            with self._cond:
+                self._exclusive = False
+                self.running -= 1
+                self._cond.notify_all()
 
 
 class SandboxError(RuntimeError):
@@ -131,7 +184,8 @@ class Job:
 class ZygoteProcess:
     """A zygote (grader.sandbox.zygote) and the thread that reads its reports."""
 
-    def __init__(self, framework: str, config: SandboxConfig, bwrap_prefix: list[str] | None) -> None:
+    def __init__(self, framework: str, config: SandboxConfig, bwrap_prefix: list[str] | None,
+                 cgroup_parent: str = "") -> None:
         self.framework = framework
         self.dead = False
         self.info: dict[str, Any] = {}
@@ -142,7 +196,7 @@ class ZygoteProcess:
         self._stderr = tempfile.TemporaryFile()  # noqa: SIM115  (closed in close())
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
         command = [sys.executable, "-m", "grader.sandbox.zygote", "--control-fd", str(theirs.fileno()),
-                   "--framework", framework]
+                   "--framework", framework, "--cgroup", cgroup_parent]
         env = {k: v for k, v in os.environ.items() if k in _ENV_KEEP or k.startswith(_ENV_PREFIXES)}
         env["PYTHONPATH"] = str(config.root)
         env["PYTHONDONTWRITEBYTECODE"] = "1"
@@ -260,6 +314,8 @@ class Sandbox:
         self._lock = threading.Lock()
         self.notes: list[str] = []
         self.bwrap_active = self._want_bwrap()
+        self._turns = Turns()
+        self.cgroup = cgroup.detect()
         # a Sandbox dropped without close() still stops its zygotes
         weakref.finalize(self, _close_all, self._zygotes)
 
@@ -288,9 +344,10 @@ class Sandbox:
                     zygote.close()
                 prefix = None
                 if self.bwrap_active:
-                    prefix, notes = bwrap.command(root=self.config.root, hide=self.hidden_paths())
+                    prefix, notes = bwrap.command(root=self.config.root, hide=self.hidden_paths(),
+                                                  writable=[self.cgroup.parent] if self.cgroup.usable else [])
                     self.notes.extend(n for n in notes if n not in self.notes)
-                zygote = ZygoteProcess(framework, self.config, prefix)
+                zygote = ZygoteProcess(framework, self.config, prefix, self.cgroup.parent)
                 self._zygotes[framework] = zygote
             return zygote
 
@@ -306,12 +363,20 @@ class Sandbox:
             ) -> dict[str, CaseOutcome]:
         """Every case's outcome. Never raises for anything the student's code does.
 
+        Fairness: a case that timed out while other children were running is run again,
+        alone (no other child runs meanwhile), before it is failed; a child that died of an
+        infrastructure cause before the student's code ran (its source could not be
+        written, the zygote went away) is started again, and after INFRA_ATTEMPTS such
+        deaths this raises SandboxError: the submission is not graded, never given a 0.
+
         `while_running` is called once, as soon as the first child has been asked for: work
         the caller overlaps with the child's (the reference's expected outputs).
         """
         outcomes: dict[str, CaseOutcome] = {}
         protect_all = [str(p) for p in [*self.hidden_paths(), *protect]]
         pending = list(cases)
+        alone = False
+        infra_deaths = 0
         while pending:
             body = {"assignment": assignment, "module": Path(filename).stem, "filename": filename,
                     "source": source, "protect": protect_all, "cuda": cuda,
@@ -319,14 +384,26 @@ class Sandbox:
                     "cpu_seconds": import_timeout + sum(c.timeout for c in pending),
                     "cases": [{"name": c.name, "harness": c.harness, "params": c.params,
                                "inputs": c.inputs} for c in pending]}
-            job = self._start(framework, body)
-            try:
-                if while_running is not None:
-                    while_running()
-                    while_running = None  # once, for the first child only
-                self._drive(job, pending, outcomes, import_timeout)
-            finally:
-                job.finish()
+            with self._turns.exclusive() if alone else self._turns.shared():
+                job = self._start(framework, body)
+                try:
+                    if while_running is not None:
+                        while_running()
+                        while_running = None  # once, for the first child only
+                    end = self._drive(job, pending, outcomes, import_timeout, alone)
+                finally:
+                    job.finish()
+            if end.infrastructure:
+                infra_deaths += 1
+                if infra_deaths >= INFRA_ATTEMPTS:
+                    raise SandboxError(f"the sandbox failed {infra_deaths} times to run this "
+                                       f"submission: {end.infrastructure}")
+            elif end.contended is not None:  # run that case (and its target) again, alone
+                target = end.contended.target
+                for c in pending:
+                    if c.target == target:
+                        outcomes.pop(c.name, None)
+                alone = True
             pending = [c for c in pending if c.name not in outcomes]
         return outcomes
 
@@ -354,21 +431,32 @@ class Sandbox:
         facts = message.get("facts", {}) if isinstance(message, dict) else {}
         return facts | {"zygote": self.zygote(framework).info}
 
-    @staticmethod
-    def _drive(job: Job, pending: list[CaseRequest], outcomes: dict[str, CaseOutcome],
-               import_timeout: float) -> None:
-        def fail_all(reason: str) -> None:
+    def _drive(self, job: Job, pending: list[CaseRequest], outcomes: dict[str, CaseOutcome],
+               import_timeout: float, alone: bool) -> DriveEnd:
+        def fail_all(reason: str) -> DriveEnd:
             for c in pending:
                 outcomes.setdefault(c.name, CaseOutcome(c.name, False, error=reason))
+            return DriveEnd()
 
         start = time.monotonic()
+        started = False  # the child's set-up is over: from here on, its deaths are the student's
         try:
+            message = job.read(start + import_timeout)
+            started = isinstance(message, dict) and message.get("kind") == "started"
+            if not started:
+                job.kill()
+                return fail_all("the submission's process sent malformed data while being imported")
             message = job.read(start + import_timeout)
         except Timeout:
             job.kill()
+            if not started:
+                return DriveEnd(infrastructure="the child's set-up did not finish in time")
             return fail_all(f"importing the submission timed out after {import_timeout:g} s")
         except Closed:
-            return fail_all(f"the submission died while being imported: {describe_exit(job.wait_exit())}")
+            info = job.wait_exit()
+            if not started or job.zygote.dead:
+                return DriveEnd(infrastructure=describe_exit(info))
+            return fail_all(f"the submission died while being imported: {describe_exit(info)}")
         except codec.CodecError:
             job.kill()
             return fail_all("the submission's process sent malformed data while being imported")
@@ -381,30 +469,38 @@ class Sandbox:
 
         for case in pending:
             began = time.monotonic()
+            turns_before = self._turns.started
             try:
                 message = job.read(began + case.timeout)
             except Timeout:
                 job.kill()
-                return _fatal(case, pending, outcomes, f"timed out after {case.timeout:g} s",
-                              time.monotonic() - began)
+                if not alone and (self._turns.started != turns_before or self._turns.running > 1):
+                    return DriveEnd(contended=case)  # others ran meanwhile: again, alone
+                _fatal(case, pending, outcomes, f"timed out after {case.timeout:g} s"
+                       + (" (run again with no other submission beside it)" if alone else ""),
+                       time.monotonic() - began)
+                return DriveEnd()
             except Closed:
-                reason = describe_exit(job.wait_exit())
-                return _fatal(case, pending, outcomes, reason, time.monotonic() - began)
+                info = job.wait_exit()
+                if job.zygote.dead:
+                    return DriveEnd(infrastructure=f"the zygote went away ({describe_exit(info)})")
+                _fatal(case, pending, outcomes, describe_exit(info), time.monotonic() - began)
+                return DriveEnd()
             except codec.TooLarge as exc:
                 job.kill()
                 outcomes[case.name] = CaseOutcome(case.name, False, error=str(exc),
                                                   seconds=time.monotonic() - began)
-                return None  # the other cases get a fresh child
+                return DriveEnd()  # the other cases get a fresh child
             except codec.CodecError as exc:
                 job.kill()
                 outcomes[case.name] = CaseOutcome(case.name, False, seconds=time.monotonic() - began,
                                                   error=f"{MALFORMED}: {_text(str(exc))}")
-                return None
+                return DriveEnd()
             outcomes[case.name] = _outcome(case, message, time.monotonic() - began)
             if outcomes[case.name].error.startswith(MALFORMED):
                 job.kill()
-                return None
-        return None
+                return DriveEnd()
+        return DriveEnd()
 
 
 def _text(value: Any, limit: int = codec.MAX_TEXT) -> str:

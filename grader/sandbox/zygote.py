@@ -53,6 +53,7 @@ class Running:
     uid: int | None
     workdir: str
     kill_at: float | None = None  # monotonic deadline set by "finish"
+    cgroup: str = ""  # its control group, where the host delegates cgroup v2
 
 
 @dataclass
@@ -116,7 +117,7 @@ class Reaper:
 
 class Zygote:
     def __init__(self, ctl: socket.socket, ctx: Any, uids: list[int] | None,
-                 reaper: Reaper | None) -> None:
+                 reaper: Reaper | None, cgroup_parent: str = "") -> None:
         from grader.sandbox.protocol import SocketReceiver
 
         self.ctl = ctl
@@ -124,6 +125,7 @@ class Zygote:
         self.ctx = ctx
         self.free_uids = uids
         self.reaper = reaper
+        self.cgroup_parent = cgroup_parent
         self.running: dict[int, Running] = {}  # pid -> job
         # uid sweeps asked of the reaper and not yet acknowledged, oldest first: the zygote
         # goes on starting children meanwhile, and a uid is reused only after its sweep
@@ -150,11 +152,21 @@ class Zygote:
         self.ctx.uid = uid
         self.ctx.workdir = ("" if self.ctx.private_tmp
                             else tempfile.mkdtemp(prefix="run-", dir=self.ctx.tmp_root))
+        self.ctx.cgroup = ""
+        if self.cgroup_parent:
+            from grader.sandbox import cgroup
+            from grader.sandbox.limits import MB, Limits
+
+            limits = Limits(**job["limits"]) if job.get("limits") else self.ctx.limits
+            with contextlib.suppress(OSError):  # none made: the per-process limits still hold
+                self.ctx.cgroup = cgroup.create(
+                    self.cgroup_parent, f"dlgrade-{os.getpid()}-{job['job']}",
+                    (limits.memory_mb + limits.tmp_mb) * MB, limits.processes)
         pid = os.fork()
         if pid == 0:
             run_child(job, fds[0], self.ctx)  # never returns
         os.close(fds[0])
-        self.running[pid] = Running(job["job"], pid, uid, self.ctx.workdir)
+        self.running[pid] = Running(job["job"], pid, uid, self.ctx.workdir, cgroup=self.ctx.cgroup)
 
     def _kill(self, run: Running) -> None:
         for kill in (os.killpg, os.kill):
@@ -230,6 +242,12 @@ class Zygote:
                 continue  # an orphan re-parented to us (we are a subreaper): just reaped
             with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.killpg(pid, signal.SIGKILL)  # what it left in its process group; then its uid
+            if run.cgroup:  # everything it started, wherever it went
+                from grader.sandbox import cgroup
+
+                cgroup.remove(run.cgroup)
+            if run.uid is None:  # no uid to sweep: what it left in its session, too
+                kill_session(pid)
             report: dict[str, Any] = {"op": "exit", "job": run.job, "max_rss_kb": usage.ru_maxrss,
                                       "cpu_seconds": usage.ru_utime + usage.ru_stime}
             if os.WIFSIGNALED(status):
@@ -298,6 +316,23 @@ class Zygote:
             self.shutdown()
 
 
+def kill_session(sid: int) -> int:
+    """SIGKILL every process of session `sid` (a child's setsid() made it its own); how many."""
+    killed = 0
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", "rb") as stat:
+                fields = stat.read().rsplit(b")", 1)[1].split()
+            if int(fields[4]) == sid:  # state, ppid, pgrp, session
+                os.kill(int(entry), signal.SIGKILL)
+                killed += 1
+        except (OSError, IndexError, ValueError):
+            continue
+    return killed
+
+
 def library_dirs() -> list[str]:
     """Where ctypes may load libraries from: the Python installation and environment."""
     dirs = {sys.prefix, sys.base_prefix, sys.exec_prefix}
@@ -323,6 +358,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--control-fd", type=int, required=True)
     parser.add_argument("--framework", choices=("numpy", "torch"), required=True)
     parser.add_argument("--tmp", default=None, help="where the children's folders go")
+    parser.add_argument("--cgroup", default="", help="a delegated cgroup v2 group: one child group "
+                                                     "per submission under it")
     args = parser.parse_args(argv)
 
     from grader.sandbox import limits
@@ -364,11 +401,12 @@ def main(argv: list[str] | None = None) -> None:
         uids = list(range(base, base + UID_POOL))
     ctx = child.ChildContext(tmp_root=tmp_root, framework=args.framework,
                              library_dirs=library_dirs(), private_tmp=private_tmp)
-    zygote = Zygote(ctl, ctx, uids, reaper)
+    zygote = Zygote(ctl, ctx, uids, reaper, args.cgroup)
     gc.freeze()  # a child's collections then skip the inherited objects: no copy-on-write of them
     zygote.send({"op": "ready", "pid": os.getpid(), "uid_drop": uids is not None,
                  "uid_drop_off": uid_drop_off if is_root else "the grader does not run as root",
-                 "subreaper": subreaper, "private_tmp": private_tmp,
+                 "subreaper": subreaper, "private_tmp": private_tmp, "cgroup": args.cgroup,
+                 "uid_range": [uids[0], uids[-1] + 1] if uids else None,
                  "harness": list(harness.MODULES[args.framework]),
                  "specs_loaded": sorted(m for m in sys.modules if m.startswith("grader.spec")),
                  "python": sys.version.split()[0], "numpy": numpy.__version__})
