@@ -130,7 +130,7 @@ def test_doctor_names_every_layer():
     result = invoke("doctor")
     assert result.exit_code == 0, result.output
     for layer in ("process isolation", "resource limits", "audit hook", "uid drop",
-                  "read-only file system", "no network", "pid namespace", "bwrap", "numpy", "torch", "CUDA"):
+                  "allow-list file system", "private /tmp", "cgroup v2", "no network", "pid namespace", "bwrap", "numpy", "torch", "CUDA"):
         assert layer in result.stdout, layer
 
 
