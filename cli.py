@@ -225,6 +225,7 @@ def grade_cmd(
         "--json", help="Print only Gradescope results.json (a list for a folder).")] = False,
     require_cuda: Annotated[bool, typer.Option(
         "--require-cuda", help="Fail instead of skipping the GPU cases without CUDA.")] = False,
+    allow_weak_sandbox: WeakSandboxOpt = False,
 ) -> None:
     """Grade submissions on every case, public and hidden (instructors)."""
     from rich.progress import Progress
@@ -239,7 +240,8 @@ def grade_cmd(
         def advance(_report: Any, done: int, total: int) -> None:
             progress.update(task, completed=done, total=total)
 
-        reports = grade_path(path, assignment, student, on_report=advance, require_cuda=require_cuda)
+        reports = grade_path(path, assignment, student, on_report=advance, require_cuda=require_cuda,
+                             allow_weak_sandbox=allow_weak_sandbox)
     if as_json:
         typer.echo(to_json(reports[0] if path.is_file() else reports))
         return
@@ -286,6 +288,10 @@ def doctor_cmd() -> None:
 
 CourseOpt = Annotated[Path | None, typer.Option(
     "--course", help="Course config (default: ./course.toml when there is one).")]
+WeakSandboxOpt = Annotated[bool, typer.Option(
+    "--allow-weak-sandbox", help="Grade a class even without bwrap (see dlgrade doctor for what is lost).")]
+
+
 GradebookOpt = Annotated[Path, typer.Option("--db", help="The SQLite gradebook.")]
 
 
@@ -328,13 +334,14 @@ def submit_cmd(
 
 def _grade_class(directory: Path, *, db: Path, assignments: list[str] | None,
                  jobs: int | None, feedback_dir: Path | None, force: bool,
-                 course: Any, wait: float) -> None:
+                 course: Any, wait: float, allow_weak_sandbox: bool = False) -> None:
     from grader.batch import RichProgress, grade_class, summary_renderables
 
     try:
         result = grade_class(directory, db=db, assignments=assignments, jobs=jobs,
                              feedback_dir=feedback_dir, force=force, course=course,
-                             progress=RichProgress(console), lock_wait=wait)
+                             progress=RichProgress(console), lock_wait=wait,
+                             allow_weak_sandbox=allow_weak_sandbox)
     except KeyboardInterrupt:
         err_console.print(f"interrupted: what was graded is in {db}; rerun to grade the rest")
         raise typer.Exit(130) from None
@@ -370,12 +377,14 @@ def grade_batch_cmd(
     course: CourseOpt = None,
     wait: Annotated[float, typer.Option(
         "--wait", help="Seconds to wait for another batch on the same gradebook (default: refuse).")] = 0.0,
+    allow_weak_sandbox: WeakSandboxOpt = False,
 ) -> None:
     """Grade a whole class in parallel into the gradebook; print a summary."""
     from grader.course import find_course
 
     _grade_class(directory, db=db, assignments=assignment, jobs=jobs, feedback_dir=feedback_dir,
-                 force=force, course=find_course(course), wait=wait)
+                 force=force, course=find_course(course), wait=wait,
+                 allow_weak_sandbox=allow_weak_sandbox)
 
 
 @app.command("demo")
@@ -392,7 +401,8 @@ def demo_cmd(
     out.mkdir(parents=True, exist_ok=True)
     _grade_class(examples / "submissions", db=out / "gradebook.db", assignments=None, jobs=jobs,
                  feedback_dir=out / "feedback", force=True,
-                 course=load_course(examples / "course.toml"), wait=0.0)
+                 course=load_course(examples / "course.toml"), wait=0.0,
+                 allow_weak_sandbox=True)  # the bundled examples, not a class's code
 
 
 gradebook_app = typer.Typer(help="The SQLite gradebook: show and export grades.",

@@ -221,8 +221,12 @@ def grade_class(root: Path, *, db: Path, assignments: Sequence[str] | None = Non
                 jobs: int | None = None, feedback_dir: Path | None = None, force: bool = False,
                 course: Course | None = None, progress: Progress | None = None,
                 lock_wait: float = 0.0,
-                make_grader: Callable[[], GradesFiles] | None = None) -> ClassResult:
-    """What `dlgrade grade-batch` does: discover, grade, record, and write the feedback."""
+                make_grader: Callable[[], GradesFiles] | None = None,
+                allow_weak_sandbox: bool = False) -> ClassResult:
+    """What `dlgrade grade-batch` does: discover, grade, record, and write the feedback.
+
+    Without a working bwrap, the default grader refuses (UserError) unless
+    `allow_weak_sandbox`: no silent weak mode for a whole class."""
     jobs = (os.cpu_count() or 1) if jobs is None else jobs
     if jobs < 1:
         raise UserError(f"--jobs must be at least 1 (got {jobs})")
@@ -232,6 +236,10 @@ def grade_class(root: Path, *, db: Path, assignments: Sequence[str] | None = Non
     if not submissions:
         raise UserError(f"no submissions in {root} (expected {root}/<student>/<assignment>.py)")
     if make_grader is None:
+        from grader.sandbox import bwrap
+
+        if not bwrap.status().working and not allow_weak_sandbox:
+            raise UserError(bwrap.weak_mode_refusal())
         make_grader = functools.partial(default_grader, protect=gradebook_files(db.resolve()))
     with Gradebook(db) as gradebook:
         batch = run_batch(submissions, make_grader, gradebook, course=course, jobs=jobs,

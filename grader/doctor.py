@@ -122,6 +122,10 @@ def diagnose() -> Diagnosis:
     diagnosis.versions.append(("bwrap", f"{state.path}: {'working' if state.working else ''} "
                                         f"{state.detail}" if state.path else state.detail))
     sandbox = Sandbox(SandboxConfig(use_bwrap=None))
+    if not sandbox.bwrap_active:
+        diagnosis.problems.append(f"without bwrap, {bwrap.WEAK_MODE_LOSSES}. grade-batch (and grade "
+                                  f"of a folder) refuse to grade a class unless given "
+                                  f"{bwrap.WEAK_MODE_FLAG}")
     try:
         diagnosis.layers = sandbox_layers(sandbox)
     except SandboxError as exc:

@@ -234,8 +234,11 @@ def _submissions_in(folder: Path, assignment: str | None) -> list[Path]:
 
 def grade_path(path: Path, assignment: str | None = None, student: str | None = None,
                on_report: Callable[[Report, int, int], None] | None = None,
-               **grader_kwargs: Any) -> list[Report]:
+               allow_weak_sandbox: bool = False, **grader_kwargs: Any) -> list[Report]:
     """Grade a file, or every `<assignment>.py` in a folder (and in its student subfolders).
+
+    A folder is a class: without a working bwrap it is refused (UserError) unless
+    `allow_weak_sandbox` (or an explicit use_bwrap=False).
 
     `on_report(report, done, total)` is called after each submission (a progress bar).
     """
@@ -247,6 +250,11 @@ def grade_path(path: Path, assignment: str | None = None, student: str | None = 
     if path.is_dir():
         if student is not None:
             raise UserError("--student names the student of one file, not of a folder")
+        from grader.sandbox import bwrap
+
+        if (not bwrap.status().working and grader_kwargs.get("use_bwrap") is not False
+                and not allow_weak_sandbox):
+            raise UserError(bwrap.weak_mode_refusal())
         files = _submissions_in(path, assignment)
         if not files:
             want = f"{assignment}.py" if assignment else "<assignment>.py"

@@ -82,6 +82,22 @@ def _system_args() -> list[str]:
     return args
 
 
+# what grading loses without bwrap (for `doctor`, and for the refusal to grade a class)
+WEAK_MODE_LOSSES = (
+    "the child sees the whole file system read-only (only reference/, the specs and the "
+    "protected paths are refused, by an audit hook); no network or pid namespace (the hook "
+    "refuses sockets and programs); memory tricks that get past an audit hook get past all "
+    "of it"
+)
+WEAK_MODE_FLAG = "--allow-weak-sandbox"
+
+
+def weak_mode_refusal() -> str:
+    """One line: why a class is not graded here without the flag."""
+    return (f"bwrap is {status().detail}: without it {WEAK_MODE_LOSSES}. Grade a class anyway "
+            f"with {WEAK_MODE_FLAG} (see dlgrade doctor)")
+
+
 @functools.cache
 def status() -> BwrapStatus:
     """Is bwrap installed, and does it work here (it needs namespaces the host may forbid)?"""
