@@ -18,6 +18,7 @@ from rich.text import Text
 from grader.catalog import REFERENCE_DIR
 from grader.sandbox import bwrap
 from grader.sandbox.limits import MB
+from grader.sandbox.policy import MAX_FILES
 
 
 @dataclass
@@ -77,7 +78,7 @@ def _layers(facts: dict[str, Any], bwrap_on: bool, bwrap_detail: str) -> list[La
               "opened (O_TMPFILE too) count against it; no neighbour can fill or read it"
               if zygote.get("private_tmp") else
               "off (needs root or bwrap): a folder of its own under a shared /tmp, at most "
-              f"{16} files of RLIMIT_FSIZE each, counted by the audit hook"),
+              f"{MAX_FILES} files of RLIMIT_FSIZE each, counted by the audit hook"),
         Layer("cgroup v2: memory and processes per submission", bool(zygote.get("cgroup")),
               f"{cgroup_detail}: memory.max counts shared memory, memfds, tmpfs and every process "
               "of the submission as one; pids.max counts its processes and threads"
