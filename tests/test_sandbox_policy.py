@@ -118,3 +118,18 @@ def test_every_o_tmpfile_open_counts_as_a_new_file(folders):
         hook("open", (str(work), None, flags))  # the same folder each time, a new file each time
     with pytest.raises(SandboxViolation, match=f"more than {MAX_FILES} files"):
         hook("open", (str(work), None, flags))
+
+
+def test_the_gate_lets_the_childs_own_code_fork_its_runner(folders):
+    work, secret, libs = folders
+    gate = [False]
+    hook = make_hook(workdir=str(work), protected=[str(secret)], allow_fork=False,
+                     library_dirs=[str(libs)], own_pid=os.getpid(), gate=gate)
+    with pytest.raises(SandboxViolation, match="creating processes"):
+        hook("os.fork", ())
+    gate[0] = True  # while the child's trusted code forks or ends a runner
+    hook("os.fork", ())
+    hook("os.kill", (os.getpid() + 1, 9))
+    gate[0] = False
+    with pytest.raises(SandboxViolation, match="signalling"):
+        hook("os.kill", (os.getpid() + 1, 9))

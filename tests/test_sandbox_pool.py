@@ -261,3 +261,28 @@ def test_a_set_up_that_always_fails_is_an_error_not_a_zero():
             run(box, RIGHT)
     finally:
         box.close()
+
+
+def test_an_import_is_paid_once_per_submission_not_once_per_timeout(sandbox):
+    # add and scale both loop: two timeouts; total then reports whether it runs in a process
+    # forked from the one that imported the module (the import kept) or in a fresh import
+    source = RIGHT + """
+import os, time
+time.sleep(0.5)  # a slow import
+IMPORTED_IN = os.getpid()
+def add(a, b):
+    while True:
+        pass
+def scale(x, k):
+    while True:
+        pass
+def total(x):
+    return float(os.getppid() == IMPORTED_IN)
+"""
+    start = time.monotonic()
+    outcomes = run(sandbox, source, timeout=1.0)
+    elapsed = time.monotonic() - start
+    assert outcomes["add_1"].error == "timed out after 1 s"
+    assert outcomes["scale_1"].error == "timed out after 1 s"
+    assert outcomes["total_1"].ok and outcomes["total_1"].value == 1.0  # the same import
+    assert elapsed < 0.5 + 2 * 1.0 + 1.5, f"{elapsed:.1f} s"  # one import, two timeouts

@@ -18,8 +18,9 @@ from grader.gradebook import Gradebook
 from grader.grading import Grader
 
 VARIANTS = {  # variant -> what the failing mse cases may say
-    "int_for_float": ("malformed answer",),
-    "array_header": ("malformed answer",),
+    # (a forged frame that names a case already decided is skipped; the process then exits)
+    "int_for_float": ("malformed answer", "exited with code 0"),
+    "array_header": ("malformed answer", "exited with code 0"),
     "surrogate": ("raised RuntimeError",),
     "metaclass": ("raised ",),
     "ansi": ("raised RuntimeError",),

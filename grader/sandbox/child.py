@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import contextlib
 import io
+import json
 import os
+import select
 import signal
 import sys
 import tempfile
@@ -30,6 +32,7 @@ from grader.sandbox import policy, tmpfs
 from grader.sandbox.protocol import frame, write_all
 
 RESULT_FD = 3
+CONTROL_FD = 4  # orders from the trusted process to a child that keeps its import (_keep)
 OUTPUT_CAP = 1 << 20  # what print() may leave in the output file; the rest is dropped
 MAX_ERROR_CHARS = 2000
 
@@ -196,12 +199,15 @@ def probe_facts(applied: dict[str, int], ctx: ChildContext, job: dict[str, Any])
     return facts
 
 
-def run_child(job: dict[str, Any], result_fd: int, ctx: ChildContext) -> NoReturn:
+def run_child(job: dict[str, Any], result_fd: int, ctx: ChildContext,
+              control_fd: int | None = None) -> NoReturn:
     """Never returns: ends in os._exit, so nothing of the zygote's runs after the student's code."""
     code = 0
     try:
         os.dup2(result_fd, RESULT_FD)
-        os.closerange(RESULT_FD + 1, 1 << 16)
+        if control_fd is not None:
+            os.dup2(control_fd, CONTROL_FD)
+        os.closerange((CONTROL_FD if control_fd is not None else RESULT_FD) + 1, 1 << 16)
         limits = limits_mod.Limits(**job["limits"]) if job.get("limits") else ctx.limits
         workdir, path = _set_up(job, ctx, limits)
         cases = [(c["name"], codec.from_jsonable(c["inputs"])) for c in job["cases"]]
@@ -229,9 +235,10 @@ def run_child(job: dict[str, Any], result_fd: int, ctx: ChildContext) -> NoRetur
         if job.get("probe"):
             facts = probe_facts(applied, ctx, job)
         _withdraw_escapes()
+        gate = [False]  # open only while this trusted code forks or ends a runner (_keep)
         policy.install(workdir=workdir, protected=[*job["protect"], ctx.tmp_root],
                        allow_fork=ctx.uid is not None, library_dirs=ctx.library_dirs,
-                       own_pid=os.getpid())
+                       own_pid=os.getpid(), gate=gate)
         if job.get("probe"):
             facts["audit_hook"] = _audit_refuses(job.get("probe_paths", []))
             _send({"kind": "probe", "facts": facts})
@@ -244,34 +251,12 @@ def run_child(job: dict[str, Any], result_fd: int, ctx: ChildContext) -> NoRetur
         except BaseException as exc:  # noqa: BLE001  SystemExit and KeyboardInterrupt too
             _send({"kind": "import_error", "error": _clip(describe(exc, path))})
             return _exit(0)
-        _send({"kind": "imported"})
-        for name, inputs in cases:
-            start = time.perf_counter()
-            body: dict[str, Any] = {"kind": "result", "case": name, "ok": False}
-            run = runs[name]
-            if isinstance(run, Exception):  # the grader's fault, said as such
-                body |= {"error": _clip(f"the grader could not load this case: {run!r}"), "seconds": 0.0}
-                _send(body)
-                continue
-            try:
-                value = run(module, inputs)
-            except BaseException as exc:  # noqa: BLE001
-                body["error"] = _clip(describe(exc, path))
-            else:
-                try:
-                    body |= {"ok": True, "value": codec.to_jsonable(value)}
-                except codec.TooLarge as exc:
-                    body["error"] = _clip(str(exc))
-                except BaseException as exc:  # noqa: BLE001
-                    body["error"] = _clip(f"returned something that is not plain data: {exc}")
-            body["seconds"] = time.perf_counter() - start
-            try:
-                _send(body)
-            except (ValueError, OverflowError) as exc:  # e.g. a value JSON cannot hold
-                _send({"kind": "result", "case": name, "ok": False,
-                       "error": _clip(f"returned data that cannot be sent back: {exc}"),
-                       "seconds": body["seconds"]})
-        _send({"kind": "done"})
+        if not job.get("keeper"):
+            _send({"kind": "imported"})
+            _run_cases(cases, runs, module, path)
+            return _exit(0)
+        _send({"kind": "imported", "keeper": True})
+        _keep(cases, runs, module, path, gate)
     except BaseException:  # noqa: BLE001  a failure of the set-up itself (trusted code)
         code = 70
         with contextlib.suppress(BaseException):
@@ -295,6 +280,89 @@ def _withdraw_escapes() -> None:
         for name in names:
             with contextlib.suppress(AttributeError):
                 delattr(module, name)
+
+
+def _run_cases(cases: list[tuple[str, Any]], runs: dict[str, Any], module: types.ModuleType,
+               path: str) -> None:
+    for name, inputs in cases:
+        start = time.perf_counter()
+        body: dict[str, Any] = {"kind": "result", "case": name, "ok": False}
+        run = runs[name]
+        if isinstance(run, Exception):  # the grader's fault, said as such
+            body |= {"error": _clip(f"the grader could not load this case: {run!r}"), "seconds": 0.0}
+            _send(body)
+            continue
+        try:
+            value = run(module, inputs)
+        except BaseException as exc:  # noqa: BLE001
+            body["error"] = _clip(describe(exc, path))
+        else:
+            try:
+                body |= {"ok": True, "value": codec.to_jsonable(value)}
+            except codec.TooLarge as exc:
+                body["error"] = _clip(str(exc))
+            except BaseException as exc:  # noqa: BLE001
+                body["error"] = _clip(f"returned something that is not plain data: {exc}")
+        body["seconds"] = time.perf_counter() - start
+        try:
+            _send(body)
+        except (ValueError, OverflowError) as exc:  # e.g. a value JSON cannot hold
+            _send({"kind": "result", "case": name, "ok": False,
+                   "error": _clip(f"returned data that cannot be sent back: {exc}"),
+                   "seconds": body["seconds"]})
+    _send({"kind": "done"})
+
+
+def _keep(cases: list[tuple[str, Any]], runs: dict[str, Any], module: types.ModuleType,
+          path: str, gate: list[bool]) -> NoReturn:
+    """The imported submission stays here; a forked runner runs the cases. When a case times
+    out, the trusted process names the cases still to run on CONTROL_FD: this process ends
+    that runner and forks another, so the import is paid once per submission, not once per
+    timeout. A runner that ends otherwise ends this process the same way."""
+    remaining = cases
+    while True:
+        gate[0] = True
+        try:
+            runner = os.fork()
+        finally:
+            gate[0] = False
+        if runner == 0:
+            _run_cases(remaining, runs, module, path)
+            _exit(0)
+        order = _await_runner(runner, gate)
+        by_name = dict(cases)
+        remaining = [(name, by_name[name]) for name in order if name in by_name]
+
+
+def _await_runner(runner: int, gate: list[bool]) -> list[str]:
+    """The cases to run next when the trusted process asks for them; otherwise, once the
+    runner has ended, end as it did (its exit code, or its signal)."""
+    buffer = b""
+    while True:
+        ready, _, _ = select.select([CONTROL_FD], [], [], 0.02)
+        if ready:
+            chunk = os.read(CONTROL_FD, 1 << 16)
+            buffer += chunk
+            if b"\n" in buffer or not chunk:
+                try:
+                    order = json.loads(buffer.split(b"\n", 1)[0]) if chunk else None
+                except ValueError:
+                    order = None
+                gate[0] = True
+                try:
+                    with contextlib.suppress(ProcessLookupError):
+                        os.kill(runner, signal.SIGKILL)
+                    os.waitpid(runner, 0)
+                finally:
+                    gate[0] = False
+                if not isinstance(order, list):
+                    _exit(0)
+                return [name for name in order if isinstance(name, str)]
+        done, status = os.waitpid(runner, os.WNOHANG)
+        if done:
+            if os.WIFSIGNALED(status):
+                os.kill(os.getpid(), os.WTERMSIG(status))
+            _exit(os.waitstatus_to_exitcode(status) if os.WIFEXITED(status) else 1)
 
 
 def _audit_refuses(paths: list[str]) -> bool:

@@ -12,6 +12,7 @@ targets' remaining cases.
 from __future__ import annotations
 
 import contextlib
+import json
 import math
 import os
 import signal
@@ -31,7 +32,14 @@ from grader import codec
 from grader.catalog import ROOT
 from grader.sandbox import bwrap, cgroup
 from grader.sandbox.limits import Limits
-from grader.sandbox.protocol import Closed, PipeReader, SocketReceiver, Timeout, send_message
+from grader.sandbox.protocol import (
+    Closed,
+    PipeReader,
+    SocketReceiver,
+    Timeout,
+    send_message,
+    write_all,
+)
 
 START_TIMEOUT = 180.0  # importing torch on a busy 2-core machine, inside bwrap
 EXIT_WAIT = 5.0
@@ -152,10 +160,12 @@ def describe_exit(info: dict[str, Any] | None) -> str:
 class Job:
     """One child, seen from the trusted process."""
 
-    def __init__(self, zygote: ZygoteProcess, job_id: int, read_fd: int, max_bytes: int) -> None:
+    def __init__(self, zygote: ZygoteProcess, job_id: int, read_fd: int, max_bytes: int,
+                 control_fd: int | None = None) -> None:
         self.zygote = zygote
         self.id = job_id
         self.reader = PipeReader(read_fd, max_bytes=max_bytes)
+        self.control_fd = control_fd  # orders to a child that keeps its import
         self.exited = threading.Event()
         self.exit_info: dict[str, Any] | None = None
         self._killed = False
@@ -172,9 +182,23 @@ class Job:
         self.exited.wait(timeout)
         return self.exit_info
 
+    def resume(self, names: list[str]) -> bool:
+        """Ask a child that keeps its import to end its runner and run these cases next."""
+        if self.control_fd is None:
+            return False
+        try:
+            write_all(self.control_fd, json.dumps(names).encode() + b"\n")
+        except OSError:
+            return False
+        return True
+
     def finish(self) -> None:
         """Make sure the child goes: it exits by itself after its last answer, and the zygote
         kills it (its process group and its uid) if it has not within a grace period."""
+        if self.control_fd is not None:
+            with contextlib.suppress(OSError):
+                os.close(self.control_fd)  # the child's end reads EOF: it ends its runner, then itself
+            self.control_fd = None
         if not self._killed and not self.exited.is_set():
             self.zygote.send({"op": "finish", "job": self.id})
         self.reader.close()
@@ -253,21 +277,26 @@ class ZygoteProcess:
 
     def start(self, body: dict[str, Any], max_bytes: int) -> Job:
         read_fd, write_fd = os.pipe()
+        control_r, control_w = os.pipe() if body.get("keeper") else (None, None)
+        theirs = [fd for fd in (write_fd, control_r) if fd is not None]
         with self._lock:
             if self.dead:
-                os.close(read_fd)
-                os.close(write_fd)
+                for fd in (read_fd, write_fd, control_r, control_w):
+                    if fd is not None:
+                        os.close(fd)
                 raise SandboxError(f"the {self.framework} sandbox stopped")
             self._next += 1
-            job = Job(self, self._next, read_fd, max_bytes)
+            job = Job(self, self._next, read_fd, max_bytes, control_w)
             self._jobs[job.id] = job
             try:
-                send_message(self.sock, {**body, "op": "run", "job": job.id, "nfds": 1}, [write_fd])
+                send_message(self.sock, {**body, "op": "run", "job": job.id, "nfds": len(theirs)},
+                             theirs)
             except OSError as exc:
                 self.dead = True
                 raise SandboxError(f"the {self.framework} sandbox stopped: {exc}") from None
             finally:
-                os.close(write_fd)
+                for fd in theirs:
+                    os.close(fd)
         return job
 
     def kill(self, job_id: int) -> None:
@@ -383,7 +412,7 @@ class Sandbox:
                     "limits": asdict(self.config.limits),
                     "cpu_seconds": import_timeout + sum(c.timeout for c in pending),
                     "cases": [{"name": c.name, "harness": c.harness, "params": c.params,
-                               "inputs": c.inputs} for c in pending]}
+                               "inputs": c.inputs} for c in pending], "keeper": True}
             with self._turns.exclusive() if alone else self._turns.shared():
                 job = self._start(framework, body)
                 try:
@@ -467,18 +496,25 @@ class Sandbox:
             job.kill()
             return fail_all("the submission's process sent malformed data while being imported")
 
+        keeper = message.get("keeper") is True  # it keeps its import: a timeout costs no re-import
         for case in pending:
+            if case.name in outcomes:
+                continue  # failed with its target (fail fast)
             began = time.monotonic()
             turns_before = self._turns.started
             try:
-                message = job.read(began + case.timeout)
+                message = _next_result(job, began + case.timeout, outcomes)
             except Timeout:
-                job.kill()
                 if not alone and (self._turns.started != turns_before or self._turns.running > 1):
+                    job.kill()
                     return DriveEnd(contended=case)  # others ran meanwhile: again, alone
                 _fatal(case, pending, outcomes, f"timed out after {case.timeout:g} s"
                        + (" (run again with no other submission beside it)" if alone else ""),
                        time.monotonic() - began)
+                rest = [c.name for c in pending if c.name not in outcomes]
+                if keeper and rest and job.resume(rest):
+                    continue  # the same child, a fresh runner: the import is not paid again
+                job.kill()
                 return DriveEnd()
             except Closed:
                 info = job.wait_exit()
@@ -501,6 +537,16 @@ class Sandbox:
                 job.kill()
                 return DriveEnd()
         return DriveEnd()
+
+
+def _next_result(job: Job, deadline: float, outcomes: dict[str, CaseOutcome]) -> Any:
+    """The next message, past the late answers of cases already decided (a runner ended for a
+    timeout may have sent its answer just after the deadline)."""
+    while True:
+        message = job.read(deadline)
+        if not (isinstance(message, dict) and message.get("kind") == "result"
+                and isinstance(message.get("case"), str) and message["case"] in outcomes):
+            return message
 
 
 def _text(value: Any, limit: int = codec.MAX_TEXT) -> str:

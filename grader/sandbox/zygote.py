@@ -139,13 +139,14 @@ class Zygote:
     def start(self, job: dict[str, Any], fds: list[int]) -> None:
         from grader.sandbox.child import run_child
 
-        if len(fds) != 1:
+        if len(fds) not in (1, 2):
             for fd in fds:
                 os.close(fd)
             self.send({"op": "exit", "job": job.get("job"), "error": "malformed job"})
             return
         if self.free_uids is not None and not self.free_uids:
-            os.close(fds[0])
+            for fd in fds:
+                os.close(fd)
             self.send({"op": "exit", "job": job.get("job"), "error": "too many submissions at once"})
             return
         uid = self.free_uids.pop(0) if self.free_uids is not None else None
@@ -164,8 +165,9 @@ class Zygote:
                     (limits.memory_mb + limits.tmp_mb) * MB, limits.processes)
         pid = os.fork()
         if pid == 0:
-            run_child(job, fds[0], self.ctx)  # never returns
-        os.close(fds[0])
+            run_child(job, fds[0], self.ctx, fds[1] if len(fds) == 2 else None)  # never returns
+        for fd in fds:
+            os.close(fd)
         self.running[pid] = Running(job["job"], pid, uid, self.ctx.workdir, cgroup=self.ctx.cgroup)
 
     def _kill(self, run: Running) -> None:
