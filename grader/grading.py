@@ -250,16 +250,16 @@ def grade_path(path: Path, assignment: str | None = None, student: str | None = 
     if path.is_dir():
         if student is not None:
             raise UserError("--student names the student of one file, not of a folder")
-        from grader.sandbox import bwrap
-
-        if (not bwrap.status().working and grader_kwargs.get("use_bwrap") is not False
-                and not allow_weak_sandbox):
-            raise UserError(bwrap.weak_mode_refusal())
         files = _submissions_in(path, assignment)
         if not files:
             want = f"{assignment}.py" if assignment else "<assignment>.py"
             raise UserError(f"no submissions ({want}, or <student>/{want}) in {path}")
         protect = [path.resolve(), *grader_kwargs.pop("protect", ())]
+        from grader.sandbox import bwrap
+
+        if (not bwrap.status().working and grader_kwargs.get("use_bwrap") is not False
+                and not allow_weak_sandbox):
+            raise UserError(bwrap.weak_mode_refusal())
     else:
         files, protect = [path], list(grader_kwargs.pop("protect", ()))
     reports = []

@@ -205,7 +205,7 @@ def test_a_notebook_is_graded_like_a_python_file(tmp_path) -> None:
     assert [(s.student, s.path.name) for s in found] == [
         ("alice", "losses.ipynb"), ("bob", "losses.ipynb"), ("carol", "losses.ipynb")]
 
-    reports = {r.student: r for r in grade_path(tmp_path / "class", assignment="losses")}
+    reports = {r.student: r for r in grade_path(tmp_path / "class", assignment="losses", allow_weak_sandbox=True)}
     assert reports["alice"].score == 100
     assert any("IPython magic dropped: %matplotlib inline" in n for n in reports["alice"].notes)
     spec = load_spec("losses")

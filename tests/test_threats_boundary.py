@@ -64,7 +64,7 @@ def test_grade_batch_records_the_rest_of_the_class(tmp_path):
     for honest in ("ann", "bob"):
         (root / honest).mkdir(parents=True)
         (root / honest / "losses.py").write_text(REFERENCE.read_text())
-    result = grade_class(root, db=tmp_path / "gradebook.db", jobs=2)
+    result = grade_class(root, db=tmp_path / "gradebook.db", jobs=2, allow_weak_sandbox=True)
     assert not result.batch.errors, [o.error for o in result.batch.errors]
     scores = {r.student: r.score for r in result.records}
     assert set(scores) == {"ann", "bob", *(f"m_{v}" for v in VARIANTS)}
