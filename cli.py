@@ -227,6 +227,7 @@ def grade_cmd(
         "--json", help="Print only Gradescope results.json (a list for a folder).")] = False,
     require_cuda: Annotated[bool, typer.Option(
         "--require-cuda", help="Fail instead of skipping the GPU cases without CUDA.")] = False,
+    allow_weak_sandbox: WeakSandboxOpt = False,
 ) -> None:
     """Grade submissions on every case, public and hidden (instructors)."""
     from rich.progress import Progress
@@ -242,7 +243,8 @@ def grade_cmd(
         def advance(_report: Any, done: int, total: int) -> None:
             progress.update(task, completed=done, total=total)
 
-        reports = grade_path(path, assignment, student, on_report=advance, require_cuda=require_cuda)
+        reports = grade_path(path, assignment, student, on_report=advance, require_cuda=require_cuda,
+                             allow_weak_sandbox=allow_weak_sandbox)
     if as_json:
         typer.echo(to_json(reports[0] if path.is_file() else reports))
         return
@@ -297,6 +299,10 @@ def doctor_cmd() -> None:
 
 CourseOpt = Annotated[Path | None, typer.Option(
     "--course", help="Course config (default: ./course.toml when there is one).")]
+WeakSandboxOpt = Annotated[bool, typer.Option(
+    "--allow-weak-sandbox", help="Grade a class even without bwrap (see dlgrade doctor for what is lost).")]
+
+
 GradebookOpt = Annotated[Path, typer.Option("--db", help="The SQLite gradebook.")]
 
 
@@ -385,14 +391,16 @@ def _course(path: Path | None) -> Any:
 
 def _grade_class(directory: Path, *, db: Path, assignments: list[str] | None,
                  jobs: int | None, feedback_dir: Path | None, force: bool,
-                 course: Any, wait: float, lang: str | None = None) -> None:
+                 course: Any, wait: float, lang: str | None = None,
+                 allow_weak_sandbox: bool = False) -> None:
     from grader.classroom.batch import grade_class
     from grader.ui.batch import RichProgress, show_class_result
 
     try:
         result = grade_class(directory, db=db, assignments=assignments, jobs=jobs,
                              feedback_dir=feedback_dir, force=force, course=course,
-                             progress=RichProgress(console), lock_wait=wait, lang=lang)
+                             progress=RichProgress(console), lock_wait=wait, lang=lang,
+                             allow_weak_sandbox=allow_weak_sandbox)
     except KeyboardInterrupt:
         err_console.print(f"interrupted: what was graded is in {db}; rerun to grade the rest")
         raise typer.Exit(130) from None
@@ -420,10 +428,12 @@ def grade_batch_cmd(
     wait: Annotated[float, typer.Option(
         "--wait", help="Seconds to wait for another batch on the same gradebook (default: refuse).")] = 0.0,
     lang: FeedbackLangOpt = None,
+    allow_weak_sandbox: WeakSandboxOpt = False,
 ) -> None:
     """Grade a whole class in parallel into the gradebook; print a summary."""
     _grade_class(directory, db=db, assignments=assignment, jobs=jobs, feedback_dir=feedback_dir,
-                 force=force, course=_course(course), wait=wait, lang=lang)
+                 force=force, course=_course(course), wait=wait, lang=lang,
+                 allow_weak_sandbox=allow_weak_sandbox)
 
 
 @app.command("demo")
@@ -439,7 +449,8 @@ def demo_cmd(
     out.mkdir(parents=True, exist_ok=True)
     _grade_class(examples / "submissions", db=out / "gradebook.db", assignments=None, jobs=jobs,
                  feedback_dir=out / "feedback", force=True,
-                 course=_course(examples / "course.toml"), wait=0.0, lang=lang)
+                 course=_course(examples / "course.toml"), wait=0.0, lang=lang,
+                 allow_weak_sandbox=True)  # the bundled examples, not a class's code
 
 
 # ---------------------------------------------------------------- gradebook

@@ -31,6 +31,7 @@ from grader.errors import UserError
 from grader.grading.grader import Grader
 from grader.grading.results import Report
 from grader.grading.submission import SourceFile, find_submissions, read_submission
+from grader.sandbox import bwrap
 
 # Where a submission time came from: a receipt is stamped by the machine that took the file
 # in; a manifest or a file's mtime is on the students' side, which they can change.
@@ -205,10 +206,13 @@ def _finish(sub: Submission, fut: Future[Report], gradebook: Gradebook, course: 
         return Outcome(sub, error=sub.problem or f"{type(exc).__name__}: {exc}")
     due = course.due_date(sub.assignment) if course else None
     policy = course.late_policy if course else NoLatePolicy()
-    lateness = assess(report.score, sub.submitted_at, due, policy)
-    gradebook.record(report, student=sub.student, assignment=sub.assignment, path=sub.path,
-                     submitted_at=sub.submitted_at, submitted_at_source=sub.submitted_at_source,
-                     lateness=lateness, due=due, force=force)
+    try:
+        lateness = assess(report.score, sub.submitted_at, due, policy)
+        gradebook.record(report, student=sub.student, assignment=sub.assignment, path=sub.path,
+                         submitted_at=sub.submitted_at, submitted_at_source=sub.submitted_at_source,
+                         lateness=lateness, due=due, force=force)
+    except Exception as exc:  # a report that cannot be recorded costs that submission only
+        return Outcome(sub, error=f"could not record: {type(exc).__name__}: {exc}")
     return Outcome(sub, report=report, lateness=lateness)
 
 
@@ -233,8 +237,11 @@ def grade_class(root: Path, *, db: Path, assignments: Sequence[str] | None = Non
                 course: Course | None = None, progress: Progress | None = None,
                 lock_wait: float = 0.0,
                 make_grader: Callable[[], GradesFiles] | None = None,
-                lang: str | None = None) -> ClassResult:
-    """What `dlgrade grade-batch` does: discover, grade, record, and write the feedback."""
+                lang: str | None = None, allow_weak_sandbox: bool = False) -> ClassResult:
+    """What `dlgrade grade-batch` does: discover, grade, record, and write the feedback.
+
+    Without a working bwrap, the default grader refuses (UserError) unless
+    `allow_weak_sandbox`: no silent weak mode for a whole class."""
     jobs = (os.cpu_count() or 1) if jobs is None else jobs
     if jobs < 1:
         raise UserError(f"--jobs must be at least 1 (got {jobs})")
@@ -244,6 +251,8 @@ def grade_class(root: Path, *, db: Path, assignments: Sequence[str] | None = Non
     if not submissions:
         raise UserError(f"no submissions in {root} (expected {root}/<student>/<assignment>.py)")
     if make_grader is None:
+        if not bwrap.status().working and not allow_weak_sandbox:
+            raise UserError(bwrap.weak_mode_refusal())
         protect = gradebook_files(db.resolve())
         if is_data_folder(root):  # the roster, the token handouts, everyone's hand-ins
             protect.append(root.resolve())
