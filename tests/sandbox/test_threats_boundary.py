@@ -14,7 +14,10 @@ from test_threats import REFERENCE, hostile_submission, only_target_fails
 
 from grader.classroom.batch import grade_class
 from grader.classroom.gradebook import Gradebook
+from grader.classroom.late import assess
+from grader.course import NoLatePolicy
 from grader.grading.grader import Grader
+from grader.interop import gradescope
 from grader.ui import report as report_view
 
 VARIANTS = {  # variant -> what the failing mse cases may say
@@ -49,12 +52,11 @@ def test_crafted_data_fails_only_its_case_and_prints_safely(grader, tmp_path, va
     # every sink takes the report: the terminal, JSON, the gradebook
     console = Console(file=io.StringIO(), force_terminal=True, width=120)
     report_view.render(report, console)
-    json.loads(report_view.to_json(report))
+    json.loads(gradescope.to_json(report))
     with Gradebook(tmp_path / "gradebook.db") as gradebook:
         gradebook.record(report, student="mallory", assignment="losses", path="x.py",
                          submitted_at=None, submitted_at_source="mtime",
-                         lateness=__import__("grader.classroom.late").late.assess(report.score, None, None,
-                                                                         __import__("grader.classroom.late").late.NoLatePolicy()))
+                         lateness=assess(report.score, None, None, NoLatePolicy()))
 
 
 def test_grade_batch_records_the_rest_of_the_class(tmp_path):
