@@ -15,6 +15,7 @@ import contextlib
 import json
 import math
 import os
+import queue
 import signal
 import socket
 import subprocess
@@ -24,6 +25,7 @@ import threading
 import time
 import weakref
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import Future
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -205,6 +207,46 @@ class Job:
         self.zygote.forget(self.id)
 
 
+class _Launcher:
+    """Starts every zygote from one thread that lasts as long as this process.
+
+    A zygote asks for SIGKILL when its parent goes (PR_SET_PDEATHSIG), and so does bwrap
+    (--die-with-parent); the kernel sends it when the *thread* that forked them ends, not
+    only the process. Started from a batch's worker thread, a zygote died with that worker
+    and took the other threads' children with it; started from here, it dies with the
+    process only."""
+
+    def __init__(self) -> None:
+        self._reset()
+        os.register_at_fork(after_in_child=self._reset)  # a forked process has no such thread
+
+    def _reset(self) -> None:
+        self._lock = threading.Lock()
+        self._queue: queue.SimpleQueue[tuple[Callable[[], Any], Future[Any]]] = queue.SimpleQueue()
+        self._thread: threading.Thread | None = None
+
+    def call(self, start: Callable[[], Any]) -> Any:
+        """start() run on the launcher thread; its result, or its exception raised here."""
+        with self._lock:
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(target=self._serve, name="zygote-launcher", daemon=True)
+                self._thread.start()
+        future: Future[Any] = Future()
+        self._queue.put((start, future))
+        return future.result()
+
+    def _serve(self) -> None:
+        while True:  # never returns: the thread's end would kill every zygote it started
+            start, future = self._queue.get()
+            try:
+                future.set_result(start())
+            except BaseException as exc:  # noqa: BLE001  handed to the caller
+                future.set_exception(exc)
+
+
+_LAUNCHER = _Launcher()
+
+
 class ZygoteProcess:
     """A zygote (grader.sandbox.zygote) and the thread that reads its reports."""
 
@@ -228,10 +270,10 @@ class ZygoteProcess:
             env.setdefault(var, "1")  # one thread per child: children run side by side
         env.setdefault("PATH", "/usr/bin:/bin")
         try:
-            self.proc = subprocess.Popen([*(bwrap_prefix or []), *command], pass_fds=[theirs.fileno()],
-                                         stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                         stderr=self._stderr, cwd=config.root, env=env,
-                                         start_new_session=True)
+            self.proc = _LAUNCHER.call(lambda: subprocess.Popen(
+                [*(bwrap_prefix or []), *command], pass_fds=[theirs.fileno()],
+                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=self._stderr,
+                cwd=config.root, env=env, start_new_session=True))
         finally:
             theirs.close()
         self.sock = ours

@@ -286,3 +286,28 @@ def total(x):
     assert outcomes["scale_1"].error == "timed out after 1 s"
     assert outcomes["total_1"].ok and outcomes["total_1"].value == 1.0  # the same import
     assert elapsed < 0.5 + 2 * 1.0 + 1.5, f"{elapsed:.1f} s"  # one import, two timeouts
+
+
+@pytest.mark.parametrize("use_bwrap", [False, True], ids=["no-bwrap", "bwrap"])
+def test_a_zygote_outlives_the_thread_that_asked_for_it(use_bwrap: bool) -> None:
+    """A zygote (and bwrap) dies by PR_SET_PDEATHSIG when the thread that started it ends:
+    zygotes are started from one thread of the pool's own, so a batch's worker thread that
+    ends takes no zygote with it."""
+    from grader.sandbox import bwrap
+
+    if use_bwrap and not bwrap.status().working:
+        pytest.skip("bwrap does not work here")
+    box = Sandbox(SandboxConfig(use_bwrap=use_bwrap))
+    try:
+        first: dict[str, object] = {}
+        worker = threading.Thread(target=lambda: first.update(run(box, RIGHT)))
+        worker.start()
+        worker.join()
+        zygote = box.zygote("numpy")
+        time.sleep(0.3)  # a parent-death signal would have arrived by now
+        assert zygote.proc.poll() is None and not zygote.dead
+        assert all(o.ok for o in first.values()) and first
+        assert all(o.ok for o in run(box, RIGHT).values())
+        assert box.zygote("numpy") is zygote  # the same warm zygote, not a replacement
+    finally:
+        box.close()
