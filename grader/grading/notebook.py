@@ -227,7 +227,7 @@ def notebook_to_source_bounded(data: bytes) -> tuple[str, list[str]]:
     env = {k: v for k, v in os.environ.items() if k in ("PATH", "LANG", "LC_ALL", "PYTHONHASHSEED")}
     env["PYTHONPATH"] = os.pathsep.join(p for p in sys.path if p)
     try:
-        done = subprocess.run([sys.executable, "-m", "grader.notebook"], input=data,
+        done = subprocess.run([sys.executable, "-m", "grader.grading.notebook"], input=data,
                               capture_output=True, timeout=CONVERT_SECONDS, env=env)
     except subprocess.TimeoutExpired:
         raise NotebookError(f"not converted: reading it took more than {CONVERT_SECONDS:g} s") from None
@@ -247,7 +247,7 @@ def notebook_to_source_bounded(data: bytes) -> tuple[str, list[str]]:
 
 
 def _convert_stdin() -> None:
-    """`python -m grader.notebook`: a notebook on stdin, {"kind", "source", "notes"} on stdout."""
+    """`python -m grader.grading.notebook`: a notebook on stdin, {"kind", "source", "notes"} on stdout."""
     import resource
 
     resource.setrlimit(resource.RLIMIT_AS, (CONVERT_MEMORY, CONVERT_MEMORY))

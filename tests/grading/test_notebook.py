@@ -273,13 +273,15 @@ def test_odd_but_schema_valid_metadata() -> None:
 
 
 def test_conversion_is_a_bounded_step_of_its_own(tmp_path) -> None:
-    from grader.submission import load_source
+    from grader.grading.submission import read_submission
 
     good = tmp_path / "losses.ipynb"
     good.write_text(_text(new_code_cell("%matplotlib inline\nX = 3")))
-    source, notes = load_source(good)
+    read = read_submission(good)
+    source, notes = read.source, read.notes
     assert _module(source).X == 3 and len(notes) == 1
     deep = tmp_path / "deep.ipynb"
     deep.write_text('{"nbformat": 4, "x": ' + "[" * 200_000 + "]" * 200_000 + "}")
-    source, notes = load_source(deep)  # the converter fails in its own process: one line
+    read = read_submission(deep)  # the converter fails in its own process: one line
+    source, notes = read.source, read.notes
     assert source.startswith("raise ImportError(") and len(notes) == 1
