@@ -311,3 +311,29 @@ def test_a_zygote_outlives_the_thread_that_asked_for_it(use_bwrap: bool) -> None
         assert box.zygote("numpy") is zygote  # the same warm zygote, not a replacement
     finally:
         box.close()
+
+
+@pytest.mark.parametrize("import_seconds", [0.0, 0.1], ids=["cheap-import", "kept-import"])
+def test_each_case_brings_back_its_own_print_and_sees_only_the_leased_gpu(
+        sandbox: Sandbox, import_seconds: float) -> None:
+    """Inside the child, however it runs the cases (a slow import is kept and the cases run
+    in a forked runner): each outcome carries what that case printed, and the child sees
+    the one GPU the caller holds a lease on, through CUDA_VISIBLE_DEVICES."""
+    source = RIGHT + f"""
+import os, time
+time.sleep({import_seconds})
+print("at import")
+def add(a, b):
+    print("visible:", os.environ.get("CUDA_VISIBLE_DEVICES"))
+    return a + b
+def total(x):
+    print("total here")
+    return float(np.sum(x))
+"""
+    outcomes = sandbox.run(framework="numpy", assignment="toy", source=source, filename="toy.py",
+                           cases=requests(), import_timeout=5.0, cuda=True, cuda_device="7")
+    by_target = {c.target: outcomes[c.name] for c in SPEC.cases}
+    assert all(o.ok for o in outcomes.values())
+    assert by_target["add"].output == "visible: 7\n"
+    assert by_target["total"].output == "total here\n"
+    assert by_target["scale"].output == ""  # nothing of the import's or another case's print
