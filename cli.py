@@ -229,6 +229,7 @@ def grade_cmd(
         "--json", help="Print only Gradescope results.json (a list for a folder).")] = False,
     require_cuda: Annotated[bool, typer.Option(
         "--require-cuda", help="Fail instead of skipping the GPU cases without CUDA.")] = False,
+    allow_weak_sandbox: WeakSandboxOpt = False,
 ) -> None:
     """Grade submissions on every case, public and hidden (instructors)."""
     from rich.progress import Progress
@@ -244,7 +245,8 @@ def grade_cmd(
         def advance(_report: Any, done: int, total: int) -> None:
             progress.update(task, completed=done, total=total)
 
-        reports = grade_path(path, assignment, student, on_report=advance, require_cuda=require_cuda)
+        reports = grade_path(path, assignment, student, on_report=advance, require_cuda=require_cuda,
+                             allow_weak_sandbox=allow_weak_sandbox)
     if as_json:
         typer.echo(to_json(reports[0] if path.is_file() else reports))
         return
@@ -310,6 +312,11 @@ def doctor_cmd(
 
 CourseOpt = Annotated[Path | None, typer.Option(
     "--course", help="Course config (default: ./course.toml when there is one).")]
+WeakSandboxOpt = Annotated[bool, typer.Option(
+    "--allow-weak-sandbox", help="Grade a class even without bwrap, here or on a cluster's workers "
+    "(see dlgrade doctor for what is lost).")]
+
+
 GradebookOpt = Annotated[Path, typer.Option("--db", help="The SQLite gradebook.")]
 
 
@@ -398,7 +405,8 @@ def _course(path: Path | None) -> Any:
 
 def _grade_class(directory: Path, *, db: Path, assignments: list[str] | None,
                  jobs: int | None, feedback_dir: Path | None, force: bool,
-                 course: Any, wait: float, lang: str | None = None, executor: Any = None) -> None:
+                 course: Any, wait: float, lang: str | None = None, executor: Any = None,
+                 allow_weak_sandbox: bool = False) -> None:
     from grader.classroom.batch import grade_class
     from grader.ui.batch import ClusterProgress, RichProgress, show_class_result
 
@@ -407,7 +415,8 @@ def _grade_class(directory: Path, *, db: Path, assignments: list[str] | None,
     try:
         result = grade_class(directory, db=db, assignments=assignments, jobs=jobs,
                              feedback_dir=feedback_dir, force=force, course=course,
-                             progress=progress, lock_wait=wait, lang=lang, executor=executor)
+                             progress=progress, lock_wait=wait, lang=lang, executor=executor,
+                             allow_weak_sandbox=allow_weak_sandbox)
     except KeyboardInterrupt:
         err_console.print(f"interrupted: what was graded is in {db}; rerun to grade the rest")
         raise typer.Exit(130) from None
@@ -445,9 +454,7 @@ def grade_batch_cmd(
         "--scheduler", help="--executor dask: the Dask scheduler, tcp://HOST:8786.")] = None,
     cluster: Annotated[str | None, typer.Option(
         "--cluster", help="--executor dask: start a cluster here, local:N (N workers).")] = None,
-    allow_weak_sandbox: Annotated[bool, typer.Option(
-        "--allow-weak-sandbox", help="Grade on workers without bwrap (student code there runs "
-        "without the file-system and network walls).")] = False,
+    allow_weak_sandbox: WeakSandboxOpt = False,
 ) -> None:
     """Grade a whole class in parallel into the gradebook; print a summary."""
     from grader.executors import make_executor
@@ -457,7 +464,8 @@ def grade_batch_cmd(
                            warn=lambda m: err_console.print(f"[yellow]warning:[/] {escape(m)}",
                                                             highlight=False, soft_wrap=True))
     _grade_class(directory, db=db, assignments=assignment, jobs=jobs, feedback_dir=feedback_dir,
-                 force=force, course=_course(course), wait=wait, lang=lang, executor=chosen)
+                 force=force, course=_course(course), wait=wait, lang=lang, executor=chosen,
+                 allow_weak_sandbox=allow_weak_sandbox)
 
 
 @app.command("demo")
@@ -473,7 +481,8 @@ def demo_cmd(
     out.mkdir(parents=True, exist_ok=True)
     _grade_class(examples / "submissions", db=out / "gradebook.db", assignments=None, jobs=jobs,
                  feedback_dir=out / "feedback", force=True,
-                 course=_course(examples / "course.toml"), wait=0.0, lang=lang)
+                 course=_course(examples / "course.toml"), wait=0.0, lang=lang,
+                 allow_weak_sandbox=True)  # the bundled examples, not a class's code
 
 
 # ---------------------------------------------------------------- gradebook

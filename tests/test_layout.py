@@ -47,6 +47,10 @@ DEFERRED_OK = {
     ("grader.sandbox.zygote", "grader.sandbox"): "the zygote imports after its reaper forks",
     ("grader.sandbox.zygote", "grader.sandbox.limits"): "the zygote imports after its reaper forks",
     ("grader.sandbox.zygote", "grader.sandbox.codec"): "the zygote imports after its reaper forks",
+    ("grader.sandbox.zygote", "grader.sandbox.cgroup"): "the zygote imports after its reaper forks",
+    ("grader.sandbox.zygote", "grader.sandbox.tmpfs"): "the zygote imports after its reaper forks",
+    ("grader.sandbox.zygote", "grader.sandbox.harness"): "the zygote imports after its reaper forks",
+    ("grader.sandbox.child", "grader.sandbox.cgroup"): "only a child given a control group needs it",
 }
 
 
@@ -173,3 +177,34 @@ def test_the_old_nbgrader_checks_path_still_imports() -> None:
     import grader.nbgrader_checks as shim
 
     assert shim.check_target is moved.check_target and shim.award is moved.award
+
+
+# What runs in the sandbox's child (the zygote, the child, the public harness) is mounted
+# alone under bwrap (grader.sandbox.bwrap.child_code): it may import nothing of the course
+# tree outside grader/sandbox/, so no spec, check, catalog or reference can reach a child.
+CHILD_SIDE = ["grader.sandbox.zygote", "grader.sandbox.child",
+              *(m for m in MODULES if m.startswith("grader.sandbox.harness"))]
+
+
+def test_the_child_side_imports_only_the_sandbox() -> None:
+    seen: set[str] = set()
+    todo = list(CHILD_SIDE)
+    while todo:
+        module = todo.pop()
+        if module not in seen:
+            seen.add(module)
+            todo += GRAPH.get(module, ())
+    outside = sorted(m for m in seen if m != "grader" and not m.startswith("grader.sandbox"))
+    assert outside == []
+    assert {"grader.sandbox.harness", "grader.sandbox.codec"} <= seen
+
+
+def test_the_child_code_mounted_under_bwrap_holds_the_child_side() -> None:
+    from grader.sandbox.bwrap import child_code
+
+    mounted = child_code(ROOT)
+    for module in CHILD_SIDE:
+        path = MODULES[module]
+        assert any(path == m or m in path.parents for m in mounted), module
+    for private in (GRADER / "specs", GRADER / "grading", ROOT / "reference"):
+        assert not any(private == m or m in private.parents for m in mounted), private

@@ -34,6 +34,7 @@ from grader.executors.local import LocalExecutor
 from grader.grading.grader import Grader
 from grader.grading.results import Report
 from grader.grading.submission import SourceFile, find_submissions, read_submission
+from grader.sandbox import bwrap
 
 # Where a submission time came from: a receipt is stamped by the machine that took the file
 # in; a manifest or a file's mtime is on the students' side, which they can change.
@@ -200,10 +201,13 @@ def _finish(done: Done, gradebook: Gradebook, course: Course | None, force: bool
         return Outcome(sub, error=error, where=done.where)
     due = course.due_date(sub.assignment) if course else None
     policy = course.late_policy if course else NoLatePolicy()
-    lateness = assess(report.score, sub.submitted_at, due, policy)
-    gradebook.record(report, student=sub.student, assignment=sub.assignment, path=sub.path,
-                     submitted_at=sub.submitted_at, submitted_at_source=sub.submitted_at_source,
-                     lateness=lateness, due=due, force=force, worker=done.where)
+    try:
+        lateness = assess(report.score, sub.submitted_at, due, policy)
+        gradebook.record(report, student=sub.student, assignment=sub.assignment, path=sub.path,
+                         submitted_at=sub.submitted_at, submitted_at_source=sub.submitted_at_source,
+                         lateness=lateness, due=due, force=force, worker=done.where)
+    except Exception as exc:  # a report that cannot be recorded costs that submission only
+        return Outcome(sub, error=f"could not record: {type(exc).__name__}: {exc}", where=done.where)
     return Outcome(sub, report=report, lateness=lateness, where=done.where)
 
 
@@ -228,8 +232,13 @@ def grade_class(root: Path, *, db: Path, assignments: Sequence[str] | None = Non
                 course: Course | None = None, progress: Progress | None = None,
                 lock_wait: float = 0.0,
                 make_grader: Callable[[], GradesFiles] | None = None,
-                lang: str | None = None, executor: Executor | None = None) -> ClassResult:
-    """What `dlgrade grade-batch` does: discover, grade, record, and write the feedback."""
+                lang: str | None = None, executor: Executor | None = None,
+                allow_weak_sandbox: bool = False) -> ClassResult:
+    """What `dlgrade grade-batch` does: discover, grade, record, and write the feedback.
+
+    Without a working bwrap, the default local grader refuses (UserError) unless
+    `allow_weak_sandbox`: no silent weak mode for a whole class. A cluster's executor checks
+    its workers' layers itself."""
     jobs = (os.cpu_count() or 1) if jobs is None else jobs
     if jobs < 1:
         raise UserError(f"--jobs must be at least 1 (got {jobs})")
@@ -239,6 +248,8 @@ def grade_class(root: Path, *, db: Path, assignments: Sequence[str] | None = Non
     if not submissions:
         raise UserError(f"no submissions in {root} (expected {root}/<student>/<assignment>.py)")
     if make_grader is None:
+        if executor is None and not bwrap.status().working and not allow_weak_sandbox:
+            raise UserError(bwrap.weak_mode_refusal())
         protect = gradebook_files(db.resolve())
         if is_data_folder(root):  # the roster, the token handouts, everyone's hand-ins
             protect.append(root.resolve())

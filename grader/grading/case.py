@@ -2,8 +2,11 @@
 
 A case runs the same `run(module, inputs)` twice: on the hidden reference in the
 trusted process (the expected output) and on the student's module in a sandboxed
-child (the actual output). Only plain data crosses between them: None, bool, int,
-float, str, numpy arrays, and lists / tuples / dicts (str keys) of those.
+child (the actual output). `run` is a public harness function with fixed parameters
+(grader.sandbox.harness.Harness): a child is sent only its name, its parameters and the inputs,
+never the case, so the check, the thresholds and the withheld inputs stay here. Only
+plain data crosses between them: None, bool, int, float, str, numpy arrays, and lists /
+tuples / dicts (str keys) of those.
 """
 
 from __future__ import annotations
@@ -40,7 +43,7 @@ class Case:
     name: str
     target: str
     points: float
-    run: Callable[[ModuleType, Data], Data]
+    run: Callable[[ModuleType, Data], Data]  # a grader.sandbox.harness.Harness to run in the sandbox
     check: Check
     make_inputs: Callable[[np.random.Generator], Data] = no_inputs
     visibility: Visibility = "hidden"

@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any, Literal
 
-from grader.catalog import ASSIGNMENTS, ROOT, get_assignment
+from grader.catalog import ROOT, get_assignment
 from grader.errors import UserError
 from grader.grading.case import PUBLIC_STUDENT, AssignmentSpec, Case, child_inputs
 from grader.grading.cuda import cuda_available
@@ -38,7 +38,8 @@ from grader.grading.submission import (
     neighbours,
     read_submission,
 )
-from grader.sandbox import gpu_lease
+from grader.sandbox import bwrap, codec, gpu_lease
+from grader.sandbox.harness import Harness
 from grader.sandbox.limits import Limits
 from grader.sandbox.pool import CaseRequest, Sandbox, SandboxConfig
 
@@ -57,9 +58,10 @@ class Grader:
     `protect`: more paths to hide from student code besides reference/ (the gradebook's
     folder, the folder of submissions). `limits`: the children's resource limits
     (grader.sandbox.limits.Limits: memory, file size, processes).
-    `spec_loader`: "module:function" returning an assignment's spec; a name, not a function,
-    because the sandbox's zygote imports it too. `preload`: load every assignment's spec
-    in the zygote at its start (the warm start), which only the course's own loader can.
+    `spec_loader`: "module:function" returning an assignment's spec, loaded here in the
+    trusted process only (a child receives a public harness's name, never a spec).
+    `preload`: accepted for callers written for a zygote that loaded specs; the zygote now
+    imports every framework's public harness at its start whatever this says.
     `store`: where expected outputs come from (the reference, or the shipped ones).
     """
 
@@ -81,13 +83,9 @@ class Grader:
         self._specs: dict[str, AssignmentSpec] = {}
         self._lock = threading.Lock()
         self._gpu_leases: gpu_lease.GpuLeases | None = None
-        by_framework: dict[str, tuple[str, ...]] = {}
-        if preload:  # warm start: every spec of a framework, once
-            for a in ASSIGNMENTS:
-                by_framework[a.framework] = (*by_framework.get(a.framework, ()), a.name)
         self.sandbox = Sandbox(SandboxConfig(
-            use_bwrap=use_bwrap, hide=tuple(Path(p).resolve() for p in protect), specs=spec_loader,
-            preload=by_framework, limits=limits or Limits()))
+            use_bwrap=use_bwrap, hide=tuple(Path(p).resolve() for p in protect),
+            limits=limits or Limits()))
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -163,7 +161,7 @@ class Grader:
 
         inputs = {c.name: self.store.inputs(c, seed_owner, assignment) for c in to_run}
         requests = [CaseRequest(c.name, c.target, child_inputs(c, inputs[c.name]),
-                                c.timeout * self.timeout_scale)
+                                c.timeout * self.timeout_scale, **_harness_request(c))
                     for c in to_run]
         # the expected outputs are computed here while the child runs the submission; the
         # helper starts once the child has been asked for, so that the child's start never
@@ -205,27 +203,48 @@ class Grader:
                 message = message.replace(f"{assignment}.py", shown_name)
             if lease is not None and case.needs_cuda and not passed:
                 message = gpu_lease.own_oom(message)
+            # a message may quote the child's data: made safe for a terminal, JSON, HTML, SQLite
             results.append(TestResult(case.name, case.target, case.points if passed else 0.0,
-                                      case.points, "passed" if passed else "failed", message,
-                                      round(outcome.seconds, 4), case.visibility,
-                                      output=outcome.output))
+                                      case.points, "passed" if passed else "failed",
+                                      codec.clean_text(message), round(outcome.seconds, 4),
+                                      case.visibility, output=outcome.output))
         return Report(assignment=assignment, student=student, sha256=sha256, source=origin,
                       tests=results, execution_time=time.perf_counter() - started, notes=notes)
 
 
+def _harness_request(case: Case) -> dict[str, Any]:
+    """What a child needs to run `case`: its public harness's name and parameters."""
+    if not isinstance(case.run, Harness):
+        raise GradingError(f"case {case.name}: its run is not a public harness "
+                           "(grader.sandbox.harness.Harness), so it cannot run in the sandbox")
+    request = case.run.request()
+    return {"harness": request["harness"], "params": request["params"]}
+
+
 def judge(case: Case, actual: Any, expected: Any) -> tuple[bool, str]:
-    """The case's check, here in the trusted process, on decoded plain data."""
+    """The case's check, here in the trusted process, on decoded (validated) plain data.
+
+    Whatever the answer holds, this returns: an answer whose structure the check cannot
+    read (a missing key, an int where a float was expected, a string too long to print)
+    fails the case as a malformed answer."""
     try:
         verdict = case.check(actual, expected)
-    except Exception as exc:  # the answer's structure is not what the check reads
-        return False, f"the answer has an unexpected structure ({type(exc).__name__}: {exc})"
-    return bool(verdict.passed), str(verdict.message)
+        return bool(verdict.passed), str(verdict.message)
+    except Exception as exc:  # noqa: BLE001
+        try:
+            detail = f"{type(exc).__name__}: {exc}"
+        except Exception:  # noqa: BLE001  an exception whose message itself cannot be built
+            detail = type(exc).__name__
+        return False, f"malformed answer: the answer has an unexpected structure ({detail})"
 
 
 def grade_path(path: Path, assignment: str | None = None, student: str | None = None,
                on_report: Callable[[Report, int, int], None] | None = None,
-               **grader_kwargs: Any) -> list[Report]:
+               allow_weak_sandbox: bool = False, **grader_kwargs: Any) -> list[Report]:
     """Grade a file, or every submission in a class folder (`find_submissions`).
+
+    A folder is a class: without a working bwrap it is refused (UserError) unless
+    `allow_weak_sandbox` (or an explicit use_bwrap=False).
 
     `on_report(report, done, total)` is called after each submission (a progress bar).
     """
@@ -243,6 +262,9 @@ def grade_path(path: Path, assignment: str | None = None, student: str | None = 
             raise UserError(f"no submissions (<student>/{want}) in {path}; to grade one file, "
                             "give the file")
         protect = [path.resolve(), *grader_kwargs.pop("protect", ())]
+        if (not bwrap.status().working and grader_kwargs.get("use_bwrap") is not False
+                and not allow_weak_sandbox):
+            raise UserError(bwrap.weak_mode_refusal())
     else:
         files, protect = [path], list(grader_kwargs.pop("protect", ()))
     reports = []

@@ -14,14 +14,20 @@ submission failing to import.
 from __future__ import annotations
 
 import ast
-import io
 import json
+import os
 import re
-import tokenize
+import subprocess
+import sys
+from collections.abc import Mapping
+from typing import Any
 
 from grader.grading.nbformat_lite import nbformat
 
 CELL_MAGICS_WITH_PYTHON_BODY = frozenset({"time", "timeit", "capture"})
+MAX_NOTES_PER_CELL = 10  # a note per dropped line, up to this many; then how many more
+CONVERT_SECONDS = 30.0  # the bounded step: any notebook up to the size cap takes far less
+CONVERT_MEMORY = 1024 * 1024 * 1024
 
 # `%magic`, `!cmd`, `name = %magic`, `name = !cmd`, `obj?` / `obj??` (help)
 _MAGIC_LINE = re.compile(r"^\s*(?:[%!]|[A-Za-z_][\w.,\s]*=\s*[%!])")
@@ -49,19 +55,25 @@ def read_notebook(text: str) -> nbformat.NotebookNode:
     return notebook
 
 
+def _mapping(value: Any) -> Mapping[str, Any]:
+    """Metadata the schema leaves open may hold anything: a mapping, or nothing."""
+    return value if isinstance(value, Mapping) else {}
+
+
 def is_nbgrader_test_cell(cell: nbformat.NotebookNode) -> bool:
     """An nbgrader autograder test: a graded code cell the student does not write."""
-    meta = cell.get("metadata", {}).get("nbgrader", {})
-    return bool(meta.get("grade")) and not meta.get("solution") and cell.cell_type == "code"
+    meta = _mapping(_mapping(cell.get("metadata")).get("nbgrader"))
+    return meta.get("grade") is True and meta.get("solution") is not True and cell.cell_type == "code"
 
 
 def notebook_to_source(text: str) -> tuple[str, list[str]]:
     """The module source of a notebook's code cells, and notes on what was dropped."""
     notebook = read_notebook(text)
-    language = notebook.metadata.get("kernelspec", {}).get("language", "python")
+    language = _mapping(_mapping(notebook.get("metadata")).get("kernelspec")).get("language", "python")
     notes: list[str] = []
-    if language.lower() != "python":
-        notes.append(f"notebook: kernel language is {language!r}; its code cells are read as Python")
+    if not isinstance(language, str) or language.lower() != "python":
+        notes.append(f"notebook: kernel language is {_short(repr(language))}; its code cells are "
+                     "read as Python")
     parts: list[str] = []
     futures: list[str] = []
     dropped_tests = 0
@@ -72,7 +84,10 @@ def notebook_to_source(text: str) -> tuple[str, list[str]]:
             dropped_tests += 1
             continue
         code, cell_notes = _cell_to_python(cell.source, number)
-        notes.extend(cell_notes)
+        notes.extend(cell_notes[:MAX_NOTES_PER_CELL])
+        if len(cell_notes) > MAX_NOTES_PER_CELL:
+            notes.append(f"notebook cell {number}: and {len(cell_notes) - MAX_NOTES_PER_CELL} "
+                         "more IPython lines dropped")
         code = _hoist_future_imports(code, futures)
         if code.strip():
             parts.append(f"# ---- notebook cell {number}\n{code.rstrip()}\n")
@@ -118,15 +133,18 @@ def _cell_to_python(source: str, number: int) -> tuple[str, list[str]]:
 
 
 def _drop_magic_lines(lines: list[str], number: int) -> tuple[str, list[str]]:
-    """Replace IPython-only lines by `pass` (same indent), leaving Python alone."""
+    """Replace IPython-only lines by `pass` (same indent), leaving Python alone. One pass
+    over the cell: a line is a magic only where a statement may start (_StatementStarts)."""
     if _parses("\n".join(lines)):  # valid Python has no IPython syntax (`%` may continue a line)
         return "\n".join(lines), []
     out = list(lines)
     notes: list[str] = []
+    starts = _StatementStarts()
     i = 0
     while i < len(out):
         line = out[i]
-        if not (_MAGIC_LINE.match(line) or _HELP_LINE.match(line)) or _continues(out[:i]):
+        if not starts.at_start() or not (_MAGIC_LINE.match(line) or _HELP_LINE.match(line)):
+            starts.feed(line)
             i += 1
             continue
         end = i
@@ -143,18 +161,48 @@ def _drop_magic_lines(lines: list[str], number: int) -> tuple[str, list[str]]:
     return "\n".join(out), notes
 
 
-def _continues(previous: list[str]) -> bool:
-    """Whether the next line continues a statement: open brackets, a string, or a backslash."""
-    if previous and previous[-1].rstrip().endswith("\\"):
-        return True
-    try:
-        for _ in tokenize.generate_tokens(io.StringIO("\n".join(previous) + "\n").readline):
-            pass
-    except tokenize.TokenError:  # EOF in a multi-line statement or string
-        return True
-    except SyntaxError:  # e.g. inconsistent indentation: not a continuation
-        return False
-    return False
+class _StatementStarts:
+    """Whether the next line starts a statement: not inside brackets, a string, or after a
+    backslash. Fed line by line, each character looked at once (linear in the cell)."""
+
+    def __init__(self) -> None:
+        self.depth = 0
+        self.quote = ""  # the open string's delimiter: a quote, or three of them
+        self.backslash = False
+
+    def at_start(self) -> bool:
+        return self.depth == 0 and not self.quote and not self.backslash
+
+    def feed(self, line: str) -> None:
+        self.backslash = False
+        i, n = 0, len(line)
+        while i < n:
+            ch = line[i]
+            if self.quote:
+                if ch == "\\":
+                    i += 2
+                    continue
+                if line.startswith(self.quote, i):
+                    i += len(self.quote)
+                    self.quote = ""
+                    continue
+                i += 1
+                continue
+            if ch == "#":
+                break
+            if ch in "\"'":
+                self.quote = ch * 3 if line.startswith(ch * 3, i) else ch
+                i += len(self.quote)
+                continue
+            if ch in "([{":
+                self.depth += 1
+            elif ch in ")]}":
+                self.depth = max(self.depth - 1, 0)
+            elif ch == "\\" and i == n - 1:
+                self.backslash = True
+            i += 1
+        if len(self.quote) == 1 and not line.endswith("\\"):
+            self.quote = ""  # a one-line string ends with its line (unless the newline is escaped)
 
 
 def _parses(code: str) -> bool:
@@ -167,3 +215,55 @@ def _parses(code: str) -> bool:
 
 def _short(text: str, limit: int = 60) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def notebook_to_source_bounded(data: bytes) -> tuple[str, list[str]]:
+    """notebook_to_source in a process of its own, under a time and a memory limit.
+
+    The notebook is untrusted data: however it was built, converting it costs this process
+    nothing but the wait, and at most CONVERT_SECONDS. NotebookError for what is not a
+    notebook, or takes too long or too much memory to read as one.
+    """
+    env = {k: v for k, v in os.environ.items() if k in ("PATH", "LANG", "LC_ALL", "PYTHONHASHSEED")}
+    env["PYTHONPATH"] = os.pathsep.join(p for p in sys.path if p)
+    try:
+        done = subprocess.run([sys.executable, "-m", "grader.grading.notebook"], input=data,
+                              capture_output=True, timeout=CONVERT_SECONDS, env=env)
+    except subprocess.TimeoutExpired:
+        raise NotebookError(f"not converted: reading it took more than {CONVERT_SECONDS:g} s") from None
+    if done.returncode != 0:
+        raise NotebookError("not converted: reading it ran out of memory or crashed")
+    try:
+        answer = json.loads(done.stdout)
+        kind, source, notes = answer["kind"], answer["source"], answer["notes"]
+        if not (isinstance(source, str) and isinstance(notes, list)
+                and all(isinstance(n, str) for n in notes)):
+            raise TypeError
+    except (ValueError, KeyError, TypeError):
+        raise NotebookError("not converted: the converter's answer was unreadable") from None
+    if kind == "error":
+        raise NotebookError(source)
+    return source, notes
+
+
+def _convert_stdin() -> None:
+    """`python -m grader.grading.notebook`: a notebook on stdin, {"kind", "source", "notes"} on stdout."""
+    import resource
+
+    resource.setrlimit(resource.RLIMIT_AS, (CONVERT_MEMORY, CONVERT_MEMORY))
+    cpu = int(CONVERT_SECONDS)
+    resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
+    data = sys.stdin.buffer.read()
+    try:
+        source, notes = notebook_to_source(data.decode("utf-8"))
+        answer = {"kind": "module", "source": source, "notes": notes}
+    except UnicodeDecodeError as exc:
+        answer = {"kind": "error", "notes": [],
+                  "source": f"not a Jupyter notebook: the file is not UTF-8 text ({exc.reason})"}
+    except NotebookError as exc:
+        answer = {"kind": "error", "source": str(exc), "notes": []}
+    sys.stdout.write(json.dumps(answer, ensure_ascii=True))
+
+
+if __name__ == "__main__":
+    _convert_stdin()

@@ -88,12 +88,10 @@ def _notebook_source(path: Path, data: bytes) -> tuple[str, list[str]]:
     import: its module is one line that raises, so every case fails with the reason.
     """
     # imported here: nbformat takes about 0.2 s to import, and only notebooks need it
-    from grader.grading.notebook import NotebookError, notebook_to_source
+    from grader.grading.notebook import NotebookError, notebook_to_source_bounded
 
-    try:
-        return notebook_to_source(data.decode("utf-8"))
-    except UnicodeDecodeError as exc:
-        problem = f"not a Jupyter notebook: the file is not UTF-8 text ({exc.reason})"
+    try:  # untrusted data: converted in a process of its own, under time and memory limits
+        return notebook_to_source_bounded(data)
     except NotebookError as exc:
         problem = str(exc)
     return f"raise ImportError({problem!r})\n", [f"{path.name}: {problem}"]

@@ -433,7 +433,7 @@ def _place_tests(name: str, spec: AssignmentSpec, cells: list[_Cell], defined_in
     for target, cases in targets.items():
         needed = {target.split(".")[0]}
         for case in cases:
-            needed |= _names_used(case.run) & set(defined_in)
+            needed |= _names_used(getattr(case.run, "function", case.run)) & set(defined_in)
         todo = list(needed)
         while todo:
             for used in uses.get(todo.pop(), set()) & set(defined_in):

@@ -26,6 +26,17 @@ PR_SET_PDEATHSIG = 1
 
 _libc = ctypes.CDLL(None, use_errno=True)
 _prctl = _libc.prctl  # resolved now, in trusted code, before any audit hook exists
+_capset = _libc.capset
+_LINUX_CAPABILITY_VERSION_3 = 0x20080522
+
+
+class _CapHeader(ctypes.Structure):
+    _fields_ = [("version", ctypes.c_uint32), ("pid", ctypes.c_int)]
+
+
+class _CapData(ctypes.Structure):
+    _fields_ = [("effective", ctypes.c_uint32), ("permitted", ctypes.c_uint32),
+                ("inheritable", ctypes.c_uint32)]
 
 
 @dataclass(frozen=True)
@@ -33,9 +44,11 @@ class Limits:
     memory_mb: int = 2048  # above what the zygote already uses
     cuda_memory_mb: int = 16384  # host memory when CUDA may be used (its driver needs more)
     file_size_mb: int = 16
-    processes: int = 128  # threads count too: torch starts a few per core
-    open_files: int = 1024
+    processes: int = 32  # threads count too (one torch thread per child: OMP_NUM_THREADS=1)
+    open_files: int = 256
     cpu_margin_s: int = 10
+    tmp_mb: int = 64  # the child's private /tmp (a tmpfs: memory), where it can mount one
+    tmp_files: int = 64  # inodes of that /tmp: files however opened, O_TMPFILE included
 
 
 def vm_kib() -> dict[str, int]:
@@ -103,6 +116,16 @@ def drop_to_uid(uid: int) -> None:
     os.setgroups([])
     os.setresgid(uid, uid, uid)
     os.setresuid(uid, uid, uid)
+
+
+def drop_capabilities() -> None:
+    """Empty this process's effective, permitted and inheritable capability sets (a child
+    that keeps the zygote's uid must not keep its CAP_SYS_ADMIN or CAP_KILL)."""
+    header = _CapHeader(_LINUX_CAPABILITY_VERSION_3, 0)
+    data = (_CapData * 2)()
+    if _capset(ctypes.byref(header), data) != 0:
+        errno = ctypes.get_errno()
+        raise OSError(errno, f"capset: {os.strerror(errno)}")
 
 
 def no_new_privileges() -> None:

@@ -13,12 +13,29 @@ them), which is why resource limits, a dropped uid and bwrap sit underneath.
 
 from __future__ import annotations
 
+import ctypes
 import os
 import sys
 from collections.abc import Callable, Iterable
 from typing import Any
 
+_RTLD_LAZY, _RTLD_NOLOAD = 0x1, 0x4
+_libc = ctypes.CDLL(None, use_errno=True)
+_dlopen = _libc.dlopen  # resolved now, in trusted code, before any audit hook exists
+_dlopen.argtypes, _dlopen.restype = [ctypes.c_char_p, ctypes.c_int], ctypes.c_void_p
+_dlclose = _libc.dlclose
+_dlclose.argtypes, _dlclose.restype = [ctypes.c_void_p], ctypes.c_int
+
+
+def loaded_handle(path: str) -> int | None:
+    """The handle the dynamic linker has for an already loaded library (None: not loaded)."""
+    handle = _dlopen(os.fsencode(path), _RTLD_LAZY | _RTLD_NOLOAD)
+    if handle:
+        _dlclose(handle)  # NOLOAD still counted a reference
+    return handle or None
+
 MAX_FILES = 16  # each at most RLIMIT_FSIZE: 256 MB in all
+_TMPFILE = getattr(os, "O_TMPFILE", 0) or -1  # -1: never matches where there is none
 _WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_TRUNC | os.O_APPEND
 _NETWORK = frozenset({
     "socket.connect", "socket.bind", "socket.sendto", "socket.sendmsg", "socket.getaddrinfo",
@@ -39,7 +56,7 @@ _MODIFY_ARGS: dict[str, tuple[int, ...]] = {
     "shutil.rmtree": (0,), "shutil.move": (1,), "shutil.copyfile": (1,),
     "shutil.copytree": (1,), "os.mkfifo": (0,), "os.mknod": (0,),
 }
-_LIST_ARGS = frozenset({"os.listdir", "os.scandir", "os.chdir", "glob.glob", "os.walk"})
+_LIST_ARGS = frozenset({"os.listdir", "os.scandir", "glob.glob", "os.walk"})
 
 
 class SandboxViolation(PermissionError):
@@ -61,8 +78,13 @@ def _inside(path: str, folders: Iterable[str]) -> bool:
 
 
 def make_hook(*, workdir: str, protected: Iterable[str], allow_fork: bool,
-              library_dirs: Iterable[str], own_pid: int) -> Callable[[str, tuple[Any, ...]], None]:
-    """The audit hook for one child (see the module docstring)."""
+              library_dirs: Iterable[str], own_pid: int,
+              gate: list[bool] | None = None) -> Callable[[str, tuple[Any, ...]], None]:
+    """The audit hook for one child (see the module docstring). `gate[0]`, while True, lets
+    the child's own trusted code fork and end the runner of its cases (child._keep); the
+    student's code could open it too, and would gain processes that still die with its
+    session, its process group and, where it has one, its uid."""
+    gate = gate if gate is not None else [False]
     workdir = os.path.realpath(workdir)
     writable = (workdir, "/dev/null")
     hidden = tuple(os.path.realpath(p) for p in protected)
@@ -81,15 +103,20 @@ def make_hook(*, workdir: str, protected: Iterable[str], allow_fork: bool,
             if path is None:
                 return
             mode, flags = args[1], args[2]
+            if not _inside(path, writable) and os.path.isdir(path):
+                # a folder's descriptor would make `dir_fd=` paths relative to it, which this
+                # hook cannot see: only the child's own folder may be opened as one
+                raise violation(f"dlgrade sandbox: opening the folder {path} (for dir_fd) is not allowed")
             writing = (isinstance(mode, str) and any(c in mode for c in "wax+")) or (
                 isinstance(flags, int) and flags & _WRITE_FLAGS)
             if writing and not _inside(path, writable):
                 raise violation(f"dlgrade sandbox: writing {path} is not allowed "
                                 "(only the current folder is writable)")
-            if writing and path not in created:
+            anonymous = isinstance(flags, int) and flags & _TMPFILE == _TMPFILE  # a new file each time
+            if writing and (path not in created or anonymous):
                 if len(created) >= MAX_FILES:
                     raise violation(f"dlgrade sandbox: writing more than {MAX_FILES} files is not allowed")
-                created.add(path)
+                created.add(path if not anonymous else f"{path}\0{len(created)}")
             refuse_read(path, "reading")
         elif event in _MODIFY_ARGS:
             for i in _MODIFY_ARGS[event]:
@@ -100,15 +127,19 @@ def make_hook(*, workdir: str, protected: Iterable[str], allow_fork: bool,
         elif event in _LIST_ARGS:
             if args:
                 refuse_read(_real(args[0]), "looking into")
+        elif event == "os.chdir":  # relative paths (dir_fd ones too) stay relative to its folder
+            path = _real(args[0]) if args else None
+            if path is None or not _inside(path, (workdir,)):
+                raise violation("dlgrade sandbox: changing the working folder is not allowed")
         elif event in _NETWORK:
             raise violation("dlgrade sandbox: network access is not allowed")
         elif event in _PROGRAMS:
             raise violation("dlgrade sandbox: starting programs is not allowed")
         elif event in _FORKS:
-            if not allow_fork:
+            if not allow_fork and not gate[0]:
                 raise violation("dlgrade sandbox: creating processes is not allowed")
         elif event in ("os.kill", "os.killpg"):
-            if not allow_fork:
+            if not allow_fork and not gate[0]:
                 target = args[0]
                 mine = (0, getpid(), own_pid) if event == "os.kill" else (0, getpgid(0))
                 if target not in mine:
@@ -123,6 +154,14 @@ def make_hook(*, workdir: str, protected: Iterable[str], allow_fork: bool,
             path = _real(name) if isinstance(name, str) else None
             if path is None or not _inside(path, libraries):
                 raise violation("dlgrade sandbox: calling native functions is not allowed")
+            # a CDLL made with handle= (0 is every library loaded, libc included) under the
+            # name of an allowed one: its handle must be the one the linker has for that name
+            handle = getattr(library, "_handle", None)
+            if type(handle) is not int or handle != loaded_handle(path):
+                raise violation("dlgrade sandbox: a native library handle that is not its own "
+                                "is not allowed")
+        elif event == "ctypes.dlsym/handle":
+            raise violation("dlgrade sandbox: looking up native functions by handle is not allowed")
 
     return hook
 

@@ -1,9 +1,10 @@
 """The zygote: a warm process that forks one sandboxed child per submission.
 
 Started by the trusted process (`python -m grader.sandbox.zygote`, inside bwrap where it
-works), one per framework: it imports numpy (and torch), the spec modules and the
-sandbox's own code once, so a child costs a fork, not a 1.5 s import. It never imports
-`reference` (a child would inherit it), and it never runs student code itself.
+works), one per framework: it imports numpy (and torch), the public harness
+(grader.sandbox.harness) and the sandbox's own code once, so a child costs a fork, not a 1.5 s
+import. It never imports a spec or `reference` (a child would inherit them), and it never
+runs student code itself.
 
 Control channel: a Unix socket to the trusted process (fd given by --control-fd).
   trusted -> zygote  {"op": "run", "job": id, "nfds": 1, ...}  + the result pipe's write end
@@ -52,6 +53,7 @@ class Running:
     uid: int | None
     workdir: str
     kill_at: float | None = None  # monotonic deadline set by "finish"
+    cgroup: str = ""  # its control group, where the host delegates cgroup v2
 
 
 @dataclass
@@ -115,7 +117,7 @@ class Reaper:
 
 class Zygote:
     def __init__(self, ctl: socket.socket, ctx: Any, uids: list[int] | None,
-                 reaper: Reaper | None) -> None:
+                 reaper: Reaper | None, cgroup_parent: str = "") -> None:
         from grader.sandbox.protocol import SocketReceiver
 
         self.ctl = ctl
@@ -123,6 +125,7 @@ class Zygote:
         self.ctx = ctx
         self.free_uids = uids
         self.reaper = reaper
+        self.cgroup_parent = cgroup_parent
         self.running: dict[int, Running] = {}  # pid -> job
         # uid sweeps asked of the reaper and not yet acknowledged, oldest first: the zygote
         # goes on starting children meanwhile, and a uid is reused only after its sweep
@@ -136,28 +139,36 @@ class Zygote:
     def start(self, job: dict[str, Any], fds: list[int]) -> None:
         from grader.sandbox.child import run_child
 
-        if len(fds) != 1:
+        if len(fds) not in (1, 2):
             for fd in fds:
                 os.close(fd)
             self.send({"op": "exit", "job": job.get("job"), "error": "malformed job"})
             return
         if self.free_uids is not None and not self.free_uids:
-            os.close(fds[0])
+            for fd in fds:
+                os.close(fd)
             self.send({"op": "exit", "job": job.get("job"), "error": "too many submissions at once"})
             return
-        if not job.get("probe"):
-            # loaded here, before the fork, so every later child of this assignment inherits it;
-            # a spec that fails to load is reported by the child, with the case that needs it
-            with contextlib.suppress(Exception):
-                self.ctx.find_run(job["assignment"], None)
         uid = self.free_uids.pop(0) if self.free_uids is not None else None
         self.ctx.uid = uid
-        self.ctx.workdir = tempfile.mkdtemp(prefix="run-", dir=self.ctx.tmp_root)
+        self.ctx.workdir = ("" if self.ctx.private_tmp
+                            else tempfile.mkdtemp(prefix="run-", dir=self.ctx.tmp_root))
+        self.ctx.cgroup = ""
+        if self.cgroup_parent:
+            from grader.sandbox import cgroup
+            from grader.sandbox.limits import MB, Limits
+
+            limits = Limits(**job["limits"]) if job.get("limits") else self.ctx.limits
+            with contextlib.suppress(OSError):  # none made: the per-process limits still hold
+                self.ctx.cgroup = cgroup.create(
+                    self.cgroup_parent, f"dlgrade-{os.getpid()}-{job['job']}",
+                    (limits.memory_mb + limits.tmp_mb) * MB, limits.processes)
         pid = os.fork()
         if pid == 0:
-            run_child(job, fds[0], self.ctx)  # never returns
-        os.close(fds[0])
-        self.running[pid] = Running(job["job"], pid, uid, self.ctx.workdir)
+            run_child(job, fds[0], self.ctx, fds[1] if len(fds) == 2 else None)  # never returns
+        for fd in fds:
+            os.close(fd)
+        self.running[pid] = Running(job["job"], pid, uid, self.ctx.workdir, cgroup=self.ctx.cgroup)
 
     def _kill(self, run: Running) -> None:
         for kill in (os.killpg, os.kill):
@@ -196,7 +207,8 @@ class Zygote:
 
     def _complete(self, cleanup: Cleanup) -> None:
         if cleanup.workdir is not None:
-            shutil.rmtree(cleanup.workdir, ignore_errors=True)
+            if cleanup.workdir:  # a private /tmp goes with the child's mount namespace
+                shutil.rmtree(cleanup.workdir, ignore_errors=True)
             if cleanup.uid is not None and self.free_uids is not None:
                 self.free_uids.append(cleanup.uid)
         if cleanup.report is not None:
@@ -232,6 +244,12 @@ class Zygote:
                 continue  # an orphan re-parented to us (we are a subreaper): just reaped
             with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.killpg(pid, signal.SIGKILL)  # what it left in its process group; then its uid
+            if run.cgroup:  # everything it started, wherever it went
+                from grader.sandbox import cgroup
+
+                cgroup.remove(run.cgroup)
+            if run.uid is None:  # no uid to sweep: what it left in its session, too
+                kill_session(pid)
             report: dict[str, Any] = {"op": "exit", "job": run.job, "max_rss_kb": usage.ru_maxrss,
                                       "cpu_seconds": usage.ru_utime + usage.ru_stime}
             if os.WIFSIGNALED(status):
@@ -300,6 +318,23 @@ class Zygote:
             self.shutdown()
 
 
+def kill_session(sid: int) -> int:
+    """SIGKILL every process of session `sid` (a child's setsid() made it its own); how many."""
+    killed = 0
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", "rb") as stat:
+                fields = stat.read().rsplit(b")", 1)[1].split()
+            if int(fields[4]) == sid:  # state, ppid, pgrp, session
+                os.kill(int(entry), signal.SIGKILL)
+                killed += 1
+        except (OSError, IndexError, ValueError):
+            continue
+    return killed
+
+
 def library_dirs() -> list[str]:
     """Where ctypes may load libraries from: the Python installation and environment."""
     dirs = {sys.prefix, sys.base_prefix, sys.exec_prefix}
@@ -324,10 +359,9 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m grader.sandbox.zygote")
     parser.add_argument("--control-fd", type=int, required=True)
     parser.add_argument("--framework", choices=("numpy", "torch"), required=True)
-    parser.add_argument("--specs", default="grader.specs:load_spec",
-                        help="module:function that loads an assignment's spec by name")
-    parser.add_argument("--preload", default="", help="comma-separated assignments to load now")
     parser.add_argument("--tmp", default=None, help="where the children's folders go")
+    parser.add_argument("--cgroup", default="", help="a delegated cgroup v2 group: one child group "
+                                                     "per submission under it")
     args = parser.parse_args(argv)
 
     from grader.sandbox import limits
@@ -336,6 +370,9 @@ def main(argv: list[str] | None = None) -> None:
     ctl = socket.socket(fileno=args.control_fd)
     is_root = os.geteuid() == 0
     reaper = Reaper() if is_root else None  # before the big imports: its forks stay cheap
+    from grader.sandbox import tmpfs
+
+    private_tmp = tmpfs.available()
 
     import numpy  # the warm start: children inherit these imports
 
@@ -346,21 +383,14 @@ def main(argv: list[str] | None = None) -> None:
     from grader.sandbox import (
         child,
         codec,  # noqa: F401
+        harness,
     )
 
-    module_name, _, function = args.specs.partition(":")
-    load_spec = getattr(importlib.import_module(module_name), function or "load_spec")
-    specs: dict[str, Any] = {}
-
-    def find_run(assignment: str, case: str | None) -> Any:
-        if assignment not in specs:
-            specs[assignment] = load_spec(assignment)
-        return specs[assignment].case(case).run if case is not None else None
-
-    for name in filter(None, args.preload.split(",")):
-        specs[name] = load_spec(name)
-    if any(m == "reference" or m.startswith("reference.") for m in sys.modules):
-        raise SystemExit("zygote: a spec imported reference/; refusing to serve")
+    for name in harness.MODULES[args.framework]:  # the public harness; never a spec
+        importlib.import_module(f"grader.sandbox.harness.{name}")
+    judging = ("reference.", "grader.specs", "grader.grading", "grader.catalog")
+    if any(m == "reference" or m.startswith(judging) for m in sys.modules):
+        raise SystemExit("zygote: a spec or the reference got imported; refusing to serve")
 
     subreaper = limits.become_subreaper()
     tmp_root = tempfile.mkdtemp(prefix="dlgrade-sandbox-", dir=args.tmp)
@@ -372,13 +402,16 @@ def main(argv: list[str] | None = None) -> None:
     elif is_root:
         base = 200_000 + secrets.randbelow(1 << 20) * UID_POOL  # no real user has these
         uids = list(range(base, base + UID_POOL))
-    ctx = child.ChildContext(tmp_root=tmp_root, framework=args.framework, find_run=find_run,
-                             library_dirs=library_dirs())
-    zygote = Zygote(ctl, ctx, uids, reaper)
+    ctx = child.ChildContext(tmp_root=tmp_root, framework=args.framework,
+                             library_dirs=library_dirs(), private_tmp=private_tmp)
+    zygote = Zygote(ctl, ctx, uids, reaper, args.cgroup)
     gc.freeze()  # a child's collections then skip the inherited objects: no copy-on-write of them
     zygote.send({"op": "ready", "pid": os.getpid(), "uid_drop": uids is not None,
                  "uid_drop_off": uid_drop_off if is_root else "the grader does not run as root",
-                 "subreaper": subreaper, "preloaded": sorted(specs),
+                 "subreaper": subreaper, "private_tmp": private_tmp, "cgroup": args.cgroup,
+                 "uid_range": [uids[0], uids[-1] + 1] if uids else None,
+                 "harness": list(harness.MODULES[args.framework]),
+                 "specs_loaded": sorted(m for m in sys.modules if m.startswith(judging)),
                  "python": sys.version.split()[0], "numpy": numpy.__version__})
     zygote.serve()
 

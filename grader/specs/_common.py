@@ -1,7 +1,7 @@
 """What several spec modules share: building cases from a table (and a hidden case from the
-public case it varies), calling a function while noting which arguments it modified,
-judging a dict field by field, trained networks sent back as weights and run here, labels
-that include both ends of their range, and training tiny torch models on one thread.
+public case it varies), judging a function's output and the inputs it modified, judging a
+dict field by field, trained networks sent back as weights and run here, and labels that
+include both ends of their range. What runs a student's code is in grader/sandbox/harness/.
 
 Shipped to students with the public specs (grader/specs/hidden/ is not): nothing here may
 say anything about a hidden case.
@@ -9,8 +9,7 @@ say anything about a hidden case.
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import replace
 from types import ModuleType
 from typing import Any
@@ -19,6 +18,17 @@ import numpy as np
 
 from grader.grading.case import Case, Check, Data, Verdict
 from grader.grading.compare import Batch, accepts_batch
+
+# what a child's run sends back is built by the public harness; the checks here read it
+from grader.sandbox.harness._common import (  # noqa: F401  (as_*, batch_of, network_rows, one_thread: for the specs' tests)
+    WRONG_KIND,
+    as_array,
+    as_float,
+    batch_of,
+    network_rows,
+    one_thread,
+    returned_kind,
+)
 
 Run = Callable[[ModuleType, Data], Data]
 MakeInputs = Callable[[np.random.Generator], Data]
@@ -46,39 +56,7 @@ def hidden_variant(cases: Iterable[Case], target: str, name: str, points: float,
                    visibility="hidden", description=description, **changes)
 
 
-# --------------------------------------------------------------- functions that keep their inputs
-
-
-def _copy(value: Any) -> Any:
-    if isinstance(value, np.ndarray):
-        return value.copy()
-    if isinstance(value, dict):
-        return {k: _copy(v) for k, v in value.items()}
-    return value
-
-
-def _same(a: Any, b: Any) -> bool:
-    if isinstance(b, np.ndarray):
-        return isinstance(a, np.ndarray) and a.shape == b.shape and bool(
-            np.array_equal(a, b, equal_nan=True))
-    if isinstance(b, dict):
-        return isinstance(a, dict) and a.keys() == b.keys() and all(_same(a[k], b[k]) for k in b)
-    return True
-
-
-def present(inputs: Data, *names: str) -> tuple[tuple[str, Any], ...]:
-    """(name, value) of the inputs that are present, in the order of the API's parameters
-    (optional ones come last, so an absent one takes its default)."""
-    return tuple((name, inputs[name]) for name in names if name in inputs)
-
-
-def call_noting_changes(fn: Callable[..., Any], *args: tuple[str, Any]) -> tuple[Any, list[str]]:
-    """fn(*values), by position (a student may name the parameters differently), and the
-    names of the arguments it modified (arrays, and dicts of arrays)."""
-    before = [_copy(value) for _, value in args]
-    result = fn(*(value for _, value in args))
-    return result, [name for (name, value), old in zip(args, before, strict=True)
-                    if not _same(value, old)]
+# --------------------------------------------------------------- functions that keep their inputs (judged)
 
 
 def inputs_kept(check: Check) -> Check:
@@ -104,62 +82,6 @@ def inputs_kept(check: Check) -> Check:
     return judged
 
 
-def batch_of(inputs: Data, name: str, kind: str) -> list[Data]:
-    """What a function case's run reports beside "out" so that hints can use the batch's
-    N and D: [the shape of the input called name, "loss" or "gradient"]. Only the
-    reference's report (run here, on the trusted side) is read."""
-    return [[int(s) for s in np.shape(inputs[name])], kind]
-
-
-# ------------------------------------------------------------ what a function returned
-
-# The conversions of a returned value into plain data happen in the child; when the value
-# is not what the API asks for they return a WRONG_KIND record instead of raising, so the
-# student reads "mse returned an array of shape (4, 3); it must return a float", not an
-# error of the grader's own float().
-WRONG_KIND = "wrong_kind"
-
-
-def returned_kind(value: Any) -> str:
-    """What a value is, in a student's words: None, an array of shape (4, 3), a list of 2 item(s)."""
-    if value is None:
-        return "None"
-    if isinstance(value, np.ndarray):
-        return f"an array of shape {tuple(int(s) for s in value.shape)}"
-    shape = getattr(value, "shape", None)
-    if isinstance(shape, tuple) and all(isinstance(s, int) for s in shape):
-        return f"a {type(value).__name__} of shape {shape}"
-    if isinstance(value, (list, tuple)):
-        return f"a {type(value).__name__} of {len(value)} item(s)"
-    return f"a {type(value).__name__}"
-
-
-def as_float(value: Any, function: str) -> float | dict[str, Data]:
-    """value as a Python float when it is one real number (a float, a numpy scalar, an array
-    of one element); otherwise a WRONG_KIND record naming what the function returned."""
-    if isinstance(value, (bool, int, float, np.integer, np.floating, np.bool_)):
-        return float(value)
-    if isinstance(value, np.ndarray) and value.dtype.kind in "biuf" and value.size == 1:
-        return float(value.reshape(()))
-    return {WRONG_KIND: [function, returned_kind(value), "a float"]}
-
-
-def as_array(value: Any, function: str) -> np.ndarray | dict[str, Data]:
-    """value as a float64 ndarray when it is a numeric array (or nested lists of numbers);
-    otherwise a WRONG_KIND record naming what the function returned."""
-    if isinstance(value, np.ndarray) and value.dtype.kind in "biuf":
-        return np.asarray(value, dtype=np.float64)  # no copy of a float64 array
-    if value is not None and not isinstance(value, (str, bytes, dict)):
-        try:
-            converted = np.asarray(value, dtype=np.float64)
-        except (TypeError, ValueError):
-            pass
-        else:
-            if converted.ndim > 0 or isinstance(value, (int, float, np.number)):
-                return converted
-    return {WRONG_KIND: [function, returned_kind(value), "a float64 array"]}
-
-
 def wrong_kind(out: Data) -> str:
     """The message of a WRONG_KIND record in out (itself, or a value of a dict), else ""."""
     records = [out] if isinstance(out, dict) and WRONG_KIND in out else (
@@ -182,10 +104,6 @@ def function_case(name: str, target: str, points: float, run: Run, check: Check,
                 timeout=2.0)
 
 
-def floats(x: Any) -> np.ndarray:
-    return np.asarray(x, dtype=np.float64)
-
-
 def fields(**checks: Check) -> Check:
     """A dict output judged field by field, each with its own tolerance."""
 
@@ -200,24 +118,6 @@ def fields(**checks: Check) -> Check:
 
 
 # --------------------------------------------------------------- trained networks, run here
-
-
-def network_rows(model: Any) -> list[list[Data]]:
-    """A trained nn.Sequential as plain data, one row per layer, weights in float64: the
-    trusted process runs it itself (run_network) on data the child never saw, so a
-    training case's verdict never rests on a number the student's process computed."""
-    from torch import nn  # here: the numpy specs share this module and never load torch
-
-    if not isinstance(model, nn.Sequential):
-        return [["model", type(model).__name__]]
-    rows: list[list[Data]] = []
-    for layer in model.children():
-        if isinstance(layer, nn.Linear):
-            bias = None if layer.bias is None else layer.bias.detach().cpu().double().numpy()
-            rows.append(["Linear", layer.weight.detach().cpu().double().numpy(), bias])
-        else:
-            rows.append([type(layer).__name__])
-    return rows
 
 
 ACTIVATIONS = {"ReLU": lambda z: np.maximum(z, 0.0), "Tanh": np.tanh,
@@ -267,20 +167,3 @@ def labels(rng: np.random.Generator, n: int, c: int) -> np.ndarray:
     drawn = rng.integers(0, c, n)
     drawn[:2] = [0, c - 1]
     return rng.permutation(drawn).astype(np.int64)
-
-
-# --------------------------------------------------------------- torch
-
-
-@contextlib.contextmanager
-def one_thread() -> Iterator[None]:
-    """Train tiny models on one CPU thread: on a busy machine two torch threads spin-wait
-    for each other and a one-second run takes forty. Restored afterwards."""
-    import torch  # here, not above: the numpy specs share this module and never load torch
-
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)

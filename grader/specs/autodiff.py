@@ -21,13 +21,14 @@ from __future__ import annotations
 import math
 import operator
 from collections.abc import Callable
-from types import ModuleType
 from typing import Any
 
 import numpy as np
 
 from grader.grading.case import Case, Check, Data, Verdict
 from grader.grading.compare import close, grad_close
+from grader.sandbox.harness import Harness
+from grader.sandbox.harness.autodiff import _BINARY
 
 # float64 rounding of a correct rule only (benchmarks/verdict_stability.py): log(a + 1e-7)
 # or float32 arithmetic fails for every seed. A gradient that is a difference of nearly equal
@@ -40,61 +41,9 @@ Graph = dict[str, Any]
 
 # --------------------------------------------------------------- building a described graph
 
-_BINARY = {"add": operator.add, "sub": operator.sub, "mul": operator.mul, "truediv": operator.truediv}
-_SYMBOL = {"add": "+", "sub": "-", "mul": "*", "truediv": "/", "pow": "**"}
-
-
-def _apply(op: str, args: list[Any]) -> Any:
-    """The operation on Values and numbers, through the operators a student writes (a + 2, 2 * a)."""
-    if op in _BINARY:
-        return _BINARY[op](args[0], args[1])
-    if op == "neg":
-        return -args[0]
-    if op == "pow":
-        return args[0] ** args[1]
-    return getattr(args[0], op)()
-
-
-def _build(module: ModuleType, graph: Graph) -> list[Any]:
-    nodes = [module.Value(float(x)) for x in graph["leaves"]]
-    for op, operands in graph["steps"]:
-        args = [nodes[int(v)] if kind == "v" else float(v) for kind, v in operands]
-        nodes.append(_apply(op, args))
-    for k, g in enumerate(graph.get("grad0") or []):  # gradients already there before backward()
-        nodes[k].grad = float(g)
-    return nodes
-
-
-def _describe(graph: Graph) -> str:
-    """The graph as the code a student would write: 'v2 = v0 * v1; v3 = exp(v2)'."""
-    def name(operand: list[Any]) -> str:
-        kind, v = operand
-        return f"v{v}" if kind == "v" else f"{v:.4g}"
-
-    parts = [f"v{k} = {x:.4g}" for k, x in enumerate(graph["leaves"])]
-    for k, (op, operands) in enumerate(graph["steps"], start=len(graph["leaves"])):
-        args = [name(o) for o in operands]
-        if op in _SYMBOL:
-            parts.append(f"v{k} = {args[0]} {_SYMBOL[op]} {args[1]}")
-        elif op == "neg":
-            parts.append(f"v{k} = -{args[0]}")
-        else:
-            parts.append(f"v{k} = {args[0]}.{op}()")
-    if graph.get("grad0"):
-        parts.append("grads set before backward(): " + ", ".join(
-            f"v{k}.grad = {g:.4g}" for k, g in enumerate(graph["grad0"])))
-    return "; ".join(parts) + f"; v{len(graph['leaves']) + len(graph['steps']) - 1}.backward()"
-
-
-def _run_graphs(module: ModuleType, inputs: Data) -> Data:
-    results = []
-    for graph in inputs["graphs"]:
-        nodes = _build(module, graph)
-        nodes[-1].backward()
-        results.append({"data": np.asarray([float(n.data) for n in nodes]),
-                        "grad": np.asarray([float(n.grad) for n in nodes]),
-                        "expr": _describe(graph)})
-    return {"graphs": results}
+# the harness builds each described graph with the student's Value (grader/sandbox/harness/autodiff.py)
+_run_graphs = Harness("autodiff.graphs")
+_run_topological_order = Harness("autodiff.topological_order")
 
 
 def _graphs_check(show_graph: bool) -> Check:
@@ -256,16 +205,6 @@ def _dag(rng: Rng, n: int, max_inputs: int, repeats: bool) -> Data:
         inputs.append([int(i) for i in chosen])
     inputs[-1] = sorted(set(inputs[-1]) | {n - 2, int(rng.integers(0, n - 1))})  # a root with inputs
     return {"inputs": inputs}
-
-
-def _run_topological_order(module: ModuleType, inputs: Data) -> Data:
-    nodes: list[Any] = []
-    for k, ins in enumerate(inputs["inputs"]):
-        nodes.append(module.Value(float(k), tuple(nodes[int(i)] for i in ins), "node"))
-    order = module.topological_order(nodes[-1])
-    index = {id(node): k for k, node in enumerate(nodes)}
-    return {"order": np.asarray([index.get(id(v), -1) for v in order], dtype=np.int64),
-            "graph": [list(ins) for ins in inputs["inputs"]]}
 
 
 def _valid_order(actual: Data, expected: Data) -> Verdict:

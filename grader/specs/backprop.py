@@ -10,24 +10,15 @@ they use, in grader/specs/hidden/backprop.py. grader.specs.load_spec("backprop")
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from types import ModuleType
-from typing import Any
-
 import numpy as np
 
 from grader.grading.case import Case, Data
 from grader.grading.compare import close, grad_close
+from grader.sandbox.harness import Harness
 from grader.specs._common import (
-    as_array,
-    as_float,
-    batch_of,
-    call_noting_changes,
     fields,
-    floats,
     function_case,
     labels,
-    present,
 )
 
 # float64 rounding of a correct formula only (benchmarks/verdict_stability.py): +1e-7 in a
@@ -36,16 +27,23 @@ VALUE = close(rtol=1e-10, atol=1e-12)  # forward values and losses
 GRAD = grad_close(1e-10, atol=1e-13)  # analytic gradients: CS231n relative error
 
 
-# --------------------------------------------------------------- helpers shared by the cases
+# --------------------------------------------------------------- running the functions (public harness)
+
+_run_lr_grads = Harness("backprop.lr_grads")
+_run_fit = Harness("backprop.fit")
+_run_affine_forward = Harness("backprop.affine_forward")
+_run_affine_backward = Harness("backprop.affine_backward")
+_run_sce = Harness("backprop.sce")
+_run_net = Harness("backprop.net")
+_run_numerical_gradient = Harness("backprop.numerical_gradient")
 
 
-def _forward_backward(forward: Callable[..., Any], backward: Callable[..., Any],
-                      dout: np.ndarray, *x: tuple[str, Any]) -> tuple[Any, list[str]]:
-    """backward(dout, cache) after (out, cache) = forward(*x); the inputs modified, and by whom."""
-    (_, cache), modified = call_noting_changes(forward, *x)
-    blame = [f"{name} (in {forward.__name__})" for name in modified]
-    grads, modified = call_noting_changes(lambda d, *_: backward(d, cache), ("dout", dout), *x)
-    return grads, blame + [f"{name} (in {backward.__name__})" for name in modified]
+def _forward_runner(name: str) -> Harness:
+    return Harness("backprop.activation_forward", name=name)
+
+
+def _backward_runner(name: str) -> Harness:
+    return Harness("backprop.activation_backward", name=name)
 
 
 # --------------------------------------------------------------- linear regression
@@ -61,25 +59,8 @@ def _lr_grads_small(rng: np.random.Generator) -> Data:
     return _line_data(rng, int(rng.integers(4, 9)), 2.0) | {"w": float(rng.normal()), "b": float(rng.normal())}
 
 
-def _run_lr_grads(module: ModuleType, inputs: Data) -> Data:
-    (dw, db), modified = call_noting_changes(module.linear_regression_grads,
-                                             *present(inputs, "x", "y", "w", "b"))
-    return {"out": {"dw": as_float(dw, "linear_regression_grads's dw"),
-                    "db": as_float(db, "linear_regression_grads's db")},
-            "modified": modified, "batch": batch_of(inputs, "x", "gradient")}
-
-
 def _fit_default(rng: np.random.Generator) -> Data:
     return _line_data(rng, int(rng.integers(10, 30)), 1.0)
-
-
-def _run_fit(module: ModuleType, inputs: Data) -> Data:
-    (w, b, losses), modified = call_noting_changes(module.fit_linear_regression,
-                                                   *present(inputs, "x", "y", "lr", "steps"))
-    return {"out": {"w": as_float(w, "fit_linear_regression's w"),
-                    "b": as_float(b, "fit_linear_regression's b"),
-                    "losses": as_array(losses, "fit_linear_regression's losses")},
-            "modified": modified}
 
 
 # --------------------------------------------------------------- affine layer
@@ -91,41 +72,12 @@ def _affine_inputs(rng: np.random.Generator, small: bool) -> Data:
             "dout": rng.normal(size=(n, m))}
 
 
-def _run_affine_forward(module: ModuleType, inputs: Data) -> Data:
-    (out, _), modified = call_noting_changes(module.affine_forward, *present(inputs, "x", "W", "b"))
-    return {"out": floats(out), "modified": modified}
-
-
-def _run_affine_backward(module: ModuleType, inputs: Data) -> Data:
-    (dx, dW, db), modified = _forward_backward(module.affine_forward, module.affine_backward,
-                                               inputs["dout"], *present(inputs, "x", "W", "b"))
-    return {"out": {"dx": floats(dx), "dW": floats(dW), "db": floats(db)}, "modified": modified}
-
-
 # --------------------------------------------------------------- activations
 
 
 def _activation_small(rng: np.random.Generator) -> Data:
     shape = tuple(rng.integers(2, 6, 2).tolist())
     return {"x": rng.normal(0, 2, shape), "dout": rng.normal(size=shape)}
-
-
-def _forward_runner(name: str) -> Callable[[ModuleType, Data], Data]:
-    def run(module: ModuleType, inputs: Data) -> Data:
-        forward = getattr(module, f"{name}_forward")
-        (out, _), modified = call_noting_changes(forward, ("x", inputs["x"]))
-        return {"out": floats(out), "modified": modified}
-
-    return run
-
-
-def _backward_runner(name: str) -> Callable[[ModuleType, Data], Data]:
-    def run(module: ModuleType, inputs: Data) -> Data:
-        dx, modified = _forward_backward(getattr(module, f"{name}_forward"),
-                                         getattr(module, f"{name}_backward"), inputs["dout"], ("x", inputs["x"]))
-        return {"out": floats(dx), "modified": modified}
-
-    return run
 
 
 # --------------------------------------------------------------- softmax cross-entropy and the net
@@ -136,27 +88,11 @@ def _sce_moderate(rng: np.random.Generator) -> Data:
     return {"logits": rng.normal(0, 2, (n, c)), "labels": labels(rng, n, c)}
 
 
-def _run_sce(module: ModuleType, inputs: Data) -> Data:
-    (loss, dlogits), modified = call_noting_changes(module.softmax_cross_entropy,
-                                                    *present(inputs, "logits", "labels"))
-    return {"out": {"loss": as_float(loss, "softmax_cross_entropy's loss"),
-                    "dlogits": as_array(dlogits, "softmax_cross_entropy's dlogits")},
-            "modified": modified}
-
-
 def _net_inputs(rng: np.random.Generator, small: bool) -> Data:
     n, d, h, c = (4, 3, 5, 3) if small else tuple(rng.integers(4, 10, 4).tolist())
     params = {"W1": rng.normal(0, 0.7, (d, h)), "b1": rng.normal(0, 0.1, h),
               "W2": rng.normal(0, 0.7, (h, c)), "b2": rng.normal(0, 0.1, c)}
     return {"params": params, "x": rng.normal(size=(n, d)), "labels": labels(rng, n, c)}
-
-
-def _run_net(module: ModuleType, inputs: Data) -> Data:
-    (loss, grads), modified = call_noting_changes(module.two_layer_net,
-                                                  *present(inputs, "params", "x", "labels"))
-    return {"out": {"loss": as_float(loss, "two_layer_net's loss"),
-                    "grads": {k: floats(grads[k]) for k in ("W1", "b1", "W2", "b2")}},
-            "modified": modified}
 
 
 # --------------------------------------------------------------- numerical gradient
@@ -170,24 +106,6 @@ def _default_h_inputs(rng: np.random.Generator) -> Data:
     q = rng.normal(size=(d, d))
     return {"A": q @ q.T / d + np.eye(d), "c": rng.normal(size=d),
             "cubic": rng.uniform(0.5, 2.0, d), "x": rng.normal(size=d), "h": None}
-
-
-def _polynomial(A: np.ndarray, c: np.ndarray, cubic: np.ndarray) -> Callable[[np.ndarray], float]:
-    """The trusted scalar function: ½ vᵀAv + c·v + Σ cubic·v³ of v = x flattened."""
-
-    def f(x: np.ndarray) -> float:
-        v = np.asarray(x, dtype=np.float64).ravel()
-        return float(0.5 * v @ A @ v + c @ v + cubic @ v**3)
-
-    return f
-
-
-def _run_numerical_gradient(module: ModuleType, inputs: Data) -> Data:
-    f = _polynomial(inputs["A"], inputs["c"], inputs["cubic"])
-    h = () if inputs["h"] is None else (inputs["h"],)
-    grad, modified = call_noting_changes(lambda x: module.numerical_gradient(f, x, *h),
-                                         ("x", inputs["x"]))
-    return {"out": floats(grad), "modified": modified}
 
 
 # numerical_gradient is compared with the reference's own central differences, which

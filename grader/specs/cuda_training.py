@@ -15,19 +15,14 @@ joins them.
 from __future__ import annotations
 
 import math
-import random
 from functools import partial
-from types import ModuleType
-from typing import Any
 
 import numpy as np
-import torch
-from torch import nn
-from torch.utils.data import DataLoader, TensorDataset
 
 from grader.grading.case import Case, Data, Verdict, no_inputs
 from grader.grading.compare import close
-from grader.specs._common import case, network_accuracy, network_rows, one_thread
+from grader.sandbox.harness import Harness
+from grader.specs._common import case, network_accuracy
 
 VALUE = close(rtol=1e-5, atol=1e-7)
 DRAWS = close(rtol=1e-12, atol=0.0)
@@ -36,29 +31,17 @@ TRAINING = 60.0
 VAL_ACC_LIMIT = 0.9
 
 
+# --------------------------------------------------------------- running the functions (public harness)
+
+_run_get_device = Harness("cuda_training.get_device")
+_run_move_to = Harness("cuda_training.move_to")
+_run_set_seed = Harness("cuda_training.set_seed")
+_run_loader_split = Harness("cuda_training.loader_split")
+_run_train = Harness("cuda_training.train")
+_run_evaluate = Harness("cuda_training.evaluate")
+
+
 # --------------------------------------------------------------- helpers
-
-
-def _device_type(device: Any) -> list[str]:
-    return [type(device).__name__, str(getattr(device, "type", device))]
-
-
-def _model(seed: int, in_dim: int = 2, classes: int = 3, dropout: float = 0.2) -> nn.Sequential:
-    torch.manual_seed(seed)
-    return nn.Sequential(nn.Linear(in_dim, 64), nn.ReLU(), nn.Dropout(dropout),
-                         nn.Linear(64, 64), nn.ReLU(), nn.Linear(64, classes))
-
-
-def _loaders(inputs: Data, batch_size: int = 32, pin: bool = False) -> tuple[DataLoader, DataLoader]:
-    """The case's own loaders (plain torch), so train and evaluate are graded on their own."""
-    def loader(x: np.ndarray, y: np.ndarray, shuffle: bool) -> DataLoader:
-        generator = torch.Generator().manual_seed(inputs["seed"])
-        return DataLoader(TensorDataset(torch.from_numpy(x), torch.from_numpy(y)),
-                          batch_size=batch_size, shuffle=shuffle, generator=generator,
-                          pin_memory=pin)
-
-    return (loader(inputs["x_train"], inputs["y_train"], True),
-            loader(inputs["x_val"], inputs["y_val"], False))
 
 
 def _spirals(rng: np.random.Generator, n_per_class: int = 200) -> Data:
@@ -71,17 +54,6 @@ def _spirals(rng: np.random.Generator, n_per_class: int = 200) -> Data:
             "y_val": y[perm[:n_val]], "seed": int(rng.integers(0, 1000))}
 
 
-def _hook_calls(model: nn.Module) -> list[list[Any]]:
-    """A forward hook on the whole model: [training, grad enabled, first Linear's output dtype]."""
-    seen: list[list[Any]] = []
-    first_linear = next(m for m in model.modules() if isinstance(m, nn.Linear))
-    dtypes: list[str] = []
-    first_linear.register_forward_hook(lambda m, i, o: dtypes.append(str(o.dtype)))
-    model.register_forward_hook(
-        lambda m, i, o: seen.append([bool(m.training), torch.is_grad_enabled(), dtypes[-1]]))
-    return seen
-
-
 def _validation_accuracy(actual: Data, expected: Data) -> float | str:
     """The returned network's accuracy on the validation data, computed here (a str: why not)."""
     accuracy = network_accuracy(actual["network"], expected["val_check"])
@@ -89,18 +61,6 @@ def _validation_accuracy(actual: Data, expected: Data) -> float | str:
 
 
 # --------------------------------------------------------------- get_device
-
-
-def _run_get_device(module: ModuleType, inputs: Data) -> Data:
-    if torch.cuda.is_available():
-        expected = "cuda"
-    elif getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
-        expected = "mps"
-    else:
-        expected = "cpu"
-    return {"cpu": _device_type(module.get_device("cpu")),
-            "auto": _device_type(module.get_device("auto")),
-            "default": _device_type(module.get_device()), "expected": expected}
 
 
 def _get_device_check(actual: Data, expected: Data) -> Verdict:
@@ -117,54 +77,6 @@ def _get_device_check(actual: Data, expected: Data) -> Verdict:
 
 
 # --------------------------------------------------------------- move_to
-
-
-def _nested(seed: int, depth: int) -> Any:
-    """A deterministic nest of dicts, lists and tuples holding tensors and other leaves."""
-    r = random.Random(seed)
-
-    def build(level: int) -> Any:
-        if level == 0:
-            kind = r.choice(["tensor", "tensor", "int", "str", "none", "float", "array"])
-            if kind == "tensor":
-                return torch.full((r.randint(1, 3),), float(r.randint(0, 9)),
-                                  dtype=r.choice([torch.float32, torch.int64]))
-            return {"int": r.randint(0, 9), "str": f"s{r.randint(0, 9)}", "none": None,
-                    "float": r.random(), "array": np.arange(3)}[kind]
-        kind = r.choice(["dict", "list", "tuple"])
-        items = [build(level - 1 if r.random() < 0.8 else 0) for _ in range(r.randint(1, 3))]
-        items.append(torch.ones(2))  # every container holds at least one tensor
-        if kind == "dict":
-            return {f"k{i}": item for i, item in enumerate(items)}
-        return items if kind == "list" else tuple(items)
-
-    # every kind of container appears at least once, whatever the draws
-    return {"list": [build(depth - 1), torch.zeros(1)], "tuple": (build(depth - 1), torch.zeros(1)),
-            "more": build(depth - 1), "leaf": r.randint(0, 9)}
-
-
-def _describe(obj: Any, original: Any) -> Data:
-    """obj as plain data; for leaves that are not tensors, whether they are the original object."""
-    if isinstance(obj, torch.Tensor):
-        return ["tensor", obj.device.type, str(obj.dtype), list(obj.shape)]
-    if isinstance(obj, dict):
-        same_keys = isinstance(original, dict) and list(obj) == list(original)
-        return ["dict", [[str(k), _describe(v, original.get(k) if same_keys else None)]
-                         for k, v in obj.items()]]
-    if isinstance(obj, (list, tuple)):
-        originals = list(original) if isinstance(original, (list, tuple)) else [None] * len(obj)
-        originals += [None] * (len(obj) - len(originals))
-        return [type(obj).__name__, [_describe(v, o) for v, o in zip(obj, originals, strict=False)]]
-    return ["leaf", type(obj).__name__, obj is original]
-
-
-def _run_move_to(module: ModuleType, inputs: Data) -> Data:
-    obj = _nested(inputs["seed"], inputs["depth"])
-    before = _describe(obj, obj)
-    device = torch.device("meta") if inputs["device_object"] else "meta"
-    moved = module.move_to(obj, device)
-    return {"moved": _describe(moved, obj), "input_after": _describe(obj, obj),
-            "input_before": before}
 
 
 def _move_to_check(actual: Data, expected: Data) -> Verdict:
@@ -198,19 +110,6 @@ def _first_difference(a: Data, e: Data, path: str = "obj") -> str:
 # --------------------------------------------------------------- set_seed
 
 
-def _run_set_seed(module: ModuleType, inputs: Data) -> Data:
-    draws = []
-    for seed in (inputs["seed"], inputs["seed"]):
-        random.seed(12345)  # scramble first: set_seed must set every generator itself
-        np.random.seed(12345)
-        torch.manual_seed(12345)
-        module.set_seed(seed)
-        draws.append({"python": np.array([random.random(), random.random()]),
-                      "numpy": np.random.rand(3), "torch": torch.rand(3).double().numpy(),
-                      "torch_normal": torch.randn(2).double().numpy()})
-    return draws
-
-
 # --------------------------------------------------------------- make_loaders
 
 
@@ -224,33 +123,6 @@ def _loader_data(rng: np.random.Generator) -> Data:
     x = np.stack([np.arange(n), rng.normal(size=n)], axis=1).astype(np.float32)  # x[:, 0] = id
     return {"x": x, "y": (np.arange(n) % c).astype(np.int64), "batch_size": int(rng.integers(4, 33)),
             "val_fraction": fraction, "seed": int(rng.integers(0, 10_000))}
-
-
-def _epoch(loader: Any) -> dict[str, Any]:
-    ids: list[int] = []
-    sizes: list[int] = []
-    x_types: set[str] = set()
-    y_types: set[str] = set()
-    for xb, yb in loader:
-        ids.extend(int(v) for v in xb[:, 0].tolist())
-        sizes.append(len(xb))
-        x_types.add(str(xb.dtype))
-        y_types.add(str(yb.dtype))
-    return {"ids": ids, "sizes": sizes, "x_dtypes": sorted(x_types), "y_dtypes": sorted(y_types)}
-
-
-def _run_loader_split(module: ModuleType, inputs: Data) -> Data:
-    train, val = module.make_loaders(inputs["x"], inputs["y"], inputs["batch_size"],
-                                     val_fraction=inputs["val_fraction"], seed=inputs["seed"])
-    t, v = _epoch(train), _epoch(val)
-    labels_ok = True
-    for loader in (train, val):
-        for xb, yb in loader:
-            c = int(inputs["y"].max()) + 1
-            labels_ok &= bool(torch.equal(torch.as_tensor(yb).long(), xb[:, 0].long() % c))
-    return {"train": t, "val": v, "n": len(inputs["x"]), "labels_ok": labels_ok,
-            "n_val": round(len(inputs["x"]) * inputs["val_fraction"]),
-            "batch_size": inputs["batch_size"]}
 
 
 def _batch_sizes(n: int, b: int) -> list[int]:
@@ -284,24 +156,6 @@ def _train_history_inputs(rng: np.random.Generator) -> Data:
     # withheld: a copy of the validation data, for this process to measure the model with
     inputs["val_check"] = {"x": inputs["x_val"], "y": inputs["y_val"], "widths": [2, 64, 64, 3]}
     return inputs
-
-
-def _run_train(module: ModuleType, inputs: Data, device: str = "cpu", amp: Any = False,
-               start_in_eval: bool = False) -> Data:
-    with one_thread():
-        train_loader, val_loader = _loaders(inputs, pin=device == "cuda")
-        model = _model(inputs["seed"])
-        if start_in_eval:
-            model.eval()
-        calls = _hook_calls(model)
-        kwargs = {"amp": amp} if amp is not False else {}
-        history = module.train(model, train_loader, val_loader, epochs=inputs["epochs"], lr=inputs["lr"],
-                               device=device, seed=inputs["seed"], **kwargs)
-        devices = sorted({p.device.type for p in model.parameters()})
-        return {"history": {str(k): [float(v) for v in history[k]] for k in history},
-                "calls": list(calls), "devices": devices, "epochs": inputs["epochs"],
-                "train_batches": len(train_loader), "val_batches": len(val_loader),
-                "network": network_rows(model)}
 
 
 def _history_problem(actual: Data) -> str | None:
@@ -347,17 +201,6 @@ def _evaluate_inputs(rng: np.random.Generator) -> Data:
     labels[:2] = [0, c - 1]
     return {"x": rng.normal(size=(n, d)).astype(np.float32), "y": labels.astype(np.int64), "c": c,
             "batch_size": int(rng.integers(5, 17)), "seed": int(rng.integers(0, 10_000))}
-
-
-def _eval_loader(inputs: Data) -> DataLoader:
-    return DataLoader(TensorDataset(torch.from_numpy(inputs["x"]), torch.from_numpy(inputs["y"])),
-                      batch_size=inputs["batch_size"])  # the last batch is smaller: weights count
-
-
-def _run_evaluate(module: ModuleType, inputs: Data) -> Data:
-    model = _model(inputs["seed"], inputs["x"].shape[1], inputs["c"], dropout=0.5)  # train mode
-    loss, accuracy = module.evaluate(model, _eval_loader(inputs), "cpu")
-    return {"loss": float(loss), "accuracy": float(accuracy)}
 
 
 # --------------------------------------------------------------- measure_throughput

@@ -10,24 +10,12 @@ they use, in grader/specs/hidden/losses.py. grader.specs.load_spec("losses") joi
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from types import ModuleType
-
 import numpy as np
 
 from grader.grading.case import Case, Data
 from grader.grading.compare import close, grad_close
-from grader.specs._common import (
-    WRONG_KIND,
-    as_array,
-    as_float,
-    batch_of,
-    call_noting_changes,
-    fields,
-    function_case,
-    present,
-    returned_kind,
-)
+from grader.sandbox.harness import Harness
+from grader.specs._common import fields, function_case
 
 # float64 rounding of a correct formula only: another association order, np.einsum or a
 # log-sum-exp written out stays within ~1e-13, while +1e-7 inside a log, a var + 1e-6 or
@@ -39,44 +27,22 @@ SUMMED_GRAD = close(rtol=1e-9, atol=1e-12)  # dvar of a scalar var: a sum that c
 Rng = np.random.Generator
 
 
-# --------------------------------------------------------------- running the functions
+# --------------------------------------------------------------- running the functions (public harness)
 
 
-def _scalar_runner(name: str, *args: str) -> Callable[[ModuleType, Data], Data]:
+def _scalar_runner(name: str, *args: str) -> Harness:
     """Call module.<name> with the inputs named in args (those present); return a float,
     and the batch's shape (a loss: hints know N and D)."""
-
-    def run(module: ModuleType, inputs: Data) -> Data:
-        value, modified = call_noting_changes(getattr(module, name), *present(inputs, *args))
-        return {"out": as_float(value, name), "modified": modified,
-                "batch": batch_of(inputs, args[0], "loss")}
-
-    return run
+    return Harness("losses.scalar", function=name, args=list(args))
 
 
-def _array_runner(name: str, *args: str) -> Callable[[ModuleType, Data], Data]:
+def _array_runner(name: str, *args: str) -> Harness:
     """Call module.<name> with the inputs named in args (those present); return a float64
     array, and for a gradient the batch's shape (hints know N and D)."""
-
-    def run(module: ModuleType, inputs: Data) -> Data:
-        value, modified = call_noting_changes(getattr(module, name), *present(inputs, *args))
-        out = {"out": as_array(value, name), "modified": modified}
-        if name.endswith("_grad"):
-            out["batch"] = batch_of(inputs, args[0], "gradient")
-        return out
-
-    return run
+    return Harness("losses.array", function=name, args=list(args))
 
 
-def _run_gaussian_grad(module: ModuleType, inputs: Data) -> Data:
-    grads, modified = call_noting_changes(module.gaussian_nll_grad,
-                                          *present(inputs, "mean", "target", "var"))
-    if not (isinstance(grads, tuple) and len(grads) == 2):
-        return {"out": {WRONG_KIND: ["gaussian_nll_grad", returned_kind(grads),
-                                     "a tuple (dmean, dvar)"]}, "modified": modified}
-    dmean, dvar = grads
-    return {"out": {"dmean": as_array(dmean, "gaussian_nll_grad's dmean"),
-                    "dvar": as_array(dvar, "gaussian_nll_grad's dvar")}, "modified": modified}
+_run_gaussian_grad = Harness("losses.gaussian_grad")
 
 
 # --------------------------------------------------------------- inputs

@@ -16,21 +16,17 @@ they use, in grader/specs/hidden/mlp.py. grader.specs.load_spec("mlp") joins the
 from __future__ import annotations
 
 from functools import partial
-from types import ModuleType
-from typing import Any
 
 import numpy as np
-import torch
-from torch import nn
 
 from grader.grading.case import Case, Check, Data, Verdict
 from grader.grading.compare import close
+from grader.sandbox.harness import Harness
+from grader.sandbox.harness.mlp import _target
 from grader.specs._common import (
     case,
     labels,
     network_accuracy,
-    network_rows,
-    one_thread,
     run_network,
 )
 
@@ -43,21 +39,17 @@ MSE_LIMIT = 1e-3
 SPIRALS_LIMIT = 0.95  # the reference: 96.7–100 % on 150 held-out points, over 200 student seeds
 
 
+# --------------------------------------------------------------- running the functions (public harness)
+
+_run_make_mlp = Harness("mlp.make_mlp")
+_run_count = Harness("mlp.count")
+_run_train_step = Harness("mlp.train_step")
+_run_fit = Harness("mlp.fit")
+_run_classifier = Harness("mlp.classifier")
+_run_accuracy = Harness("mlp.accuracy")
+
+
 # --------------------------------------------------------------- helpers
-
-
-def _layout(model: Any) -> list[list[Data]]:
-    """A model as plain data: its class, then one row per layer."""
-    rows: list[list[Data]] = [["model", type(model).__name__]]
-    for layer in model.children():
-        if isinstance(layer, nn.Linear):
-            rows.append(["Linear", int(layer.in_features), int(layer.out_features),
-                         layer.bias is not None])
-        elif isinstance(layer, nn.Dropout):
-            rows.append(["Dropout", float(layer.p)])
-        else:
-            rows.append([type(layer).__name__])
-    return rows
 
 
 def _layout_check(actual: Data, expected: Data) -> Verdict:
@@ -83,19 +75,6 @@ def _row(row: list[Data]) -> str:
     return str(row[0])
 
 
-def _flat_params(model: nn.Module) -> np.ndarray:
-    return np.concatenate([p.detach().cpu().numpy().ravel() for p in model.parameters()]).astype(
-        np.float64)
-
-
-def _seeded_classifier(seed: int, d: int, h: int, c: int, dropout: float = 0.0) -> nn.Sequential:
-    torch.manual_seed(seed)
-    layers: list[nn.Module] = [nn.Linear(d, h), nn.ReLU()]
-    if dropout:
-        layers.append(nn.Dropout(dropout))
-    return nn.Sequential(*layers, nn.Linear(h, c))
-
-
 # --------------------------------------------------------------- make_mlp
 
 
@@ -105,27 +84,11 @@ def _mlp_relu(rng: np.random.Generator) -> Data:
             "out_dim": int(rng.integers(1, 12)), "activation": None, "dropout": None}
 
 
-def _run_make_mlp(module: ModuleType, inputs: Data) -> Data:
-    kwargs = {k: inputs[k] for k in ("activation", "dropout") if inputs[k] is not None}
-    return _layout(module.make_mlp(inputs["in_dim"], list(inputs["hidden"]), inputs["out_dim"], **kwargs))
-
-
 # --------------------------------------------------------------- count_parameters
 
 
 def _count_plain(rng: np.random.Generator) -> Data:
     return {"widths": [int(v) for v in rng.integers(1, 40, int(rng.integers(2, 5)))], "tricky": False}
-
-
-def _run_count(module: ModuleType, inputs: Data) -> Data:
-    """Plain: Linear layers. Tricky: the first layer frozen, a bias-free layer, and a BatchNorm
-    (its running statistics are buffers, not parameters)."""
-    w = inputs["widths"]
-    layers: list[nn.Module] = [nn.Linear(w[i], w[i + 1]) for i in range(len(w) - 1)]
-    if inputs["tricky"]:
-        layers[0].requires_grad_(False)
-        layers = [layers[0], nn.BatchNorm1d(w[1]), nn.Linear(w[1], w[2], bias=False), *layers[2:]]
-    return int(module.count_parameters(nn.Sequential(*layers)))
 
 
 def _count_check(actual: Data, expected: Data) -> Verdict:
@@ -145,28 +108,6 @@ def _step_regression(rng: np.random.Generator) -> Data:
             "x": rng.normal(size=(n, d)).astype(np.float32),
             "y": rng.normal(size=(n, 1)).astype(np.float32), "hidden": int(rng.integers(4, 17)),
             "lr": float(rng.uniform(0.01, 0.1))}
-
-
-def _run_train_step(module: ModuleType, inputs: Data) -> Data:
-    """Three steps. The classifier starts with stale gradients, which must be zeroed."""
-    x, y = torch.from_numpy(inputs["x"]), torch.from_numpy(inputs["y"])
-    if inputs["kind"] == "regression":
-        model = _seeded_classifier(inputs["seed"], x.shape[1], inputs["hidden"], 1)
-        loss_fn: nn.Module = nn.MSELoss()
-        optimizer: torch.optim.Optimizer = torch.optim.SGD(model.parameters(), lr=inputs["lr"])
-    else:
-        c = int(inputs["y"].max()) + 1
-        model = _seeded_classifier(inputs["seed"], x.shape[1], inputs["hidden"], c)
-        loss_fn = nn.CrossEntropyLoss()
-        optimizer = torch.optim.Adam(model.parameters(), lr=inputs["lr"])
-        for p in model.parameters():
-            p.grad = torch.full_like(p, 0.5)
-    losses, types = [], []
-    for _ in range(3):
-        loss = module.train_step(model, x, y, loss_fn, optimizer)
-        types.append(type(loss).__name__)
-        losses.append(loss.item() if isinstance(loss, torch.Tensor) else float(loss))
-    return {"types": types, "losses": np.array(losses), "params": _flat_params(model)}
 
 
 def _train_step_check(actual: Data, expected: Data) -> Verdict:
@@ -197,18 +138,6 @@ def _fit_inputs(rng: np.random.Generator, a: float, b: float, c: float) -> Data:
 
 def _fit_sin(rng: np.random.Generator) -> Data:
     return _fit_inputs(rng, 1.0, 1.0, 0.0)
-
-
-def _target(a: float, b: float, c: float):
-    return lambda x: a * np.sin(b * np.asarray(x)) + c * np.asarray(x) / np.pi
-
-
-def _run_fit(module: ModuleType, inputs: Data) -> Data:
-    with one_thread():
-        fn = _target(inputs["a"], inputs["b"], inputs["c"])
-        model, mse = module.fit_function(fn, hidden=inputs["hidden"], steps=inputs["steps"],
-                                         seed=inputs["seed"])
-        return {"mse": float(mse), "network": network_rows(model)}
 
 
 def _fit_check(actual: Data, expected: Data) -> Verdict:
@@ -251,16 +180,6 @@ def _spirals(rng: np.random.Generator) -> Data:
             "settings": settings, "held_out": _held_out(x[test], y[test], settings, 3)}
 
 
-def _run_classifier(module: ModuleType, inputs: Data) -> Data:
-    with one_thread():
-        settings = dict(inputs["settings"])
-        settings["hidden"] = tuple(settings["hidden"])
-        model, history = module.train_classifier(inputs["x_train"], inputs["y_train"],
-                                                 inputs["x_val"], inputs["y_val"], **settings)
-        return {"epochs": settings["epochs"], "keys": sorted(str(k) for k in history),
-                "lengths": [len(history[k]) for k in sorted(history)], "network": network_rows(model)}
-
-
 def _classifier_check(limit: float) -> Check:
     def check(actual: Data, expected: Data) -> Verdict:
         if actual["keys"] != ["train_loss", "val_acc"]:
@@ -287,11 +206,6 @@ def _accuracy_inputs(rng: np.random.Generator) -> Data:
     n, d, c = int(rng.integers(20, 60)), int(rng.integers(2, 8)), int(rng.integers(2, 6))
     return {"seed": int(rng.integers(0, 2**31)), "x": rng.normal(size=(n, d)).astype(np.float32),
             "y": labels(rng, n, c), "hidden": int(rng.integers(4, 17)), "c": c}
-
-
-def _run_accuracy(module: ModuleType, inputs: Data) -> Data:
-    model = _seeded_classifier(inputs["seed"], inputs["x"].shape[1], inputs["hidden"], inputs["c"])
-    return float(module.accuracy(model, inputs["x"], inputs["y"]))
 
 
 # --------------------------------------------------------------- the cases

@@ -19,12 +19,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import partial
-from types import ModuleType
 
 import numpy as np
 
 from grader.grading.case import Case, Data, Verdict
 from grader.grading.compare import close
+from grader.sandbox.harness import Harness
 from grader.specs._common import case
 
 TRAJECTORY = close(rtol=1e-10, atol=1e-12)  # the same rule gives the same numbers to ~1e-15
@@ -66,10 +66,6 @@ def grad_scale(name: str) -> float:
     return ADAPTIVE_GRAD_SCALE if name in ADAPTIVE else 1.0
 
 
-def _grads(inputs: Data, params: list[np.ndarray]) -> list[np.ndarray]:
-    return [(a @ p.ravel() + b).reshape(p.shape)
-            for p, a, b in zip(params, inputs["A"], inputs["b"], strict=True)]
-
 
 # lr for the default-hyperparameter cases of classes whose lr has no default
 _REQUIRED_LR = {"SGD": 0.02, "Momentum": 0.01, "NAG": 0.01}
@@ -83,28 +79,6 @@ def _default_inputs(name: str) -> Callable[[np.random.Generator], Data]:
         return _problem(rng, grad_scale(name)) | {"hyper": hyper}
 
     return make
-
-
-def _runner(name: str) -> Callable[[ModuleType, Data], Data]:
-    """Build the student's optimizer on fresh float64 copies and step it on the quadratic."""
-
-    def run(module: ModuleType, inputs: Data) -> Data:
-        params = [np.array(p, dtype=np.float64) for p in inputs["x0"]]
-        hyper = dict(inputs["hyper"])
-        if "betas" in hyper:
-            hyper["betas"] = tuple(hyper["betas"])
-        optimizer = getattr(module, name)(params, **hyper)
-        trajectory, grads_modified = [], False
-        for _ in range(inputs["steps"]):
-            grads = _grads(inputs, params)
-            given = [g.copy() for g in grads]
-            optimizer.step(grads)
-            grads_modified |= any(not np.array_equal(g, c) for g, c in zip(grads, given, strict=True))
-            trajectory.append(np.concatenate([p.ravel() for p in params]).astype(np.float64))
-        return {"trajectory": np.array(trajectory), "grads_modified": grads_modified,
-                "start": np.concatenate([np.ravel(p) for p in inputs["x0"]])}
-
-    return run
 
 
 def _trajectory_check(actual: Data, expected: Data) -> Verdict:
@@ -126,21 +100,21 @@ def _trajectory_check(actual: Data, expected: Data) -> Verdict:
     return Verdict(True)
 
 
+def _runner(name: str) -> Harness:
+    """Build the student's optimizer on fresh float64 copies and step it on the quadratic."""
+    return Harness("optimizers.trajectory", name=name)
+
+
+_run_decay = Harness("optimizers.decay")
+_run_minimize = Harness("optimizers.minimize")
+
+
 # --------------------------------------------------------------- step_decay
 
 
 def _decay_defaults(rng: np.random.Generator) -> Data:
     return {"base_lr": float(rng.uniform(0.01, 1.0)), "total_epochs": 4 * int(rng.integers(3, 26)),
             "milestones": None, "gamma": None}
-
-
-def _run_decay(module: ModuleType, inputs: Data) -> Data:
-    kwargs = {}
-    if inputs["milestones"] is not None:
-        kwargs = {"milestones": tuple(inputs["milestones"]), "gamma": inputs["gamma"]}
-    total = inputs["total_epochs"]
-    return np.array([float(module.step_decay(inputs["base_lr"], epoch, total, **kwargs))
-                     for epoch in range(total)])
 
 
 def _decay_check(actual: Data, expected: Data) -> Verdict:
@@ -158,60 +132,11 @@ def _decay_check(actual: Data, expected: Data) -> Verdict:
 # --------------------------------------------------------------- minimize
 
 
-class _Probe:
-    """The case's own optimizer (heavy-ball momentum), so minimize is graded on its own.
-
-    It remembers what minimize handed it: the params list and the arrays' dtypes.
-    """
-
-    def __init__(self, params: list[np.ndarray], lr: float, momentum: float) -> None:
-        self.params = params
-        self.lr, self.momentum = lr, momentum
-        self.velocity = [np.zeros_like(p, dtype=np.float64) for p in params]
-
-    def step(self, grads: list[np.ndarray]) -> None:
-        for p, g, v in zip(self.params, grads, self.velocity, strict=True):
-            if not (isinstance(p, np.ndarray) and p.dtype == np.float64):
-                continue  # not a float64 array: _minimize_check says so
-            v *= self.momentum
-            v += np.asarray(g, dtype=np.float64)
-            p -= self.lr * v
-
-
 def _minimize_quadratic(rng: np.random.Generator) -> Data:
     dim = int(rng.integers(2, 6))
     return {"kind": "quadratic", "A": _spd(rng, dim), "b": rng.normal(size=dim),
             "x0": rng.normal(0, 2, dim), "steps": int(rng.integers(10, 21)),
             "lr": float(rng.uniform(0.05, 0.2)), "momentum": 0.0}
-
-
-def _f_and_grad(inputs: Data) -> Callable[[np.ndarray], tuple[float, np.ndarray]]:
-    if inputs["kind"] == "quadratic":
-        a, b = inputs["A"], inputs["b"]
-        return lambda x: (float(0.5 * x @ a @ x + b @ x), a @ x + b)
-
-    def rosenbrock(v: np.ndarray) -> tuple[float, np.ndarray]:
-        x, y = float(v[0]), float(v[1])
-        return ((1 - x) ** 2 + 100 * (y - x * x) ** 2,
-                np.array([-2 * (1 - x) - 400 * x * (y - x * x), 200 * (y - x * x)]))
-
-    return rosenbrock
-
-
-def _run_minimize(module: ModuleType, inputs: Data) -> Data:
-    x0 = inputs["x0"]
-    before = x0.copy()
-    given: list[Data] = []
-
-    def make_optimizer(params):
-        given.append([(type(p).__name__, str(getattr(p, "dtype", "")), np.shape(p)) for p in params])
-        return _Probe(params, inputs["lr"], inputs["momentum"])
-
-    trajectory = np.asarray(module.minimize(make_optimizer, _f_and_grad(inputs), x0, inputs["steps"]),
-                            dtype=np.float64)
-    return {"trajectory": trajectory, "x0_modified": not np.array_equal(x0, before),
-            "optimizers_made": len(given),
-            "params_ok": bool(given) and given[0] == [("ndarray", "float64", np.shape(x0))]}
 
 
 def _minimize_check(actual: Data, expected: Data) -> Verdict:

@@ -18,6 +18,7 @@ from grader.catalog import REFERENCE_DIR
 from grader.grading.cuda import cuda_available
 from grader.sandbox import bwrap
 from grader.sandbox.limits import MB
+from grader.sandbox.policy import MAX_FILES
 from grader.sandbox.pool import Sandbox, SandboxConfig, SandboxError
 
 
@@ -69,12 +70,31 @@ def _layers(facts: dict[str, Any], bwrap_on: bool, bwrap_detail: str) -> list[La
               f"runs as uid {facts.get('uid')}, a uid of its own; its processes are killed by uid"
               if zygote.get("uid_drop") else f"off: {zygote.get('uid_drop_off') or 'unknown'}"),
     ]
+    cgroup_detail = facts.get("cgroup_detail", "")
+    layers += [
+        Layer("private /tmp per submission", bool(zygote.get("private_tmp")),
+              "a size- and inode-capped tmpfs of its own, in its own mount namespace: files however "
+              "opened (O_TMPFILE too) count against it; no neighbour can fill or read it"
+              if zygote.get("private_tmp") else
+              "off (needs root or bwrap): a folder of its own under a shared /tmp, at most "
+              f"{MAX_FILES} files of RLIMIT_FSIZE each, counted by the audit hook"),
+        Layer("cgroup v2: memory and processes per submission", bool(zygote.get("cgroup")),
+              f"{cgroup_detail}: memory.max counts shared memory, memfds, tmpfs and every process "
+              "of the submission as one; pids.max counts its processes and threads"
+              if zygote.get("cgroup") else
+              f"off: {cgroup_detail or 'unknown'}. Instead: RLIMIT_AS/RLIMIT_DATA per process, "
+              "RLIMIT_NPROC per uid, the private /tmp's quota, memfd_create and POSIX shared memory "
+              "withdrawn. Not counted as one: the memory of several processes of one submission "
+              "(at most RLIMIT_NPROC x RLIMIT_AS)"),
+    ]
     hidden = facts.get("probe_paths_hidden") or [False]
     layers += [
-        Layer("bwrap: read-only file system", bwrap_on and bool(facts.get("read_only_root")),
-              "/ read-only, private /tmp, users' homes hidden" if bwrap_on else bwrap_detail),
-        Layer("bwrap: reference/ and protected paths hidden", bwrap_on and all(hidden),
-              "empty tmpfs over reference/, the gradebook and submissions" if bwrap_on else bwrap_detail),
+        Layer("bwrap: allow-list file system", bwrap_on and bool(facts.get("read_only_root")),
+              "read-only; only the Python installation, the sandbox, the public harness and "
+              "assignments/datasets.py are mounted: no course tree, .git, examples, homes"
+              if bwrap_on else bwrap_detail),
+        Layer("bwrap: reference/, specs and protected paths absent", bwrap_on and all(hidden),
+              "not mounted at all (the gradebook and submissions too)" if bwrap_on else bwrap_detail),
         Layer("bwrap: no network", bwrap_on and facts.get("network_interfaces") == ["lo"],
               "own network namespace (loopback only, down)" if bwrap_on else bwrap_detail),
         Layer("bwrap: pid namespace", bwrap_on and facts.get("pid1") == "bwrap",
@@ -88,6 +108,7 @@ def sandbox_layers(sandbox: Any) -> list[Layer]:
     state = bwrap.status()
     probe_paths = [str(REFERENCE_DIR)] if REFERENCE_DIR.is_dir() else []
     facts = sandbox.probe("numpy", probe_paths)
+    facts["cgroup_detail"] = sandbox.cgroup.detail
     if not probe_paths:  # a student release: nothing to hide, and nothing hidden
         facts["probe_paths_hidden"] = [True]
     return _layers(facts, sandbox.bwrap_active, f"off: bwrap {state.detail}")
@@ -99,6 +120,10 @@ def diagnose() -> Diagnosis:
     diagnosis.versions.append(("bwrap", f"{state.path}: {'working' if state.working else ''} "
                                         f"{state.detail}" if state.path else state.detail))
     sandbox = Sandbox(SandboxConfig(use_bwrap=None))
+    if not sandbox.bwrap_active:
+        diagnosis.problems.append(f"without bwrap, {bwrap.WEAK_MODE_LOSSES}. grade-batch (and grade "
+                                  f"of a folder) refuse to grade a class unless given "
+                                  f"{bwrap.WEAK_MODE_FLAG}")
     try:
         diagnosis.layers = sandbox_layers(sandbox)
     except SandboxError as exc:

@@ -57,7 +57,7 @@ def one_line_error(result, words: str) -> None:
 
 def test_grade_batch_end_to_end(fake: FakeGrader, klass: Path, tmp_path: Path) -> None:
     db, fb = tmp_path / "g.db", tmp_path / "fb"
-    result = runner.invoke(app, ["grade-batch", str(klass), "--db", str(db), "--jobs", "2",
+    result = runner.invoke(app, ["grade-batch", "--allow-weak-sandbox", str(klass), "--db", str(db), "--jobs", "2",
                                  "--feedback-dir", str(fb)], env={"COLUMNS": "120"})
     assert result.exit_code == 0, result.output  # failing students are grading, not an error
     out = result.output
@@ -67,31 +67,31 @@ def test_grade_batch_end_to_end(fake: FakeGrader, klass: Path, tmp_path: Path) -
     assert "total scores of 3 students (out of 200)" in out and "█" in out
     assert (fb / "summary.html").is_file() and (fb / "students" / "cho.md").is_file()
     assert len(fake.calls) == 5
-    again = runner.invoke(app, ["grade-batch", str(klass), "--db", str(db)], env={"COLUMNS": "120"})
+    again = runner.invoke(app, ["grade-batch", "--allow-weak-sandbox", str(klass), "--db", str(db)], env={"COLUMNS": "120"})
     assert again.exit_code == 0 and "graded 0, skipped 5" in again.output
     assert "│ losses     │ 3 │" in again.output  # the summary is the class's, not just this run's
-    only = runner.invoke(app, ["grade-batch", str(klass), "--db", str(db), "-a", "backprop", "--force"])
+    only = runner.invoke(app, ["grade-batch", "--allow-weak-sandbox", str(klass), "--db", str(db), "-a", "backprop", "--force"])
     assert only.exit_code == 0 and "graded 2, skipped 0" in only.output
 
 
 def test_grader_errors_exit_1_with_the_list(fake: FakeGrader, tmp_path: Path) -> None:
     root = make_class(tmp_path / "c", {"ada": {"losses": "ok"}, "ben": {"losses": "CRASH"}})
-    result = runner.invoke(app, ["grade-batch", str(root), "--db", str(tmp_path / "g.db")])
+    result = runner.invoke(app, ["grade-batch", "--allow-weak-sandbox", str(root), "--db", str(tmp_path / "g.db")])
     assert result.exit_code == 1
     assert "grader error" in result.output and "ben" in result.output
     assert "1 submission(s) could not be graded" in result.output
 
 
 @pytest.mark.parametrize("args, words", [
-    (["grade-batch", "{tmp}/nowhere"], "no such folder"),
-    (["grade-batch", "{klass}", "--assignment", "lossess"], "unknown assignment 'lossess'"),
-    (["grade-batch", "{klass}", "--jobs", "0"], "--jobs must be at least 1"),
-    (["grade-batch", "{klass}", "--jobs", "many"], "Invalid value for '--jobs'"),
-    (["grade-batch", "{klass}", "--db", "{tmp}/notes.txt"], "is not a dlgrade gradebook"),
-    (["grade-batch", "{klass}", "--db", "{tmp}/other.sqlite"], "is not a dlgrade gradebook"),
-    (["grade-batch", "{klass}", "--feedback-dir", "{tmp}/notes.txt"], "is a file, not a folder"),
-    (["grade-batch", "{tmp}/empty"], "no submissions in"),
-    (["grade-batch", "{klass}", "--course", "{tmp}/notes.txt"], "not valid TOML"),
+    (["grade-batch", "--allow-weak-sandbox", "{tmp}/nowhere"], "no such folder"),
+    (["grade-batch", "--allow-weak-sandbox", "{klass}", "--assignment", "lossess"], "unknown assignment 'lossess'"),
+    (["grade-batch", "--allow-weak-sandbox", "{klass}", "--jobs", "0"], "--jobs must be at least 1"),
+    (["grade-batch", "--allow-weak-sandbox", "{klass}", "--jobs", "many"], "Invalid value for '--jobs'"),
+    (["grade-batch", "--allow-weak-sandbox", "{klass}", "--db", "{tmp}/notes.txt"], "is not a dlgrade gradebook"),
+    (["grade-batch", "--allow-weak-sandbox", "{klass}", "--db", "{tmp}/other.sqlite"], "is not a dlgrade gradebook"),
+    (["grade-batch", "--allow-weak-sandbox", "{klass}", "--feedback-dir", "{tmp}/notes.txt"], "is a file, not a folder"),
+    (["grade-batch", "--allow-weak-sandbox", "{tmp}/empty"], "no submissions in"),
+    (["grade-batch", "--allow-weak-sandbox", "{klass}", "--course", "{tmp}/notes.txt"], "not valid TOML"),
     (["gradebook", "show", "--db", "{tmp}/none.db"], "no gradebook at"),
     (["gradebook", "show", "--db", "{tmp}/notes.txt"], "is not a dlgrade gradebook"),
     (["gradebook", "export", "{tmp}/x.csv", "--db", "{tmp}/none.db"], "no gradebook at"),
@@ -110,7 +110,7 @@ def test_bad_inputs_get_one_line_and_exit_2(fake: FakeGrader, klass: Path, tmp_p
 
 def test_gradebook_show(fake: FakeGrader, klass: Path, tmp_path: Path) -> None:
     db = str(tmp_path / "g.db")
-    runner.invoke(app, ["grade-batch", str(klass), "--db", db])
+    runner.invoke(app, ["grade-batch", "--allow-weak-sandbox", str(klass), "--db", db])
     table = runner.invoke(app, ["gradebook", "show", "--db", db], env={"COLUMNS": "150"})
     assert table.exit_code == 0, table.output
     assert "ada" in table.output and "200" in table.output and "missing" in table.output  # ben: no backprop
@@ -176,7 +176,7 @@ def finish(proc: subprocess.Popen, timeout: float = 120) -> tuple[int, str]:
 
 def test_real_batch_end_to_end(tmp_path: Path) -> None:
     root = losses_class(tmp_path / "class", 6)
-    code, out = finish(dlgrade("grade-batch", str(root), "--db", str(tmp_path / "g.db"), "--jobs", "2",
+    code, out = finish(dlgrade("grade-batch", "--allow-weak-sandbox", str(root), "--db", str(tmp_path / "g.db"), "--jobs", "2",
                                "--feedback-dir", str(tmp_path / "fb")))
     assert code == 0, out
     assert "graded 6, skipped 0" in out and "4/6" in out  # 2 of 6 forgot 1/N
@@ -201,7 +201,7 @@ def test_sigkill_mid_batch_loses_only_what_was_in_flight(tmp_path: Path) -> None
         assert gb.check() == []  # integrity_check ok, and every submission has all its results
         done = {(r.student, r.id, r.graded_at) for r in gb.current()}
     assert 4 <= len(done) < 16
-    code, out = finish(dlgrade("grade-batch", str(root), "--db", str(db), "--jobs", "2"))
+    code, out = finish(dlgrade("grade-batch", "--allow-weak-sandbox", str(root), "--db", str(db), "--jobs", "2"))
     assert code == 0, out
     assert f"graded {16 - len(done)}, skipped {len(done)}" in out
     with Gradebook(db, create=False) as gb:
@@ -214,8 +214,8 @@ def test_two_batches_on_one_gradebook(tmp_path: Path) -> None:
     root, db = losses_class(tmp_path / "class", 10), tmp_path / "g.db"
     first = slow_batch(root, db, delay=0.3)
     wait_until(lambda: graded_count(db) >= 1 or first.poll() is not None)
-    refused = dlgrade("grade-batch", str(root), "--db", str(db))
-    waiting = dlgrade("grade-batch", str(root), "--db", str(db), "--wait", "120")
+    refused = dlgrade("grade-batch", "--allow-weak-sandbox", str(root), "--db", str(db))
+    waiting = dlgrade("grade-batch", "--allow-weak-sandbox", str(root), "--db", str(db), "--wait", "120")
     code, out = finish(refused)
     assert code == 2, out
     assert f"{db} is in use by another grade-batch (pid {first.pid})" in out.replace("\n", "")

@@ -10,7 +10,7 @@ import os
 
 import pytest
 
-from grader.sandbox.policy import SandboxViolation, make_hook
+from grader.sandbox.policy import MAX_FILES, SandboxViolation, make_hook
 
 
 @pytest.fixture
@@ -108,3 +108,28 @@ def test_native_libraries_only_from_the_python_environment(folders):
 
     with pytest.raises(SandboxViolation, match="native functions"):
         hook("ctypes.dlsym", (Library(), "system"))
+
+
+def test_every_o_tmpfile_open_counts_as_a_new_file(folders):
+    work, _, _ = folders
+    hook = hook_for(folders)
+    flags = os.O_TMPFILE | os.O_RDWR
+    for _ in range(MAX_FILES):
+        hook("open", (str(work), None, flags))  # the same folder each time, a new file each time
+    with pytest.raises(SandboxViolation, match=f"more than {MAX_FILES} files"):
+        hook("open", (str(work), None, flags))
+
+
+def test_the_gate_lets_the_childs_own_code_fork_its_runner(folders):
+    work, secret, libs = folders
+    gate = [False]
+    hook = make_hook(workdir=str(work), protected=[str(secret)], allow_fork=False,
+                     library_dirs=[str(libs)], own_pid=os.getpid(), gate=gate)
+    with pytest.raises(SandboxViolation, match="creating processes"):
+        hook("os.fork", ())
+    gate[0] = True  # while the child's trusted code forks or ends a runner
+    hook("os.fork", ())
+    hook("os.kill", (os.getpid() + 1, 9))
+    gate[0] = False
+    with pytest.raises(SandboxViolation, match="signalling"):
+        hook("os.kill", (os.getpid() + 1, 9))

@@ -39,7 +39,7 @@ CRASHING_ADD = RIGHT + "\ndef add(a, b):\n    import os, signal\n    os.kill(os.
 
 def requests(student: str = "ann", timeout: float = 2.0) -> list[CaseRequest]:
     return [CaseRequest(c.name, c.target, codec.to_jsonable(c.make_inputs(case_rng(student, "toy", c.name))),
-                        timeout) for c in SPEC.cases]
+                        timeout, c.run.name, codec.to_jsonable(c.run.params)) for c in SPEC.cases]
 
 
 def expected(student: str = "ann") -> dict[str, object]:
@@ -49,7 +49,7 @@ def expected(student: str = "ann") -> dict[str, object]:
 
 @pytest.fixture(scope="module")
 def sandbox():
-    box = Sandbox(SandboxConfig(specs="toy_specs:load_spec", preload={"numpy": ("toy",)}))
+    box = Sandbox(SandboxConfig())
     yield box
     box.close()
 
@@ -131,15 +131,15 @@ def test_a_dead_zygote_is_replaced(sandbox):
 
 @pytest.mark.parametrize(("forgery", "phrase"), [
     # garbage on the result pipe
-    ("os.write(3, b'\\x00' * 8 + b'junk')", "not plain data"),
+    ("os.write(3, b'\\x00' * 8 + b'junk')", "malformed answer"),
     # a header announcing a terabyte
     ("os.write(3, (1 << 40).to_bytes(8, 'big'))", "output too large"),
     # a well-formed result for another case than the one running
     ("os.write(3, frame({'kind': 'result', 'case': 'total_1', 'ok': True, 'value': 1.0}))",
-     "malformed result"),
+     "malformed answer: not a result of this case"),
     # a value that is not plain data (a pickle inside an ndarray tag)
     ("os.write(3, frame({'kind': 'result', 'case': 'add_1', 'ok': True, 'value': {'$nd': 'gASV'}}))",
-     "not plain data"),
+     "malformed answer: malformed array"),
 ])
 def test_forged_messages_fail_only_their_case(sandbox, forgery, phrase):
     source = RIGHT + f"""
@@ -214,3 +214,126 @@ def test_the_probe_sees_its_own_limits(sandbox):
         assert facts["read_only_root"] and facts["network_interfaces"] == ["lo"]
         assert facts["pid1"] == "bwrap" and all(facts["probe_paths_hidden"])
     assert np.isfinite(facts["limits"]["cpu_seconds"])
+
+
+# ------------------------------------------------------------------ fairness
+
+
+def test_a_timeout_beside_another_child_is_retried_alone(sandbox):
+    slow_neighbour = RIGHT + "\ndef add(a, b):\n    import time\n    time.sleep(2.5)\n    return a + b\n"
+    looping = RIGHT + "\ndef scale(x, k):\n    while True:\n        pass\n"
+    neighbour: dict[str, object] = {}
+    thread = threading.Thread(target=lambda: neighbour.update(run(sandbox, slow_neighbour, "bo", 5.0)))
+    thread.start()
+    time.sleep(0.3)  # the neighbour's child is running
+    start = time.monotonic()
+    outcomes = run(sandbox, looping, timeout=1.0)
+    elapsed = time.monotonic() - start
+    thread.join()
+    # it timed out beside the neighbour, waited for it, and timed out again alone
+    assert outcomes["scale_1"].error == ("timed out after 1 s (run again with no other "
+                                         "submission beside it)"), outcomes["scale_1"].error
+    assert elapsed >= 2.0
+    assert all(o.ok for o in neighbour.values())  # the neighbour lost nothing
+    assert all(outcomes[n].ok for n in ("add_1", "add_2", "total_1"))
+
+
+def test_a_zygote_lost_mid_import_is_retried_not_scored(sandbox):
+    slow_import = RIGHT + "\nimport time\ntime.sleep(1.5)\n"
+    zygote = sandbox.zygote("numpy")
+    killer = threading.Timer(0.7, lambda: os.killpg(zygote.proc.pid, signal.SIGKILL))
+    killer.start()
+    outcomes = run(sandbox, slow_import)
+    killer.join()
+    assert zygote.dead and sandbox.zygote("numpy") is not zygote
+    assert all(o.ok for o in outcomes.values()), {n: o.error for n, o in outcomes.items()}
+
+
+def test_a_set_up_that_always_fails_is_an_error_not_a_zero():
+    from grader.sandbox.limits import Limits
+    from grader.sandbox.pool import SandboxError
+
+    box = Sandbox(SandboxConfig(limits=Limits(tmp_files=1)))  # no inode left for the source
+    try:
+        if not box.zygote("numpy").info.get("private_tmp"):
+            pytest.skip("no private /tmp here (needs root or bwrap)")
+        with pytest.raises(SandboxError, match="failed 3 times"):
+            run(box, RIGHT)
+    finally:
+        box.close()
+
+
+def test_an_import_is_paid_once_per_submission_not_once_per_timeout(sandbox):
+    # add and scale both loop: two timeouts; total then reports whether it runs in a process
+    # forked from the one that imported the module (the import kept) or in a fresh import
+    source = RIGHT + """
+import os, time
+time.sleep(0.5)  # a slow import
+IMPORTED_IN = os.getpid()
+def add(a, b):
+    while True:
+        pass
+def scale(x, k):
+    while True:
+        pass
+def total(x):
+    return float(os.getppid() == IMPORTED_IN)
+"""
+    start = time.monotonic()
+    outcomes = run(sandbox, source, timeout=1.0)
+    elapsed = time.monotonic() - start
+    assert outcomes["add_1"].error == "timed out after 1 s"
+    assert outcomes["scale_1"].error == "timed out after 1 s"
+    assert outcomes["total_1"].ok and outcomes["total_1"].value == 1.0  # the same import
+    assert elapsed < 0.5 + 2 * 1.0 + 1.5, f"{elapsed:.1f} s"  # one import, two timeouts
+
+
+@pytest.mark.parametrize("use_bwrap", [False, True], ids=["no-bwrap", "bwrap"])
+def test_a_zygote_outlives_the_thread_that_asked_for_it(use_bwrap: bool) -> None:
+    """A zygote (and bwrap) dies by PR_SET_PDEATHSIG when the thread that started it ends:
+    zygotes are started from one thread of the pool's own, so a batch's worker thread that
+    ends takes no zygote with it."""
+    from grader.sandbox import bwrap
+
+    if use_bwrap and not bwrap.status().working:
+        pytest.skip("bwrap does not work here")
+    box = Sandbox(SandboxConfig(use_bwrap=use_bwrap))
+    try:
+        first: dict[str, object] = {}
+        worker = threading.Thread(target=lambda: first.update(run(box, RIGHT)))
+        worker.start()
+        worker.join()
+        zygote = box.zygote("numpy")
+        time.sleep(0.3)  # a parent-death signal would have arrived by now
+        assert zygote.proc.poll() is None and not zygote.dead
+        assert all(o.ok for o in first.values()) and first
+        assert all(o.ok for o in run(box, RIGHT).values())
+        assert box.zygote("numpy") is zygote  # the same warm zygote, not a replacement
+    finally:
+        box.close()
+
+
+@pytest.mark.parametrize("import_seconds", [0.0, 0.1], ids=["cheap-import", "kept-import"])
+def test_each_case_brings_back_its_own_print_and_sees_only_the_leased_gpu(
+        sandbox: Sandbox, import_seconds: float) -> None:
+    """Inside the child, however it runs the cases (a slow import is kept and the cases run
+    in a forked runner): each outcome carries what that case printed, and the child sees
+    the one GPU the caller holds a lease on, through CUDA_VISIBLE_DEVICES."""
+    source = RIGHT + f"""
+import os, time
+time.sleep({import_seconds})
+print("at import")
+def add(a, b):
+    print("visible:", os.environ.get("CUDA_VISIBLE_DEVICES"))
+    return a + b
+def total(x):
+    print("total here")
+    return float(np.sum(x))
+"""
+    outcomes = sandbox.run(framework="numpy", assignment="toy", source=source, filename="toy.py",
+                           cases=requests(), import_timeout=5.0, cuda=True, cuda_device="7")
+    by_target = {c.target: outcomes[c.name] for c in SPEC.cases}
+    assert all(o.ok for o in outcomes.values())
+    assert by_target["add"].output == "visible: 7\n"
+    assert by_target["total"].output == "total here\n"
+    assert by_target["scale"].output == ""  # nothing of the import's or another case's print

@@ -11,9 +11,9 @@ from spec_helpers import SpecBench, one_thread_fixture, whole_spec_tests
 
 from assignments import cuda_training as stub
 from grader.grading.case import case_rng, withheld_inputs
+from grader.sandbox.harness.cuda_training import _model
 from grader.specs import load_spec
 from grader.specs._common import network_rows
-from grader.specs.cuda_training import _model
 from reference import cuda_training as ref
 
 ASSIGNMENT = "cuda_training"

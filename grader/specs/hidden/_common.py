@@ -1,48 +1,11 @@
-"""What several hidden spec modules share: running a model's caller in train mode and in
-eval mode while recording the modes of every forward call, and judging those records.
-Never shipped to students.
+"""What several hidden spec modules share: judging the records of a model's forward calls in
+train mode and in eval mode (grader.sandbox.harness._common.in_both_modes makes them). Never shipped
+to students.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from typing import Any
-
-import torch
-from torch import nn
-
 from grader.grading.case import Data
-
-
-@contextmanager
-def forward_modes(model: nn.Module) -> Iterator[list[list[bool]]]:
-    """[module.training, grad enabled] at every forward call of every module of `model`,
-    recorded while inside; the hooks are gone afterwards."""
-    seen: list[list[bool]] = []
-    handles = [m.register_forward_hook(
-        lambda mod, i, o: seen.append([bool(mod.training), torch.is_grad_enabled()]))
-        for m in model.modules()]
-    try:
-        yield seen
-    finally:
-        for handle in handles:
-            handle.remove()
-
-
-def in_both_modes(model: nn.Module, call: Callable[[], Any]
-                  ) -> list[tuple[bool, Data, Any, list[bool]]]:
-    """call() with the model put in train mode, then in eval mode. For each: the mode it
-    started in, the forward calls' modes (forward_modes), call's result, and the mode of
-    every module afterwards."""
-    runs = []
-    for start_in_train_mode in (True, False):
-        model.train(start_in_train_mode)
-        with forward_modes(model) as seen:
-            result = call()
-        after = [bool(m.training) for m in model.modules()]
-        runs.append((start_in_train_mode, seen, result, after))
-    return runs
 
 
 def mode_fault(calls: Data, after: list[bool], start_train: bool,

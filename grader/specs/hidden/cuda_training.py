@@ -7,58 +7,32 @@ students.
 from __future__ import annotations
 
 import math
-import time
-from types import ModuleType
-from typing import Any
 
 import numpy as np
-import torch
 
 from grader.grading.case import Case, Data, Verdict
-from grader.specs._common import hidden_variant, one_thread
+from grader.sandbox.harness import Harness
+from grader.specs._common import hidden_variant
 from grader.specs.cuda_training import (
     PUBLIC_CASES,
     TRAINING,
     VAL_ACC_LIMIT,
     _case,
-    _epoch,
-    _eval_loader,
     _evaluate_inputs,
     _history_problem,
-    _hook_calls,
     _loader_data,
-    _model,
     _move_inputs,
-    _run_train,
     _spirals,
     _train_history_inputs,
     _validation_accuracy,
 )
-from grader.specs.hidden._common import in_both_modes, mode_fault
+from grader.specs.hidden._common import mode_fault
 
-
-def _outcome(fn, *args: Any) -> str:
-    """'ok:<device type>' or the name of the exception fn raised (NotImplementedError is left
-    to propagate: an untouched stub reads "not implemented")."""
-    try:
-        device = fn(*args)
-        return f"ok:{getattr(device, 'type', device)}"
-    except NotImplementedError:
-        raise
-    except Exception as exc:  # the exception's type is the answer being graded
-        return "ValueError" if isinstance(exc, ValueError) else type(exc).__name__
-
-
-def _run_unavailable(module: ModuleType, inputs: Data) -> Data:
-    """Devices this machine lacks must raise ValueError; one that exists must be returned
-    (the cpu always exists: a get_device that always raises earns nothing here)."""
-    mps = getattr(torch.backends, "mps", None)
-    have = {"cpu": True, "cuda": torch.cuda.is_available(),
-            "mps": bool(mps is not None and mps.is_available())}
-    results = [[name, bool(available), _outcome(module.get_device, name)]
-               for name, available in have.items()]
-    results.append([inputs["bogus"], False, _outcome(module.get_device, inputs["bogus"])])
-    return results
+_run_unavailable = Harness("cuda_training.unavailable")
+_run_loader_seeds = Harness("cuda_training.loader_seeds")
+_run_evaluate_modes = Harness("cuda_training.evaluate_modes")
+_run_throughput = Harness("cuda_training.throughput")
+_run_train_cuda = Harness("cuda_training.train_cuda")
 
 
 def _unavailable_check(actual: Data, expected: Data) -> Verdict:
@@ -70,24 +44,6 @@ def _unavailable_check(actual: Data, expected: Data) -> Verdict:
             return Verdict(False, f"get_device({name!r}) {got}; {name!r} is not available here, "
                                   "so it must raise ValueError")
     return Verdict(True)
-
-
-def _run_loader_seeds(module: ModuleType, inputs: Data) -> Data:
-    args = (inputs["x"], inputs["y"], inputs["batch_size"])
-    kwargs = {"val_fraction": inputs["val_fraction"]}
-    a_train, a_val = module.make_loaders(*args, seed=inputs["seed"], **kwargs)
-    b_train, b_val = module.make_loaders(*args, seed=inputs["seed"], **kwargs)
-    c_train, c_val = module.make_loaders(*args, seed=inputs["seed"] + 1, **kwargs)
-    unpinned, _ = module.make_loaders(*args, seed=inputs["seed"], pin_memory=False, **kwargs)
-    first = _epoch(a_train)["ids"]
-    return {"same_seed_train": first == _epoch(b_train)["ids"],
-            "same_seed_val": _epoch(a_val)["ids"] == _epoch(b_val)["ids"],
-            "other_seed_val_differs": sorted(_epoch(a_val)["ids"]) != sorted(_epoch(c_val)["ids"]),
-            "reshuffles": first != _epoch(a_train)["ids"],
-            "train_shuffled": first != sorted(first),
-            "val_stable": _epoch(a_val)["ids"] == _epoch(a_val)["ids"],
-            "pin_default": [bool(a_train.pin_memory), bool(a_val.pin_memory)],
-            "pin_false": bool(unpinned.pin_memory), "cuda": torch.cuda.is_available()}
 
 
 def _seeds_check(actual: Data, expected: Data) -> Verdict:
@@ -138,11 +94,6 @@ def _train_modes_check(actual: Data, expected: Data) -> Verdict:
     return Verdict(True)
 
 
-def _run_train_cuda(module: ModuleType, inputs: Data) -> Data:
-    amp = {"none": False, "float16": torch.float16, "bfloat16": torch.bfloat16}[inputs["amp"]]
-    return _run_train(module, inputs, device="cuda", amp=amp) | {"amp": inputs["amp"]}
-
-
 def _train_cuda_check(actual: Data, expected: Data) -> Verdict:
     problem = _history_problem(actual)
     if problem:
@@ -160,14 +111,6 @@ def _train_cuda_check(actual: Data, expected: Data) -> Verdict:
         return Verdict(False, f"the first Linear layer computed in {sorted(train_dtypes)} while "
                               f"training; expected {want} (torch.autocast on CUDA)")
     return Verdict(True)
-
-
-def _run_evaluate_modes(module: ModuleType, inputs: Data) -> Data:
-    model = _model(inputs["seed"], inputs["x"].shape[1], inputs["c"], dropout=0.5)
-    runs = in_both_modes(model, lambda: module.evaluate(model, _eval_loader(inputs),
-                                                        torch.device("cpu")))
-    return [{"start_train": start, "calls": calls, "after": after}
-            for start, calls, _, after in runs]
 
 
 _EVALUATE_MODE_FAULTS = {
@@ -191,22 +134,6 @@ def _throughput_inputs(rng: np.random.Generator) -> Data:
     return {"batch_size": int(rng.choice([64, 128, 256])), "in_dim": int(rng.integers(8, 33)),
             "steps": int(rng.integers(10, 21)), "warmup": int(rng.integers(1, 4)),
             "seed": int(rng.integers(0, 10_000))}
-
-
-def _run_throughput(module: ModuleType, inputs: Data, device: str = "cpu") -> Data:
-    with one_thread():
-        model = _model(inputs["seed"], inputs["in_dim"], 10, dropout=0.0)
-        calls = _hook_calls(model)
-        before = [p.detach().clone() for p in model.parameters()]
-        start = time.perf_counter()
-        rate = module.measure_throughput(model, inputs["batch_size"], inputs["in_dim"], device,
-                                         steps=inputs["steps"], warmup=inputs["warmup"])
-        total = time.perf_counter() - start
-        changed = any(not torch.equal(a, b.to(a.device)) for a, b in zip(before, model.parameters(), strict=True))
-        return {"rate": float(rate), "overall": inputs["steps"] * inputs["batch_size"] / total,
-                "training_calls": sum(1 for c in calls if c[1] and c[0]), "steps": inputs["steps"],
-                "changed": changed, "devices": sorted({p.device.type for p in model.parameters()}),
-                "device": device}
 
 
 def _throughput_check(actual: Data, expected: Data) -> Verdict:
@@ -234,7 +161,7 @@ HIDDEN_CASES: tuple[Case, ...] = (
                    "they are."),
     _case("make_loaders_seeded", "make_loaders", 8, _run_loader_seeds, _seeds_check, _loader_data,
           False, "Seeded split and shuffling, reshuffled each epoch, unshuffled validation, pin_memory."),
-    _case("train_modes", "train", 10, lambda m, i: _run_train(m, i, start_in_eval=True),
+    _case("train_modes", "train", 10, Harness("cuda_training.train", start_in_eval=True),
           _train_modes_check, _train_modes_inputs, False,
           "Train mode with gradients for every training batch, eval mode without for validation.",
           timeout=TRAINING),
@@ -256,7 +183,7 @@ HIDDEN_CASES: tuple[Case, ...] = (
           "amp=torch.bfloat16 on CUDA: autocast in bfloat16, still learns.",
           timeout=TRAINING, needs_cuda=True, withheld=("val_check",)),
     _case("measure_throughput_cuda", "measure_throughput", 3,
-          lambda m, i: _run_throughput(m, i, device="cuda"), _throughput_check, _throughput_inputs,
+          Harness("cuda_training.throughput", device="cuda"), _throughput_check, _throughput_inputs,
           False, "Samples per second on the GPU, synchronised; the model stays on the GPU.",
           timeout=TRAINING, needs_cuda=True),
 )

@@ -7,15 +7,13 @@ to students.
 from __future__ import annotations
 
 from functools import partial
-from types import ModuleType
 
 import numpy as np
-import torch
-from torch import nn
 
 from grader.grading.case import Case, Data, Verdict
-from grader.specs._common import hidden_variant, labels, one_thread
-from grader.specs.hidden._common import in_both_modes, mode_fault
+from grader.sandbox.harness import Harness
+from grader.specs._common import hidden_variant, labels
+from grader.specs.hidden._common import mode_fault
 from grader.specs.mlp import (
     PUBLIC_CASES,
     TRAINING,
@@ -26,8 +24,11 @@ from grader.specs.mlp import (
     _held_out,
     _mlp_relu,
     _run_classifier,
-    _seeded_classifier,
 )
+
+_run_bad_activation = Harness("mlp.bad_activation")
+_run_history = Harness("mlp.history")
+_run_accuracy_modes = Harness("mlp.accuracy_modes")
 
 DIGITS_LIMIT = 0.93  # the reference over 300 student seeds: at least 94.0 % on 300 held-out images, mean 97.1 %
 
@@ -46,32 +47,6 @@ def _bad_activations(rng: np.random.Generator) -> Data:
     return {"names": [str(v) for v in rng.choice(["gelu", "softplus", "swish", "elu", "linear"], 2,
                                                   replace=False)] + [""],
             "valid": str(rng.choice(["relu", "sigmoid", "tanh"]))}
-
-
-def _run_bad_activation(module: ModuleType, inputs: Data) -> Data:
-    """The unknown names' outcomes, after one valid name: raising ValueError earns the points
-    only from a make_mlp that builds a model when asked for a known activation (a function
-    that always raises, or an untouched stub, does not). NotImplementedError is left to
-    propagate, so a stub reads "not implemented"."""
-    valid = inputs["valid"]
-    try:
-        model = module.make_mlp(3, [4], 2, activation=valid)
-        outcomes = [[valid, "model" if isinstance(model, nn.Module) else type(model).__name__]]
-    except NotImplementedError:
-        raise
-    except Exception as exc:  # the valid name must build; said by the check
-        outcomes = [[valid, type(exc).__name__]]
-    for name in inputs["names"]:
-        try:
-            module.make_mlp(3, [4], 2, activation=name)
-            outcomes.append([name, "no error"])
-        except NotImplementedError:
-            raise
-        except ValueError:
-            outcomes.append([name, "ValueError"])
-        except Exception as exc:  # a wrong exception type is a wrong answer, not a crash
-            outcomes.append([name, type(exc).__name__])
-    return outcomes
 
 
 def _bad_activation_check(actual: Data, expected: Data) -> Verdict:
@@ -125,18 +100,6 @@ def _small_spirals(rng: np.random.Generator) -> Data:
             "y_val": y[perm[:30]], "seed": int(rng.integers(0, 1000))}
 
 
-def _run_history(module: ModuleType, inputs: Data) -> Data:
-    """Three short runs: the same seed twice, then another seed."""
-    with one_thread():
-        data = (inputs["x_train"], inputs["y_train"], inputs["x_val"], inputs["y_val"])
-        runs = []
-        for seed in (inputs["seed"], inputs["seed"], inputs["seed"] + 1):
-            _, history = module.train_classifier(*data, hidden=(16,), epochs=4, lr=1e-2,
-                                                 batch_size=16, seed=seed)
-            runs.append({str(k): [float(v) for v in history[k]] for k in history})
-        return runs
-
-
 def _history_check(actual: Data, expected: Data) -> Verdict:
     first, again, other = actual
     if sorted(first) != ["train_loss", "val_acc"]:
@@ -158,21 +121,6 @@ def _history_check(actual: Data, expected: Data) -> Verdict:
 def _accuracy_modes_inputs(rng: np.random.Generator) -> Data:
     inputs = _accuracy_inputs(rng)
     return inputs | {"rows": len(inputs["x"])}  # withheld: the known answer follows from it
-
-
-def _run_accuracy_modes(module: ModuleType, inputs: Data) -> Data:
-    """A dropout model: the right value needs eval mode; hooks see the mode and grad state.
-    The labels are the model's own eval-mode predictions with the first quarter changed, so
-    the right accuracy is known without running anything: 1 - (rows // 4) / rows."""
-    x = inputs["x"]
-    model = _seeded_classifier(inputs["seed"], x.shape[1], inputs["hidden"], inputs["c"], dropout=0.5)
-    model.eval()
-    with torch.no_grad():
-        y = model(torch.from_numpy(x)).argmax(dim=1)
-    y[: len(y) // 4] = (y[: len(y) // 4] + 1) % inputs["c"]
-    runs = in_both_modes(model, lambda: float(module.accuracy(model, torch.from_numpy(x), y)))
-    return [{"start_train": start, "calls": calls, "value": value, "after_train": after}
-            for start, calls, value, after in runs]
 
 
 _ACCURACY_MODE_FAULTS = {

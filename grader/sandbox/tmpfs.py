@@ -1,0 +1,58 @@
+"""A private, size-capped /tmp for each sandboxed child: its own mount namespace.
+
+The child, still privileged (root, or CAP_SYS_ADMIN inside bwrap's user namespace), leaves
+the zygote's mount namespace and mounts a fresh tmpfs over /tmp. Its capped size bounds
+what the child's files hold, however they are opened (O_TMPFILE included), its inode cap
+bounds how many there are, and nobody else sees it: a neighbour cannot fill it, squat a
+name in it, or read it, and it vanishes with the child's last process. Every capability
+is dropped right after (grader.sandbox.limits.drop_capabilities).
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+
+CLONE_NEWNS = 0x00020000
+MS_NOSUID, MS_NODEV, MS_NOEXEC = 0x2, 0x4, 0x8
+MS_REC, MS_PRIVATE = 0x4000, 0x40000
+MOUNT_POINT = "/tmp"
+
+_libc = ctypes.CDLL(None, use_errno=True)
+_unshare = _libc.unshare  # resolved now, in trusted code, before any audit hook exists
+_mount = _libc.mount
+_mount.argtypes = [ctypes.c_char_p, ctypes.c_char_p, ctypes.c_char_p, ctypes.c_ulong, ctypes.c_char_p]
+
+
+def _check(result: int, what: str) -> None:
+    if result != 0:
+        errno = ctypes.get_errno()
+        raise OSError(errno, f"{what}: {os.strerror(errno)}")
+
+
+def mount_private_tmp(size_bytes: int, inodes: int, owner: int | None) -> str:
+    """Leave the shared mount namespace and mount a fresh tmpfs on /tmp; returns its path."""
+    _check(_unshare(CLONE_NEWNS), "unshare(CLONE_NEWNS)")
+    # nothing mounted from here on may propagate back to the zygote's namespace
+    _check(_mount(None, b"/", None, MS_REC | MS_PRIVATE, None), "making / private")
+    options = f"size={size_bytes},nr_inodes={inodes},mode=0700"
+    if owner is not None:
+        options += f",uid={owner},gid={owner}"
+    _check(_mount(b"tmpfs", MOUNT_POINT.encode(), b"tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC,
+                  options.encode()), "mounting the private /tmp")
+    return MOUNT_POINT
+
+
+def available() -> bool:
+    """Can a child of this process mount its own /tmp? Tried once, in a short-lived fork."""
+    if not os.path.isdir(MOUNT_POINT):
+        return False
+    pid = os.fork()
+    if pid == 0:
+        try:
+            mount_private_tmp(1 << 20, 16, None)
+        except BaseException:  # noqa: BLE001
+            os._exit(1)
+        os._exit(0)
+    _, status = os.waitpid(pid, 0)
+    return os.waitstatus_to_exitcode(status) == 0
