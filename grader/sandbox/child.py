@@ -172,7 +172,10 @@ def _set_up(job: dict[str, Any], ctx: ChildContext, limits: limits_mod.Limits) -
 
         cgroup.enter(ctx.cgroup)
     if ctx.private_tmp:
-        workdir = tmpfs.mount_private_tmp(limits.tmp_mb * limits_mod.MB, limits.tmp_files, ctx.uid)
+        # what the child imports from stays visible even where the course lies under /tmp
+        code = tuple(p for p in sys.path if p.startswith(tmpfs.MOUNT_POINT + "/"))
+        workdir = tmpfs.mount_private_tmp(limits.tmp_mb * limits_mod.MB, limits.tmp_files,
+                                          ctx.uid, keep=code)
     else:
         workdir = ctx.workdir
     path = os.path.join(workdir, job["filename"])

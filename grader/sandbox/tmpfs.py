@@ -15,6 +15,7 @@ import os
 
 CLONE_NEWNS = 0x00020000
 MS_NOSUID, MS_NODEV, MS_NOEXEC = 0x2, 0x4, 0x8
+MS_RDONLY, MS_REMOUNT, MS_BIND = 0x1, 0x20, 0x1000
 MS_REC, MS_PRIVATE = 0x4000, 0x40000
 MOUNT_POINT = "/tmp"
 
@@ -30,16 +31,31 @@ def _check(result: int, what: str) -> None:
         raise OSError(errno, f"{what}: {os.strerror(errno)}")
 
 
-def mount_private_tmp(size_bytes: int, inodes: int, owner: int | None) -> str:
-    """Leave the shared mount namespace and mount a fresh tmpfs on /tmp; returns its path."""
+def mount_private_tmp(size_bytes: int, inodes: int, owner: int | None,
+                      keep: tuple[str, ...] = ()) -> str:
+    """Leave the shared mount namespace and mount a fresh tmpfs on /tmp; returns its path.
+
+    `keep`: folders under /tmp the child must still see, read-only (the code it imports when
+    the course itself lies under /tmp, as a cluster worker's scratch copy does): held open
+    before the tmpfs covers them and bound back at the same place on top of it.
+    """
     _check(_unshare(CLONE_NEWNS), "unshare(CLONE_NEWNS)")
     # nothing mounted from here on may propagate back to the zygote's namespace
     _check(_mount(None, b"/", None, MS_REC | MS_PRIVATE, None), "making / private")
+    held = [(path, os.open(path, os.O_PATH | os.O_DIRECTORY)) for path in keep
+            if os.path.isdir(path) and path.startswith(MOUNT_POINT + "/")]
     options = f"size={size_bytes},nr_inodes={inodes},mode=0700"
     if owner is not None:
         options += f",uid={owner},gid={owner}"
     _check(_mount(b"tmpfs", MOUNT_POINT.encode(), b"tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC,
                   options.encode()), "mounting the private /tmp")
+    for path, fd in held:
+        os.makedirs(path, mode=0o755, exist_ok=True)
+        source = f"/proc/self/fd/{fd}".encode()
+        _check(_mount(source, path.encode(), None, MS_BIND | MS_REC, None), f"keeping {path}")
+        _check(_mount(None, path.encode(), None, MS_REMOUNT | MS_BIND | MS_RDONLY, None),
+               f"keeping {path} read-only")
+        os.close(fd)
     return MOUNT_POINT
 
 
