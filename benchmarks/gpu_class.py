@@ -111,6 +111,8 @@ def main() -> int:
     parser.add_argument("--correct", type=int, default=4)
     parser.add_argument("--hold", type=float, default=20.0, help="seconds the hog/spinner hold the GPU")
     parser.add_argument("--jobs", type=int, default=4)
+    parser.add_argument("--allow-weak-sandbox", action="store_true",
+                        help="grade without bwrap (where it does not work), as grade-batch allows")
     parser.add_argument("--no-lease", action="store_true",
                         help="a control run: children share the GPU (what the lease prevents)")
     args = parser.parse_args()
@@ -136,7 +138,7 @@ def main() -> int:
         progress = Collect()
         started = time.perf_counter()
         grade_class(root, db=Path(tmp) / "gradebook.db", assignments=["cuda_training"],
-                    jobs=args.jobs, progress=progress)
+                    jobs=args.jobs, progress=progress, allow_weak_sandbox=args.allow_weak_sandbox)
         seconds = time.perf_counter() - started
     by_student = {o.submission.student: o for o in progress.outcomes}
     unfair = 0
