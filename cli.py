@@ -210,7 +210,7 @@ def check_cmd(
     assignment, file = assignment_and_file(assignment, path, file)
     spec = get_assignment(assignment)
     file = find_working_copy(file) if file is not None else spec.stub_path
-    with _sandbox_errors(), Grader(visibility="public") as grader:
+    with _sandbox_errors(), Grader(cases="visible") as grader:
         report = grader.grade_file(file, spec.name)
         hidden = hidden_points(grader.spec(spec.name).cases)
     render_check(report, console, hidden_points=hidden)

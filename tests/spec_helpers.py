@@ -195,7 +195,7 @@ def function_spec_tests(bench: SpecBench, bugs: dict[str, tuple[dict, set[str], 
 
     def test_points_and_visibility():
         assert spec.max_points == 100, spec.max_points
-        visible = sum(c.points for c in spec.public_cases)
+        visible = sum(c.points for c in spec.visible_cases)
         assert 35 <= visible <= 45, visible
         assert all(c.description for c in spec.cases), [
             c.name for c in spec.cases if not c.description]

@@ -224,7 +224,7 @@ def gradebook_files(db: Path) -> list[Path]:
 
 
 def default_grader(protect: Sequence[Path] = ()) -> GradesFiles:
-    return Grader(visibility="all", protect=protect)
+    return Grader(cases="all", protect=protect)
 
 
 def grade_class(root: Path, *, db: Path, assignments: Sequence[str] | None = None,

@@ -108,7 +108,7 @@ def start(address: str, bundle: Bundle, frameworks: tuple[str, ...], allow_weak:
         # is hidden as the sandbox's own); not the tree: its code (grader/, assignments/) is
         # what submissions import. A submission's source travels in the task and is never
         # written here, so no folder of other students' work lies on a worker.
-        grading.grader = Grader(visibility="all", protect=[REFERENCE_DIR], store=store,
+        grading.grader = Grader(cases="all", protect=[REFERENCE_DIR], store=store,
                                 use_bwrap=None if allow_weak else True)
         # the sandbox runs from the bundle's tree (its zygotes import the bundle's specs);
         # this machine's own reference/ stays hidden beside the bundle's

@@ -77,7 +77,7 @@ class AssignmentSpec:
         return sum(c.points for c in self.cases)
 
     @property
-    def public_cases(self) -> tuple[Case, ...]:
+    def visible_cases(self) -> tuple[Case, ...]:
         return tuple(c for c in self.cases if c.visible)
 
     def case(self, name: str) -> Case:

@@ -154,7 +154,7 @@ def run_reference(case: Case, reference: ModuleType, inputs_json: Any, assignmen
 def build_public_expected(spec: AssignmentSpec, reference: ModuleType) -> dict[str, Any]:
     """The shipped file's content: every public reference case's inputs and expected output."""
     cases: dict[str, Any] = {}
-    for case in spec.public_cases:
+    for case in spec.visible_cases:
         if not case.uses_reference:
             continue
         inputs_json = make_inputs(case, PUBLIC_STUDENT, spec.name)

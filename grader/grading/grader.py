@@ -8,7 +8,7 @@ scores. Student code never runs here, and nothing it prints is read.
 
 Student ids: `student=` when given; otherwise the name of the submission's folder when the
 path looks like `<student>/<assignment>.py`; otherwise "anonymous". The inputs of
-`visibility="public"` grading (`dlgrade check`) are always those of
+`cases="visible"` grading (`dlgrade check`) are always those of
 grader.grading.case.PUBLIC_STUDENT, the seed owner of the shipped expected outputs.
 """
 
@@ -65,16 +65,16 @@ class Grader:
     `store`: where expected outputs come from (the reference, or the shipped ones).
     """
 
-    def __init__(self, *, visibility: Literal["all", "public"] = "all", require_cuda: bool = False,
+    def __init__(self, *, cases: Literal["all", "visible"] = "all", require_cuda: bool = False,
                  timeout_scale: float = 1.0, use_bwrap: bool | None = None,
                  protect: Iterable[Path] = (), limits: Limits | None = None,
                  spec_loader: str = DEFAULT_SPEC_LOADER, preload: bool = True,
                  store: ExpectedStore | None = None) -> None:
-        if visibility not in ("all", "public"):
-            raise ValueError(f"visibility must be 'all' or 'public', not {visibility!r}")
+        if cases not in ("all", "visible"):
+            raise ValueError(f"cases must be 'all' or 'visible', not {cases!r}")
         if not timeout_scale > 0:
             raise UserError(f"timeout scale must be positive, got {timeout_scale}")
-        self.visibility = visibility
+        self.cases = cases  # which cases run: every one, or the visible ones (dlgrade check)
         self.require_cuda = require_cuda
         self.timeout_scale = float(timeout_scale)
         self.store = store or ExpectedStore()
@@ -145,8 +145,8 @@ class Grader:
                notes: list[str], protect: Sequence[Path]) -> Report:
         started = time.perf_counter()
         spec = self.spec(assignment)
-        cases = spec.cases if self.visibility == "all" else spec.public_cases
-        seed_owner = PUBLIC_STUDENT if self.visibility == "public" else student
+        cases = spec.cases if self.cases == "all" else spec.visible_cases
+        seed_owner = PUBLIC_STUDENT if self.cases == "visible" else student
         notes = list(notes) + self.sandbox.notes
 
         skipped: list[Case] = []

@@ -47,7 +47,7 @@ class PublicChecker:
             if self._grader is None:
                 from grader.grading.grader import Grader
 
-                self._grader = Grader(visibility="public", protect=[self.data_dir.resolve()])
+                self._grader = Grader(cases="visible", protect=[self.data_dir.resolve()])
             return self._grader
 
     def result(self, receipt: Receipt) -> dict[str, Any] | None:

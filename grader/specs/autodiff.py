@@ -249,7 +249,7 @@ _OPS: list[tuple[str, str, str]] = [  # (op, target, what it computes, for the d
 ]
 
 
-def _op_public_cases() -> list[Case]:
+def _op_visible_cases() -> list[Case]:
     cases = []
     for op, target, expr in _OPS:
         binary = op in _BINARY
@@ -265,7 +265,7 @@ def _op_public_cases() -> list[Case]:
 
 
 PUBLIC_CASES: tuple[Case, ...] = (
-    *_op_public_cases(),
+    *_op_visible_cases(),
     Case(name="backward_reused_nodes", target="Value.backward", points=4, run=_run_graphs,
          check=_graphs_check(show_graph=True), make_inputs=_backward_visible, visibility="visible",
          timeout=5.0, description="backward() on graphs of + and * where nodes are used more than once."),

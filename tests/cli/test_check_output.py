@@ -61,7 +61,7 @@ def test_an_import_failure_is_said_once() -> None:
 
 @pytest.fixture(scope="module")
 def grader():
-    with Grader(visibility="public") as g:
+    with Grader(cases="visible") as g:
         yield g
 
 

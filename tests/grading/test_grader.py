@@ -71,14 +71,14 @@ def test_per_student_variants():
     assert alice != store.inputs(case, "bob", "losses")
 
 
-def test_public_visibility_runs_only_public_cases_on_public_inputs(tmp_path):
+def test_public_visibility_runs_only_visible_cases_on_public_inputs(tmp_path):
     path = copy_to(tmp_path, "alice", REFERENCE.read_text())
-    with Grader(visibility="public") as grader:
+    with Grader(cases="visible") as grader:
         report = grader.grade_file(path)
     spec = load_spec("losses")
-    assert [t.name for t in report.tests] == [c.name for c in spec.public_cases]
+    assert [t.name for t in report.tests] == [c.name for c in spec.visible_cases]
     assert all(t.visibility == "visible" for t in report.tests)
-    assert report.score == report.max_score == sum(c.points for c in spec.public_cases)
+    assert report.score == report.max_score == sum(c.points for c in spec.visible_cases)
 
 
 def test_a_submission_that_does_not_import_is_graded_not_refused(grader, tmp_path):
@@ -221,7 +221,7 @@ def test_public_grading_without_a_reference_uses_the_shipped_outputs(tmp_path):
     shipped = tmp_path / "expected"
     write_public_expected(shipped, assignments=["losses"])
     store = ExpectedStore(reference_dir=tmp_path / "no-reference", shipped_dir=shipped)
-    with Grader(visibility="public", store=store) as grader:
+    with Grader(cases="visible", store=store) as grader:
         right = grader.grade_source(REFERENCE.read_text(), "losses", None)
         wrong = grader.grade_source(REFERENCE.read_text() + "\ndef mse(p, t):\n    return 0.0\n",
                                     "losses", None)

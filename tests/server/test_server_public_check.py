@@ -42,7 +42,7 @@ def test_a_correct_hand_in_gets_the_full_public_score(server: Server) -> None:
     assert again["duplicate"] and again["public_check"]["checked_at"] == check["checked_at"]
 
 
-def test_a_wrong_function_loses_its_public_cases_and_the_receipt_stands(server: Server) -> None:
+def test_a_wrong_function_loses_its_visible_cases_and_the_receipt_stands(server: Server) -> None:
     wrong = SOLVED.replace(b"def mse(", b"def _unused(", 1) + (
         b"\n\ndef mse(pred, target):\n    return 0.0\n")
     status, receipt = server.upload("lee", "losses", wrong)
