@@ -81,6 +81,11 @@ def server(tmp_path_factory) -> Server:
             gb.record(rep, student=student, assignment="losses", path="x", submitted_at=when,
                       submitted_at_source="receipt",
                       lateness=assess(rep.score, when, DUE, course.late_policy), due=DUE)
+        with gb.write() as c:  # as `dlgrade similarity` records a pair: a flag, never a score
+            c.execute("INSERT INTO similarity_flags (kind, assignment, student, other, score, sha256, "
+                      "other_sha256, detail, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                      ("similar", "losses", "ahn", "baek", 0.93, "a" * 64, "b" * 64, "{}",
+                       "2030-03-16T00:00:00Z"))
     srv = start_server(data, home, course=home / "course.toml", tokens=tokens)
     yield srv
     srv.stop()
@@ -159,6 +164,7 @@ def test_the_dashboard_shows_the_class(browser, server: Server) -> None:
     failures = section.find_element(By.CLASS_NAME, "failures").text
     assert "mse_basic" in failures and "2/4" in failures
     assert not browser.find_elements(By.TAG_NAME, "script")  # nothing from a student runs
+    assert "ahn: similar to baek (0.93)" in section.find_element(By.CLASS_NAME, "similar").text
     shot(browser, "dashboard")
 
 
