@@ -648,10 +648,13 @@ def gradebook_feedback(
 ) -> None:
     """Write the student pages and the instructor summary from the gradebook, without regrading."""
     from grader.classroom.feedback import write_feedback
+    from grader.classroom.gradebook import Gradebook
     from grader.classroom.standing import final_grades
 
     cfg = _course(course)
-    files = write_feedback(final_grades(db, cfg), out, cfg, lang=lang)
+    with Gradebook(db, create=False) as gb:
+        similarity = gb.similarity_flags()
+    files = write_feedback(final_grades(db, cfg), out, cfg, lang=lang, similarity=similarity)
     console.print(f"feedback for {files.student_count} students: {out / 'students'}", soft_wrap=True)
     console.print(f"instructor summary: {files.summary}", soft_wrap=True)
 

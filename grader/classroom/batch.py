@@ -261,7 +261,8 @@ def grade_class(root: Path, *, db: Path, assignments: Sequence[str] | None = Non
         pairs = {(s.student, s.assignment) for s in submissions}
         records = standings(gradebook, course, pairs=pairs,
                             assignments=[get_assignment(a).name for a in assignments] if assignments else None)
+        similarity = gradebook.similarity_flags()
     feedback = None
     if feedback_dir is not None:
-        feedback = write_feedback(records, feedback_dir, course, lang=lang)
+        feedback = write_feedback(records, feedback_dir, course, lang=lang, similarity=similarity)
     return ClassResult(batch=batch, records=records, feedback=feedback)

@@ -20,7 +20,7 @@ from datetime import datetime
 from pathlib import Path
 
 from grader.classroom.flags import flag_summary
-from grader.classroom.gradebook import GradeRecord, by_student
+from grader.classroom.gradebook import GradeRecord, SimilarityFlag, by_student
 from grader.classroom.stats import assignment_stats, student_maximum, student_totals
 from grader.course import Course, show_time
 from grader.errors import UserError
@@ -542,9 +542,20 @@ def _rate_rows(rates: Sequence[FailureRate], with_case: bool) -> list[str]:
     return rows
 
 
+def similarity_for(records: Sequence[GradeRecord],
+                   similarity: Sequence[SimilarityFlag]) -> list[tuple[str, SimilarityFlag]]:
+    """(student, flag) for each student of `records` a flag names, on either side of a pair,
+    for the assignments `records` cover; sorted by student, assignment, score (highest first)."""
+    pairs = {(r.student, r.assignment) for r in records}
+    out = [(student, f) for f in similarity for student in dict.fromkeys((f.student, f.other))
+           if student is not None and (student, f.assignment) in pairs]
+    return sorted(out, key=lambda sf: (sf[0], sf[1].assignment, -sf[1].score))
+
+
 def _attention_rows(records: Sequence[GradeRecord], course: Course | None,
-                    student_pages: str | None) -> list[str]:
-    """Flagged submissions, then students with missing work: who to look at first."""
+                    student_pages: str | None, similarity: Sequence[SimilarityFlag] = ()) -> list[str]:
+    """Flagged submissions (by the sandbox, then by the similarity check), then students with
+    missing work: who to look at first. A similarity flag is a reason to look, not a score."""
     e = html.escape
 
     def who(student: str) -> str:
@@ -556,6 +567,10 @@ def _attention_rows(records: Sequence[GradeRecord], course: Course | None,
         detail = "; ".join(f"{f.get('case')}: {f.get('detail')}" for f in r.flags)
         rows.append(f"<tr><td>{who(r.student)}</td><td>{e(r.assignment)}</td>"
                     f"<td class=\"flag\">⚑ {e(flag_summary(r.flags))}</td><td>{e(detail)}</td></tr>")
+    for student, f in similarity_for(records, similarity):
+        rows.append(f"<tr class=\"similarity\"><td>{who(student)}</td><td>{e(f.assignment)}</td>"
+                    f"<td class=\"flag\">⚑ {e(f.describe(student))}</td><td>{e(_similarity_detail(f))}"
+                    "</td></tr>")
     missing: dict[str, list[str]] = {}
     for r in records:
         if r.status == "missing":
@@ -566,8 +581,21 @@ def _attention_rows(records: Sequence[GradeRecord], course: Course | None,
     return rows
 
 
+def _similarity_detail(f: SimilarityFlag) -> str:
+    """The figures behind a flag, and a reminder that it changed no score."""
+    d = f.detail
+    if "a_in_b" in d:
+        shown = f"coverage {d.get('a_in_b')} / {d.get('b_in_a')}, threshold {d.get('threshold')}"
+    elif "own_code_in_reference" in d:
+        shown = f"{d.get('own_code_in_reference')} of the code is in the reference"
+    else:
+        shown = ""
+    return (shown + "; " if shown else "") + "flag only: the score is unchanged"
+
+
 def summary_html(records: Sequence[GradeRecord], course: Course | None = None,
-                 student_pages: str | None = "students") -> str:
+                 student_pages: str | None = "students",
+                 similarity: Sequence[SimilarityFlag] = ()) -> str:
     """The instructor's page: who needs attention first, then the figures, then the concepts."""
     e = html.escape
     title = course.name if course else "dlgrade"
@@ -579,7 +607,7 @@ def summary_html(records: Sequence[GradeRecord], course: Course | None = None,
     body = [f"<h1>Instructor summary — {e(title)}</h1>",
             f"<p class=\"muted\">{len(totals)} students, {graded} graded submissions; generated {e(now)}. "
             "Scores are final: late penalties, overrides and excuses applied as of now.</p>"]
-    attention = _attention_rows(records, course, student_pages)
+    attention = _attention_rows(records, course, student_pages, similarity)
     body.append("<h2>Needs attention: flagged and missing</h2>")
     if attention:
         body.append("<table><tr><th>student</th><th>assignment</th><th>what</th><th>detail</th></tr>")
@@ -612,10 +640,11 @@ def summary_html(records: Sequence[GradeRecord], course: Course | None = None,
 
     names = [s.assignment for s in stats]
     grouped = by_student(records)
+    similar_students = {student for student, _ in similarity_for(records, similarity)}
 
     def attention_first(student: str) -> tuple[int, str]:
         recs = grouped[student].values()
-        return (0 if any(r.flags for r in recs) else 1 if any(r.status == "missing" for r in recs) else 2,
+        return (0 if any(r.flags for r in recs) or student in similar_students else 1 if any(r.status == "missing" for r in recs) else 2,
                 student)
 
     body.append("<h2>Students</h2><table><tr><th>student</th>"
@@ -659,8 +688,10 @@ class FeedbackFiles:
 
 
 def write_feedback(records: Sequence[GradeRecord], out_dir: Path,
-                   course: Course | None = None, lang: str | None = None) -> FeedbackFiles:
-    """`out_dir/students/<id>.md` and `.html` for each student, and `out_dir/summary.html`."""
+                   course: Course | None = None, lang: str | None = None,
+                   similarity: Sequence[SimilarityFlag] = ()) -> FeedbackFiles:
+    """`out_dir/students/<id>.md` and `.html` for each student, and `out_dir/summary.html`
+    (with `similarity`'s flags among what needs attention; the students' pages never show them)."""
     lang = language(lang, course)
     if out_dir.exists() and not out_dir.is_dir():
         raise UserError(f"--feedback-dir {out_dir} is a file, not a folder")
@@ -674,5 +705,5 @@ def write_feedback(records: Sequence[GradeRecord], out_dir: Path,
         page.write_text(student_html(student, recs, course, lang), encoding="utf-8")
         written += [md, page]
     summary = out_dir / "summary.html"
-    summary.write_text(summary_html(records, course), encoding="utf-8")
+    summary.write_text(summary_html(records, course, similarity=similarity), encoding="utf-8")
     return FeedbackFiles(summary=summary, students=written)

@@ -204,6 +204,36 @@ class GradeRecord:
         return self.max_score > 0 and self.raw_score >= self.max_score - 1e-9
 
 
+# The kinds of similarity flag (written by grader.similarity.flags, read here so that the
+# classroom's pages can show them without depending on the similarity check).
+SIMILAR = "similar"
+REFERENCE = "matches the hidden reference"
+
+
+@dataclass(frozen=True)
+class SimilarityFlag:
+    """A reason to look at a submission: similar to a classmate's (`other`) or to the reference."""
+
+    kind: str
+    assignment: str
+    student: str
+    other: str | None
+    score: float
+    detail: dict
+
+    def describe(self, student: str | None = None) -> str:
+        """'similar to <the other student> (0.87)' from `student`'s side, or the reference match."""
+        if self.kind == SIMILAR:
+            other = self.student if student is not None and student == self.other else self.other
+            return f"similar to {other} ({self.score:.2f})"
+        if self.kind == REFERENCE:
+            return f"matches the hidden reference ({self.score:.2f})"
+        return f"{self.kind} ({self.score:.2f})"
+
+    def involves(self, student: str) -> bool:
+        return student in (self.student, self.other)
+
+
 def by_student(records: Iterable[GradeRecord]) -> dict[str, dict[str, GradeRecord]]:
     """student -> assignment -> record; students sorted, each one's assignments in record order."""
     out: dict[str, dict[str, GradeRecord]] = {}
@@ -354,6 +384,18 @@ class Gradebook(Database):
         """Graded assignments and their max score, in the catalog's order where known."""
         rows = dict(self.conn.execute("SELECT name, max_score FROM assignments").fetchall())
         return {name: rows[name] for name in in_catalog_order(rows)}
+
+    def similarity_flags(self, student: str | None = None) -> list[SimilarityFlag]:
+        """Every similarity flag (or one student's, on either side of a pair), by assignment then
+        score, highest first. Flags only: a score never depends on them."""
+        sql = "SELECT * FROM similarity_flags"
+        args: tuple[str, ...] = ()
+        if student is not None:
+            sql += " WHERE student = ? OR other = ?"
+            args = (student, student)
+        rows = self.conn.execute(sql + " ORDER BY assignment, score DESC, student", args).fetchall()
+        return [SimilarityFlag(r["kind"], r["assignment"], r["student"], r["other"], r["score"],
+                               json.loads(r["detail"])) for r in rows]
 
     def count_submissions(self) -> int:
         return self.conn.execute("SELECT COUNT(*) FROM submissions").fetchone()[0]

@@ -9,19 +9,27 @@ GET  /api/receipts                   my receipts
 GET  /api/feedback[/{assignment}]    feedback the instructor has released
 ```
 Instructor: `GET /api/instructor/receipts` with the instructor token, and the dashboard
-at `/instructor` (a login form sets a session cookie; see grader.server.dashboard).
+at `/instructor` (a login form sets a session cookie; see grader.server.dashboard). Its forms
+post with the session cookie and the page's CSRF token:
+```
+POST /instructor/release/{assignment}
+POST /instructor/student/{student}/{assignment}/{extend|excuse|override}   reason, until | points
+POST /instructor/revert/{adjustment id}
+```
 Every refusal is an HTTP 4xx with one line in `detail`.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import secrets
 import threading
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from datetime import timezone
 from pathlib import Path
 from typing import Any
 
@@ -30,8 +38,10 @@ from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, Red
 from starlette.concurrency import run_in_threadpool
 
 from grader.catalog import assignment_names
+from grader.classroom import adjustments
+from grader.classroom.adjustments import Adjustment, parse_when
 from grader.classroom.feedback import student_markdown
-from grader.classroom.gradebook import Gradebook
+from grader.classroom.gradebook import Gradebook, SimilarityFlag
 from grader.classroom.receipts import (
     KeyReused,
     Receipt,
@@ -41,6 +51,7 @@ from grader.classroom.receipts import (
     utc_now,
     write_atomic,
 )
+from grader.classroom.standing import standings
 from grader.course import Course
 from grader.errors import UserError
 from grader.server import dashboard
@@ -296,12 +307,24 @@ def create_app(data_dir: Path, course: Course | None = None, *, gradebook: Path 
 
 
 def _records(state: ServerState, students: list[str] | None = None) -> list[Any]:
+    """Final grades (late penalties, extensions, overrides, excuses applied now) of what was graded."""
     if not state.gradebook.exists():
         return []
     try:
         with Gradebook(state.gradebook, create=False) as gb:
-            return gb.current(students=students)
+            return standings(gb, state.course, students=students, with_missing=False)
     except UserError as exc:  # not a gradebook, or a newer schema: the server's problem, said plainly
+        raise HTTPException(503, f"the gradebook cannot be read: {exc}") from None
+
+
+def _adjustments_and_flags(state: ServerState, student: str | None = None
+                           ) -> tuple[list[Adjustment], list[SimilarityFlag]]:
+    if not state.gradebook.exists():
+        return [], []
+    try:
+        with Gradebook(state.gradebook, create=False) as gb:
+            return adjustments.read_adjustments(gb, student=student), gb.similarity_flags(student)
+    except UserError as exc:
         raise HTTPException(503, f"the gradebook cannot be read: {exc}") from None
 
 
@@ -335,17 +358,101 @@ def _dashboard_routes(app: FastAPI, state: ServerState) -> None:
         session = _session(request)
         if session is None:
             return HTMLResponse(dashboard.login_page())
+        made, flags = _adjustments_and_flags(state)
         view = dashboard.collect_view(state.course, state.roster(), state.store,
-                                      _records(state), state.released(), state.gradebook)
+                                      _records(state), state.released(), state.gradebook,
+                                      made, flags)
         return HTMLResponse(dashboard.overview_page(view, session.csrf))
 
     @app.get("/instructor/student/{ident}", response_class=HTMLResponse)
     def one_student(request: Request, ident: str) -> HTMLResponse:
-        if _session(request) is None:
+        session = _session(request)
+        if session is None:
             return HTMLResponse(dashboard.login_page(), status_code=401)
+        _on_roster(ident)
+        records = _records(state, [ident])
+        made, _flags = _adjustments_and_flags(state, ident)
+        return HTMLResponse(dashboard.student_page(ident, records, state.course, session.csrf,
+                                                   _adjustable(records, made), made))
+
+    def _on_roster(ident: str) -> str:
         if ident not in {m.id for m in state.roster().students}:
             raise HTTPException(404, f"no student {ident[:64]!r} in the roster")
-        return HTMLResponse(dashboard.student_page(ident, _records(state, [ident]), state.course))
+        return ident
+
+    def _adjustable(records: list[Any], made: list[Adjustment]) -> list[str]:
+        """Assignments worth a form: graded, adjusted, handed in by anyone or with a due date."""
+        seen = {r.assignment for r in records} | {a.assignment for a in made} \
+            | {a for _s, a in state.store.latest()}
+        return [a for a in assignment_names()
+                if a in seen or (state.course is not None and state.course.due_date(a))]
+
+    async def _checked_form(request: Request) -> dict[str, str]:
+        """The form of a logged-in instructor's page, or 401/403 (no session, CSRF missing/wrong)."""
+        session = _session(request)
+        if session is None:
+            raise HTTPException(401, "log in to the dashboard first")
+        form = await _form(request)
+        if not secrets.compare_digest(form.get("csrf", "").encode(), session.csrf.encode()):
+            raise HTTPException(403, "the form is stale or forged (CSRF check); reload the page")
+        return form
+
+    def _points(text: str) -> float:
+        try:
+            points = float(text.strip())
+        except ValueError:
+            raise HTTPException(400, f"points must be a number (got {text.strip()[:40]!r})") from None
+        if not math.isfinite(points):
+            raise HTTPException(400, "points must be a finite number")
+        return points
+
+    @app.post("/instructor/student/{ident}/{assignment}/{action}")
+    async def adjust(request: Request, ident: str, assignment: str, action: str) -> RedirectResponse:
+        form = await _checked_form(request)
+        ident, assignment = _on_roster(ident), _assignment(assignment)
+        reason = form.get("reason", "")
+        if not reason.strip():
+            raise HTTPException(400, f"say why: a reason is required (it is recorded with the {action})")
+        if not state.gradebook.exists():
+            raise HTTPException(409, "nothing is graded yet: run `dlgrade grade-batch DATA --db "
+                                     "DATA/gradebook.db` first")
+        db, by = state.gradebook, INSTRUCTOR
+        try:
+            if action == "override":
+                points = _points(form.get("points", ""))
+                await run_in_threadpool(adjustments.override, db, ident, assignment, points,
+                                        reason=reason, by=by)
+            elif action == "extend":
+                text = form.get("until", "").strip()
+                if not text:
+                    raise HTTPException(400, "give the new due date (like 2030-03-20 or "
+                                             "2030-03-20T18:00)")
+                until = parse_when(text, state.course.tz if state.course else timezone.utc)
+                await run_in_threadpool(adjustments.extend, db, ident, assignment, until,
+                                        reason=reason, by=by)
+            elif action == "excuse":
+                await run_in_threadpool(adjustments.excuse, db, ident, assignment, reason=reason, by=by)
+            else:
+                raise HTTPException(404, f"unknown action {action[:40]!r} (choose from: "
+                                         f"{', '.join(adjustments.KINDS)})")
+        except UserError as exc:
+            raise HTTPException(400, str(exc)) from None
+        return RedirectResponse(f"/instructor/student/{ident}", status_code=303)
+
+    @app.post("/instructor/revert/{adjustment_id}")
+    async def revert(request: Request, adjustment_id: str) -> RedirectResponse:
+        await _checked_form(request)
+        if not adjustment_id.isdigit() or len(adjustment_id) > 18:
+            raise HTTPException(400, f"not an adjustment id: {adjustment_id[:40]!r}")
+        if not state.gradebook.exists():
+            raise HTTPException(404, f"no adjustment {adjustment_id}: nothing is graded yet")
+        try:
+            done = await run_in_threadpool(adjustments.revert, state.gradebook, int(adjustment_id),
+                                           by=INSTRUCTOR)
+        except UserError as exc:
+            status = 404 if str(exc).startswith("no adjustment") else 409
+            raise HTTPException(status, str(exc)) from None
+        return RedirectResponse(f"/instructor#adjustment-{done.id}", status_code=303)
 
     @app.post("/instructor/login")
     async def login(request: Request) -> Any:
@@ -376,11 +483,6 @@ def _dashboard_routes(app: FastAPI, state: ServerState) -> None:
 
     @app.post("/instructor/release/{assignment}")
     async def release(request: Request, assignment: str) -> RedirectResponse:
-        session = _session(request)
-        if session is None:
-            raise HTTPException(401, "log in to the dashboard first")
-        form = await _form(request)
-        if not secrets.compare_digest(form.get("csrf", ""), session.csrf):
-            raise HTTPException(403, "the form is stale or forged (CSRF check); reload the page")
+        await _checked_form(request)
         state.release(_assignment(assignment), by=INSTRUCTOR)
         return RedirectResponse(f"/instructor#{assignment}", status_code=303)

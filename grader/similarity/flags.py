@@ -5,24 +5,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
 
-from grader.classroom.gradebook import Gradebook
+from grader.classroom.gradebook import REFERENCE, SIMILAR, Gradebook, SimilarityFlag
 from grader.classroom.handin import iso_utc, utc_now
 from grader.similarity.detect import AssignmentResult
 
-SIMILAR = "similar"
-REFERENCE = "matches the hidden reference"
-
-
-@dataclass(frozen=True)
-class Flag:
-    kind: str
-    assignment: str
-    student: str
-    other: str | None
-    score: float
-    detail: dict
+Flag = SimilarityFlag  # one flag as the gradebook reads it back
+__all__ = ["REFERENCE", "SIMILAR", "Flag", "read_flags", "record_flags"]
 
 
 def record_flags(gradebook: Gradebook, results: Sequence[AssignmentResult]) -> int:
@@ -56,11 +45,4 @@ def record_flags(gradebook: Gradebook, results: Sequence[AssignmentResult]) -> i
 
 def read_flags(gradebook: Gradebook, student: str | None = None) -> list[Flag]:
     """Every flag (or one student's, on either side of a pair), by assignment then score."""
-    sql = "SELECT * FROM similarity_flags"
-    args: tuple = ()
-    if student is not None:
-        sql += " WHERE student = ? OR other = ?"
-        args = (student, student)
-    rows = gradebook.conn.execute(sql + " ORDER BY assignment, score DESC, student", args).fetchall()
-    return [Flag(r["kind"], r["assignment"], r["student"], r["other"], r["score"], json.loads(r["detail"]))
-            for r in rows]
+    return gradebook.similarity_flags(student)

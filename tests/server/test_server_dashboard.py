@@ -81,6 +81,11 @@ def server(tmp_path_factory) -> Server:
             gb.record(rep, student=student, assignment="losses", path="x", submitted_at=when,
                       submitted_at_source="receipt",
                       lateness=assess(rep.score, when, DUE, course.late_policy), due=DUE)
+        with gb.write() as c:  # as `dlgrade similarity` records a pair: a flag, never a score
+            c.execute("INSERT INTO similarity_flags (kind, assignment, student, other, score, sha256, "
+                      "other_sha256, detail, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                      ("similar", "losses", "ahn", "baek", 0.93, "a" * 64, "b" * 64, "{}",
+                       "2030-03-16T00:00:00Z"))
     srv = start_server(data, home, course=home / "course.toml", tokens=tokens)
     yield srv
     srv.stop()
@@ -159,6 +164,7 @@ def test_the_dashboard_shows_the_class(browser, server: Server) -> None:
     failures = section.find_element(By.CLASS_NAME, "failures").text
     assert "mse_basic" in failures and "2/4" in failures
     assert not browser.find_elements(By.TAG_NAME, "script")  # nothing from a student runs
+    assert "ahn: similar to baek (0.93)" in section.find_element(By.CLASS_NAME, "similar").text
     shot(browser, "dashboard")
 
 
@@ -182,3 +188,44 @@ def test_releasing_feedback_reaches_the_student(browser, server: Server) -> None
     shot(browser, "released")
     status, body = server.call("GET", "/api/feedback/losses", token=server.tokens["baek"])
     assert status == 200 and "# Feedback for baek" in body and "ahn" not in body
+
+
+def fill(browser, fields: dict[str, str]) -> None:
+    for ident, text in fields.items():
+        box = browser.find_element(By.ID, ident)
+        box.clear()
+        box.send_keys(text)
+
+
+def test_an_extension_and_an_override_through_the_forms(browser, server: Server) -> None:
+    log_in(browser, server, server.tokens["@instructor"])
+    before = browser.find_element(By.ID, "score-cho-losses").text
+    assert before == "26.7"  # 33.3 points, 2 days late at 10 % a day
+    browser.get(server.url + "/instructor/student/cho")
+    fill(browser, {"extend-losses-until": "2030-03-17", "extend-losses-reason": "flu, note from the clinic"})
+    click_and_wait(browser, browser.find_element(By.ID, "extend-losses"))
+    text = browser.find_element(By.TAG_NAME, "body").text
+    assert "due date extended to 2030-03-17 23:59 UTC" in text, text
+    assert "losses: 33.3333 / 100\n" in text and "UTC: on time" in text, text
+    assert "extension until 2030-03-17 23:59 UTC: flu, note from the clinic" in \
+        browser.find_element(By.CLASS_NAME, "adjustments").text
+    shot(browser, "student-cho-extended")
+
+    browser.get(server.url + "/instructor/student/baek")
+    fill(browser, {"override-losses-points": "120", "override-losses-reason": "regraded by hand"})
+    click_and_wait(browser, browser.find_element(By.ID, "override-losses"))
+    assert "between 0 and 100" in browser.find_element(By.TAG_NAME, "body").text  # refused, one line
+    browser.get(server.url + "/instructor/student/baek")
+    fill(browser, {"override-losses-points": "95", "override-losses-reason": "regraded by hand"})
+    click_and_wait(browser, browser.find_element(By.ID, "override-losses"))
+    assert "score set by the instructor: 95" in browser.find_element(By.TAG_NAME, "body").text
+
+    browser.get(server.url + "/instructor")
+    assert browser.find_element(By.ID, "score-cho-losses").text == "33.3 (extended)"
+    assert browser.find_element(By.ID, "score-baek-losses").text == "95.0 (override)"
+    late = browser.find_element(By.CLASS_NAME, "late-list").text if \
+        browser.find_elements(By.CLASS_NAME, "late-list") else ""
+    assert "cho" not in late  # on time under the extension
+    table = browser.find_element(By.CLASS_NAME, "adjustments").text
+    assert "override to 95 points: regraded by hand" in table and "@instructor" in table
+    shot(browser, "dashboard-adjusted")
