@@ -43,9 +43,7 @@ test: $(STAMP)
 	$(BIN)/python -m pytest
 
 demo: $(STAMP)
-	@mkdir -p demo-out
-	$(BIN)/dlgrade grade-batch examples/submissions --course examples/course.toml \
-	  --db demo-out/gradebook.db --feedback-dir demo-out/feedback --force
+	$(BIN)/dlgrade demo --out demo-out
 
 bench: $(STAMP)
 	@for b in benchmarks/*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done

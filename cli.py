@@ -476,9 +476,14 @@ def demo_cmd(
 ) -> None:
     """Grade the bundled example class (examples/) into demo-out/."""
     from grader.catalog import ROOT
+    from grader.sandbox import bwrap
 
     examples = ROOT / "examples"
     out.mkdir(parents=True, exist_ok=True)
+    if not bwrap.status().working:  # said, never silent: the weak mode is the demo's opt-in
+        err_console.print("[yellow]note:[/] bwrap does not work here, so the bundled examples are "
+                          "graded in the weak sandbox (dlgrade doctor says what is lost); a class "
+                          "needs --allow-weak-sandbox for that", highlight=False, soft_wrap=True)
     _grade_class(examples / "submissions", db=out / "gradebook.db", assignments=None, jobs=jobs,
                  feedback_dir=out / "feedback", force=True,
                  course=_course(examples / "course.toml"), wait=0.0, lang=lang,
