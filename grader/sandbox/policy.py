@@ -93,8 +93,17 @@ def make_hook(*, workdir: str, protected: Iterable[str], allow_fork: bool,
     violation = SandboxViolation
     created: set[str] = set()  # files opened for writing: a cap on what one child can leave
 
+    # A protected folder that holds the child's own folder (a shared temporary root) stays
+    # readable inside that folder; one that lies inside it (the course tree, when it sits
+    # under a private /tmp) does not.
+    around_workdir = tuple(h for h in hidden if _inside(workdir, (h,)))
+    within_workdir = tuple(h for h in hidden if h not in around_workdir)
+
     def refuse_read(path: str | None, what: str) -> None:
-        if path is not None and not _inside(path, (workdir,)) and _inside(path, hidden):
+        if path is None:
+            return
+        if _inside(path, within_workdir) or (
+                not _inside(path, (workdir,)) and _inside(path, around_workdir)):
             raise violation(f"dlgrade sandbox: {what} {path} is not allowed")
 
     def hook(event: str, args: tuple[Any, ...]) -> None:

@@ -37,7 +37,8 @@ def mount_private_tmp(size_bytes: int, inodes: int, owner: int | None,
 
     `keep`: folders under /tmp the child must still see, read-only (the code it imports when
     the course itself lies under /tmp, as a cluster worker's scratch copy does): held open
-    before the tmpfs covers them and bound back at the same place on top of it.
+    before the tmpfs covers them and bound back at the same place on top of it; the child's
+    own folder is then /tmp/work, beside them.
     """
     _check(_unshare(CLONE_NEWNS), "unshare(CLONE_NEWNS)")
     # nothing mounted from here on may propagate back to the zygote's namespace
@@ -56,7 +57,15 @@ def mount_private_tmp(size_bytes: int, inodes: int, owner: int | None,
         _check(_mount(None, path.encode(), None, MS_REMOUNT | MS_BIND | MS_RDONLY, None),
                f"keeping {path} read-only")
         os.close(fd)
-    return MOUNT_POINT
+    if not held:
+        return MOUNT_POINT
+    # the child's own folder must not hold the kept code: a descriptor of it would reach
+    # into that code through dir_fd paths, which the audit hook cannot see
+    own = os.path.join(MOUNT_POINT, "work")
+    os.mkdir(own, 0o700)
+    if owner is not None:
+        os.chown(own, owner, owner)
+    return own
 
 
 def available() -> bool:
