@@ -12,11 +12,12 @@ import numpy as np
 
 from grader.grading.case import Case, Data, Verdict
 from grader.sandbox.harness import Harness
-from grader.specs._common import hidden_variant
+from grader.specs._common import hidden_variant, run_network
 from grader.specs.cuda_training import (
     PUBLIC_CASES,
     TRAINING,
     VAL_ACC_LIMIT,
+    VALUE,
     _case,
     _evaluate_inputs,
     _history_problem,
@@ -26,7 +27,7 @@ from grader.specs.cuda_training import (
     _train_history_inputs,
     _validation_accuracy,
 )
-from grader.specs.hidden._common import mode_fault
+from grader.specs.hidden._common import clear_rows, linear_weights, mode_fault, network_of
 
 _run_unavailable = Harness("cuda_training.unavailable")
 _run_loader_seeds = Harness("cuda_training.loader_seeds")
@@ -122,11 +123,42 @@ _EVALUATE_MODE_FAULTS = {
 }
 
 
+def _evaluate_modes_inputs(rng: np.random.Generator) -> Data:
+    """The public case's inputs, with weights drawn here for the dropout model; rows whose
+    prediction is a near-tie are left out. Withheld: the eval-mode loss and accuracy,
+    computed here from those weights."""
+    inputs = _evaluate_inputs(rng)
+    d, c = inputs["x"].shape[1], inputs["c"]
+    weights = linear_weights(rng, [d, 64, 64, c])
+    network = network_of(weights, [["ReLU", "Dropout"], ["ReLU"]])
+    logits = run_network(network, [d, 64, 64, c], inputs["x"])
+    keep = clear_rows(logits)
+    x, y, logits = inputs["x"][keep], inputs["y"][keep], logits[keep]
+    shifted = logits - logits.max(axis=1, keepdims=True)
+    log_probs = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+    loss = float(-np.mean(log_probs[np.arange(len(y)), y]))
+    accuracy = float(np.mean(np.argmax(logits, axis=1) == y))
+    return inputs | {"x": x, "y": y, "weights": weights, "eval_values": [loss, accuracy]}
+
+
 def _evaluate_modes_check(actual: Data, expected: Data) -> Verdict:
+    # The hook records (mode, gradient tracking, mode afterwards) are the child's own report:
+    # they word an honest mistake, but a tampering submission can forge them. What holds
+    # against one is the values: this process knows the weights and computed the eval-mode
+    # loss and accuracy itself, and a model evaluated in train mode (dropout on) gives others.
     for run in actual:
         fault = mode_fault(run["calls"], run["after"], run["start_train"], _EVALUATE_MODE_FAULTS)
         if fault is not None:
             return Verdict(False, fault)
+    want = np.asarray(expected["eval_values"], dtype=np.float64)
+    for run in actual:
+        verdict = VALUE(np.asarray(run["value"], dtype=np.float64), want)
+        if not verdict.passed:
+            start = "train" if run["start_train"] else "eval"
+            return Verdict(False, f"after the model was put in {start} mode, evaluate returned "
+                                  f"(loss, accuracy) = ({run['value'][0]:.6g}, {run['value'][1]:.4f}); "
+                                  f"the model in eval mode gives ({want[0]:.6g}, {want[1]:.4f}): "
+                                  "evaluate in eval mode (dropout off)")
     return Verdict(True)
 
 
@@ -166,7 +198,9 @@ HIDDEN_CASES: tuple[Case, ...] = (
           "Train mode with gradients for every training batch, eval mode without for validation.",
           timeout=TRAINING),
     _case("evaluate_eval_mode_no_grad", "evaluate", 9, _run_evaluate_modes, _evaluate_modes_check,
-          _evaluate_inputs, False, "A dropout model: eval mode and no gradients, previous mode restored."),
+          _evaluate_modes_inputs, False,
+          "A dropout model: eval mode and no gradients, previous mode restored.",
+          withheld=("eval_values",)),
     _case("measure_throughput_cpu", "measure_throughput", 7, _run_throughput, _throughput_check,
           _throughput_inputs, False, "Samples per second of real training steps on the CPU.",
           timeout=TRAINING),
