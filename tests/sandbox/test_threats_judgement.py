@@ -107,3 +107,14 @@ def test_forged_mode_records_earn_nothing_for_evaluate_in_eval_mode(tmp_path, us
     assert "evaluate in eval mode" in forged.message, forged.message
     assert all(t.status == "passed" and t.points == t.max_points for t in honest.values()), [
         (t.name, t.message) for t in honest.values()]
+
+
+@pytest.mark.parametrize("use_bwrap", SETTINGS)
+def test_forged_mode_records_earn_nothing_for_accuracy_in_eval_mode(tmp_path, use_bwrap):
+    hostile, honest = grade_beside_reference(tmp_path, "forge_eval_modes", "mlp", use_bwrap)
+    forged = hostile["accuracy_eval_mode_no_grad"]
+    assert forged.status == "failed" and forged.points == 0, forged.message
+    # the forged records said eval mode; the accuracy, known here from the weights, did not
+    assert "measure in eval mode" in forged.message, forged.message
+    assert all(t.status == "passed" and t.points == t.max_points for t in honest.values()), [
+        (t.name, t.message) for t in honest.values()]
