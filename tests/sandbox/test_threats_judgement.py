@@ -81,7 +81,7 @@ def mode_cases(assignment: str) -> AssignmentSpec:
     mode (and one other case of each, to see the rest of a submission judged as usual):
     enough for these tests, a few seconds to grade."""
     spec = load_spec(assignment)
-    keep = {"cuda_training": ("evaluate_value", "evaluate_eval_mode_no_grad"),
+    keep = {"cuda_training": ("evaluate_value", "evaluate_eval_mode_no_grad", "train_modes"),
             "mlp": ("accuracy_value", "accuracy_eval_mode_no_grad")}[assignment]
     return replace(spec, cases=tuple(spec.case(name) for name in keep))
 
@@ -98,13 +98,18 @@ def grade_beside_reference(tmp_path, threat: str, assignment: str, use_bwrap) ->
 
 
 @pytest.mark.parametrize("use_bwrap", SETTINGS)
-def test_forged_mode_records_earn_nothing_for_evaluate_in_eval_mode(tmp_path, use_bwrap):
+def test_forged_mode_records_earn_nothing_for_evaluate_and_train_in_eval_mode(tmp_path, use_bwrap):
     hostile, honest = grade_beside_reference(tmp_path, "forge_eval_modes", "cuda_training",
                                              use_bwrap)
     forged = hostile["evaluate_eval_mode_no_grad"]
     assert forged.status == "failed" and forged.points == 0, forged.message
     # the forged records said eval mode; the values, computed here from the weights, did not
     assert "evaluate in eval mode" in forged.message, forged.message
+    # train validates with that evaluate: the records said eval mode, the last epoch's values
+    # are not the returned model's in eval mode, computed here
+    forged = hostile["train_modes"]
+    assert forged.status == "failed" and forged.points == 0, forged.message
+    assert "the returned model in eval mode gives" in forged.message, forged.message
     assert all(t.status == "passed" and t.points == t.max_points for t in honest.values()), [
         (t.name, t.message) for t in honest.values()]
 

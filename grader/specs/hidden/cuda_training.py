@@ -70,7 +70,33 @@ def _seeds_check(actual: Data, expected: Data) -> Verdict:
 
 
 def _train_modes_inputs(rng: np.random.Generator) -> Data:
-    return _spirals(rng, n_per_class=30) | {"epochs": 3, "lr": 1e-2}
+    inputs = _spirals(rng, n_per_class=30) | {"epochs": 3, "lr": 1e-2}
+    # withheld: a copy of the validation data, for this process to evaluate the model with
+    inputs["val_check"] = {"x": inputs["x_val"], "y": inputs["y_val"], "widths": [2, 64, 64, 3]}
+    return inputs
+
+
+def _last_evaluation_problem(actual: Data, expected: Data) -> str | None:
+    """Whether the last epoch's val_loss and val_acc are the returned model's, in eval mode,
+    computed here on the validation data: a validation run in train mode (dropout on) gives
+    other values, whatever the hook records say."""
+    check = expected["val_check"]
+    logits = run_network(actual["network"], check["widths"], check["x"])
+    if isinstance(logits, str):
+        return f"the trained model: {logits}"
+    y = np.asarray(check["y"])
+    shifted = logits - logits.max(axis=1, keepdims=True)
+    log_probs = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+    loss = float(-np.mean(log_probs[np.arange(len(y)), y]))
+    accuracy = float(np.mean(np.argmax(logits, axis=1) == y))
+    history = actual["history"]
+    # float32 there, float64 here: a near-tie may flip one prediction (as in train_history)
+    if (not VALUE(np.float64(history["val_loss"][-1]), np.float64(loss)).passed
+            or abs(history["val_acc"][-1] - accuracy) > 1 / len(y) + 1e-9):
+        return (f"the last epoch's validation gave val_loss {history['val_loss'][-1]:.6g}, val_acc "
+                f"{history['val_acc'][-1]:.4f}; the returned model in eval mode gives {loss:.6g}, "
+                f"{accuracy:.4f}: evaluate in eval mode (dropout off), after the epoch's training")
+    return None
 
 
 def _train_modes_check(actual: Data, expected: Data) -> Verdict:
@@ -92,7 +118,10 @@ def _train_modes_check(actual: Data, expected: Data) -> Verdict:
     if len(without) != epochs * actual["val_batches"]:
         return Verdict(False, f"{len(without)} forward passes without gradients; expected one per "
                               f"validation batch per epoch ({epochs} × {actual['val_batches']})")
-    return Verdict(True)
+    # The checks above read the hook records, the child's own report: they word an honest
+    # mistake, and a tampering submission can forge them. This one holds against forgery.
+    problem = _last_evaluation_problem(actual, expected)
+    return Verdict(False, problem) if problem else Verdict(True)
 
 
 def _train_cuda_check(actual: Data, expected: Data) -> Verdict:
@@ -196,7 +225,7 @@ HIDDEN_CASES: tuple[Case, ...] = (
     _case("train_modes", "train", 10, Harness("cuda_training.train", start_in_eval=True),
           _train_modes_check, _train_modes_inputs, False,
           "Train mode with gradients for every training batch, eval mode without for validation.",
-          timeout=TRAINING),
+          timeout=TRAINING, withheld=("val_check",)),
     _case("evaluate_eval_mode_no_grad", "evaluate", 9, _run_evaluate_modes, _evaluate_modes_check,
           _evaluate_modes_inputs, False,
           "A dropout model: eval mode and no gradients, previous mode restored.",

@@ -1,6 +1,6 @@
-# Threat (cuda_training and mlp): measuring in train mode (dropout on) with gradients, and
-# the harness's mode recorder rewritten, in every grading module this process has loaded, to
-# report eval mode without gradients and the model's mode restored. The forged records must
+# Threat (cuda_training and mlp): measuring in train mode (dropout on), and the harness's
+# mode recorders rewritten, in every grading module this process has loaded, to report eval
+# mode whenever gradients are off and the model's mode restored. The forged records must
 # earn nothing: the values give train mode away.
 import sys
 
@@ -8,10 +8,11 @@ import torch
 
 
 def _train_mode_logits(model, x):
-    model.train()  # dropout on, gradients on: what the forged records hide
+    model.train()  # dropout on: what the forged records hide
     return model(torch.as_tensor(x))
 
 
+@torch.no_grad()
 def evaluate(model, loader, device):
     total, correct, n = 0.0, 0, 0
     for xb, yb in loader:
@@ -40,3 +41,16 @@ def _forged_in_both_modes(model, call):
 for _name, _module in list(sys.modules.items()):
     if _name.startswith("grader") and callable(getattr(_module, "in_both_modes", None)):
         _module.in_both_modes = _forged_in_both_modes
+
+
+def _forged_hook_calls(model):
+    """Records of train's forward calls: "train mode" exactly when gradients are on."""
+    seen = []
+    model.register_forward_hook(lambda m, i, o: seen.append(
+        [torch.is_grad_enabled(), torch.is_grad_enabled(), str(o.dtype)]))
+    return seen
+
+
+for _name, _module in list(sys.modules.items()):
+    if _name.startswith("grader") and callable(getattr(_module, "_hook_calls", None)):
+        _module._hook_calls = _forged_hook_calls
