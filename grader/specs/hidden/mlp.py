@@ -173,6 +173,9 @@ HIDDEN_CASES: tuple[Case, ...] = (
             "Sigmoid or tanh, with Dropout after each activation."),
     _harder("make_mlp", "make_mlp_no_hidden", 3, _mlp_no_hidden,
             "No hidden layers: a single Linear, whatever the activation and dropout."),
+    # Which exception make_mlp raised is the child's own report (nothing of it can be checked
+    # here: the exception never leaves the child), so a tampering submission can forge it;
+    # hence few points. Its valid-name half keeps an always-raising make_mlp from earning them.
     _case("make_mlp_unknown_activation", "make_mlp", 3, _run_bad_activation, _bad_activation_check,
           _bad_activations, False, "An unknown activation name raises ValueError.",
           uses_reference=False),
@@ -182,11 +185,15 @@ HIDDEN_CASES: tuple[Case, ...] = (
             "Three Adam steps on a classifier whose gradients start non-zero."),
     _harder("fit_function", "fit_function_other", 10, _fit_variant,
             "Another smooth function, fitted to a mean squared error below 1e-3."),
-    _case("train_classifier_digits", "train_classifier", 8, _run_classifier,
+    _case("train_classifier_digits", "train_classifier", 12, _run_classifier,
           _classifier_check(DIGITS_LIMIT), _digits, False,
           "The 8×8 digits: at least 93 % accuracy on 300 held-out test images.",
           timeout=TRAINING, uses_reference=False, withheld=("held_out",)),
-    _case("train_classifier_history_seed", "train_classifier", 6, _run_history, _history_check,
+    # Determinism is the child's own report: showing that two runs agree would take running
+    # the student's training here, which only the sandbox may do; two weight sets sent back
+    # would prove no more than two histories (a tampering child sends the same one twice).
+    # Hence few points; the held-out accuracy of the digits case, computed here, carries them.
+    _case("train_classifier_history_seed", "train_classifier", 2, _run_history, _history_check,
           _small_spirals, False, "History has one value per epoch; the same seed gives the same run.",
           timeout=TRAINING, uses_reference=False),
     _case("accuracy_eval_mode_no_grad", "accuracy", 9, _run_accuracy_modes, _modes_check,
