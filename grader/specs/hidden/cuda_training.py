@@ -214,23 +214,27 @@ def _throughput_check(actual: Data, expected: Data) -> Verdict:
 
 
 HIDDEN_CASES: tuple[Case, ...] = (
-    _case("get_device_unavailable", "get_device", 5, _run_unavailable, _unavailable_check,
+    # Devices, exceptions, loader orders, pinning and timings below are the child's own
+    # report: this process cannot see the child's devices, exceptions or loaders, nor time
+    # its code, so a tampering submission can forge them; hence few points for such cases.
+    # The eval-mode cases are judged from values computed here and carry the points.
+    _case("get_device_unavailable", "get_device", 2, _run_unavailable, _unavailable_check,
           lambda rng: {"bogus": str(rng.choice(["tpu", "gpu", "xla0", "cuda:x"]))}, False,
           "Asking for a device this machine lacks (or no device at all) raises ValueError."),
     hidden_variant(PUBLIC_CASES, "move_to", "move_to_deep", 6, _move_inputs(5, True),
                    "Deeper nests and a torch.device argument; numpy arrays and numbers stay as "
                    "they are."),
-    _case("make_loaders_seeded", "make_loaders", 8, _run_loader_seeds, _seeds_check, _loader_data,
+    _case("make_loaders_seeded", "make_loaders", 3, _run_loader_seeds, _seeds_check, _loader_data,
           False, "Seeded split and shuffling, reshuffled each epoch, unshuffled validation, pin_memory."),
-    _case("train_modes", "train", 10, Harness("cuda_training.train", start_in_eval=True),
+    _case("train_modes", "train", 16, Harness("cuda_training.train", start_in_eval=True),
           _train_modes_check, _train_modes_inputs, False,
           "Train mode with gradients for every training batch, eval mode without for validation.",
           timeout=TRAINING, withheld=("val_check",)),
-    _case("evaluate_eval_mode_no_grad", "evaluate", 9, _run_evaluate_modes, _evaluate_modes_check,
+    _case("evaluate_eval_mode_no_grad", "evaluate", 15, _run_evaluate_modes, _evaluate_modes_check,
           _evaluate_modes_inputs, False,
           "A dropout model: eval mode and no gradients, previous mode restored.",
           withheld=("eval_values",)),
-    _case("measure_throughput_cpu", "measure_throughput", 7, _run_throughput, _throughput_check,
+    _case("measure_throughput_cpu", "measure_throughput", 3, _run_throughput, _throughput_check,
           _throughput_inputs, False, "Samples per second of real training steps on the CPU.",
           timeout=TRAINING),
     _case("train_cuda_device", "train", 4, _run_train_cuda, _train_cuda_check,
