@@ -16,7 +16,8 @@ def mode_fault(calls: Data, after: list[bool], start_train: bool,
     """What to tell the student about one run of in_both_modes, or None when the model ran
     in eval mode without gradients and was left in the mode it started in. `say` words each
     fault ("never called", "train mode", "grad on", "not restored"); {start} is the mode the
-    model started in."""
+    model started in. The records are the child's own report: they word an honest mistake,
+    and a case that must hold against a forged report judges values computed here as well."""
     if not calls:
         fault = "never called"
     elif any(training for training, _ in calls):
