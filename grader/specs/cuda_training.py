@@ -219,6 +219,9 @@ def _move_inputs(depth: int, device_object: bool):
 
 
 PUBLIC_CASES: tuple[Case, ...] = (
+    # get_device and make_loaders_split rest on the child's own report (the device it
+    # returned, the batches its loaders gave), which a tampering submission can forge; their
+    # points are part of the shipped public total, so they are left as they are here.
     _case("get_device_cpu_auto", "get_device", 5, _run_get_device, _get_device_check,
           no_inputs, True, "get_device('cpu') and get_device('auto') on this machine."),
     _case("move_to_nested", "move_to", 6, _run_move_to, _move_to_check, _move_inputs(2, False),

@@ -9,11 +9,16 @@ never saw. Run with bwrap where it works and without it (the other layers alone)
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 from test_threats import hostile_submission
 
+from grader.catalog import ROOT
+from grader.grading.case import AssignmentSpec
 from grader.grading.grader import Grader
 from grader.sandbox import bwrap
+from grader.specs import load_spec
 
 SETTINGS = [pytest.param(None, id="bwrap-if-working"), pytest.param(False, id="no-bwrap")]
 PROPERTY_CASES = ("fit_function_sin", "fit_function_other", "train_classifier_spirals",
@@ -66,3 +71,55 @@ def test_the_child_holds_no_spec_and_cannot_import_one(tmp_path, use_bwrap):
         report = grader.grade_file(path, "losses")
     message = next(t.message for t in report.tests if t.name == "mse_matrix")
     assert "LOADED [] IMPORTABLE [] END" in message, message
+
+
+# ------------------------------------------------ property cases judged from values computed here
+
+
+def mode_cases(assignment: str) -> AssignmentSpec:
+    """The spec of `assignment` cut down to the cases that measure a dropout model in eval
+    mode (and one other case of each, to see the rest of a submission judged as usual):
+    enough for these tests, a few seconds to grade."""
+    spec = load_spec(assignment)
+    keep = {"cuda_training": ("evaluate_value", "evaluate_eval_mode_no_grad", "train_modes"),
+            "mlp": ("accuracy_value", "accuracy_eval_mode_no_grad")}[assignment]
+    return replace(spec, cases=tuple(spec.case(name) for name in keep))
+
+
+def grade_beside_reference(tmp_path, threat: str, assignment: str, use_bwrap) -> tuple[dict, dict]:
+    """The hostile submission and the honest reference, graded by one Grader: {case: result}."""
+    hostile = hostile_submission(tmp_path, threat, assignment=assignment)
+    honest = tmp_path / "alice" / f"{assignment}.py"
+    honest.parent.mkdir()
+    honest.write_text((ROOT / "reference" / f"{assignment}.py").read_text())
+    with Grader(use_bwrap=use_bwrap, spec_loader=f"{__name__}:mode_cases") as grader:
+        reports = [grader.grade_file(path, assignment) for path in (hostile, honest)]
+    return tuple({t.name: t for t in report.tests} for report in reports)
+
+
+@pytest.mark.parametrize("use_bwrap", SETTINGS)
+def test_forged_mode_records_earn_nothing_for_evaluate_and_train_in_eval_mode(tmp_path, use_bwrap):
+    hostile, honest = grade_beside_reference(tmp_path, "forge_eval_modes", "cuda_training",
+                                             use_bwrap)
+    forged = hostile["evaluate_eval_mode_no_grad"]
+    assert forged.status == "failed" and forged.points == 0, forged.message
+    # the forged records said eval mode; the values, computed here from the weights, did not
+    assert "evaluate in eval mode" in forged.message, forged.message
+    # train validates with that evaluate: the records said eval mode, the last epoch's values
+    # are not the returned model's in eval mode, computed here
+    forged = hostile["train_modes"]
+    assert forged.status == "failed" and forged.points == 0, forged.message
+    assert "the returned model in eval mode gives" in forged.message, forged.message
+    assert all(t.status == "passed" and t.points == t.max_points for t in honest.values()), [
+        (t.name, t.message) for t in honest.values()]
+
+
+@pytest.mark.parametrize("use_bwrap", SETTINGS)
+def test_forged_mode_records_earn_nothing_for_accuracy_in_eval_mode(tmp_path, use_bwrap):
+    hostile, honest = grade_beside_reference(tmp_path, "forge_eval_modes", "mlp", use_bwrap)
+    forged = hostile["accuracy_eval_mode_no_grad"]
+    assert forged.status == "failed" and forged.points == 0, forged.message
+    # the forged records said eval mode; the accuracy, known here from the weights, did not
+    assert "measure in eval mode" in forged.message, forged.message
+    assert all(t.status == "passed" and t.points == t.max_points for t in honest.values()), [
+        (t.name, t.message) for t in honest.values()]

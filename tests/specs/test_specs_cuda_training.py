@@ -10,7 +10,7 @@ import torch
 from spec_helpers import SpecBench, one_thread_fixture, whole_spec_tests
 
 from assignments import cuda_training as stub
-from grader.grading.case import case_rng, withheld_inputs
+from grader.grading.case import case_rng, child_inputs, withheld_inputs
 from grader.sandbox.harness.cuda_training import _model
 from grader.specs import load_spec
 from grader.specs._common import network_rows
@@ -161,7 +161,8 @@ CHEAP_BUGS = [
     ("set_seed_without_numpy", {"set_seed": set_seed_without_numpy}, BENCH.names("set_seed")),
     ("make_loaders_fixed_split", {"make_loaders": make_loaders_fixed_split}, {"make_loaders_seeded"}),
     ("evaluate_in_train_mode", {"evaluate": evaluate_in_train_mode}, BENCH.names("evaluate")),
-    ("evaluate_mean_of_batches", {"evaluate": evaluate_mean_of_batches}, {"evaluate_value"}),
+    # the mode case judges the values too (computed here from weights it drew)
+    ("evaluate_mean_of_batches", {"evaluate": evaluate_mean_of_batches}, BENCH.names("evaluate")),
     ("throughput_steps_per_second", {"measure_throughput": throughput_steps_per_second},
      {"measure_throughput_cpu"}),
 ]
@@ -208,3 +209,18 @@ def test_train_accuracy_is_measured_here_from_the_returned_weights():
               "network": network_rows(untrained)}
     verdict = case.check(forged, withheld_inputs(case, inputs))
     assert not verdict.passed and "on the validation data, below" in verdict.message
+
+
+def test_forged_mode_records_do_not_hide_an_evaluation_in_train_mode():
+    """The records say eval mode without gradients, restored; the values are those of the
+    model in train mode: the loss and accuracy computed here from the weights tell."""
+    case = SPEC.case("evaluate_eval_mode_no_grad")
+    inputs = case.make_inputs(case_rng("heidi", ASSIGNMENT, case.name))
+    module = BENCH.copy_with(evaluate=evaluate_in_train_mode)
+    runs = case.run(module, child_inputs(case, inputs))
+    for run in runs:
+        run["calls"] = [[False, False]]
+        run["after"] = [run["start_train"]] * len(run["after"])
+    verdict = case.check(runs, withheld_inputs(case, inputs))
+    assert not verdict.passed and "evaluate in eval mode" in verdict.message
+    assert "eval_values" not in child_inputs(case, inputs)

@@ -190,3 +190,17 @@ def test_classifier_accuracy_is_measured_here_on_withheld_points():
 def test_networks_that_are_not_the_asked_for_mlp_are_refused_before_any_arithmetic(network):
     why = run_network(network, [1, 64, 1], torch.zeros(5, 1).double().numpy())
     assert isinstance(why, str)
+
+
+def test_forged_mode_records_do_not_hide_an_accuracy_in_train_mode():
+    """The records say eval mode without gradients, restored; the value is the model's in
+    train mode: the accuracy known here from the weights and labels tells."""
+    case = _case("accuracy_eval_mode_no_grad")
+    inputs = case.make_inputs(case_rng("ivan", ASSIGNMENT, case.name))
+    runs = case.run(BENCH.copy_with(accuracy=accuracy_in_train_mode), child_inputs(case, inputs))
+    for run in runs:
+        run["calls"] = [[False, False]]
+        run["after_train"] = [run["start_train"]] * len(run["after_train"])
+    verdict = case.check(runs, withheld_inputs(case, inputs))
+    assert not verdict.passed and "measure in eval mode" in verdict.message
+    assert "eval_accuracy" not in child_inputs(case, inputs)

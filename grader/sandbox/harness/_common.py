@@ -169,3 +169,18 @@ def in_both_modes(model: Any, call: Callable[[], Any]
         after = [bool(m.training) for m in model.modules()]
         runs.append((start_in_train_mode, seen, result, after))
     return runs
+
+
+def load_linear_weights(model: Any, weights: Data) -> None:
+    """Set the model's Linear layers, in order, to the given [weight (out, in), bias] pairs:
+    weights the trusted process drew and knows, so it can compute the model's outputs itself."""
+    import torch
+    from torch import nn
+
+    linears = [m for m in model.modules() if isinstance(m, nn.Linear)]
+    if len(linears) != len(weights):
+        raise ValueError(f"{len(weights)} weight pairs for {len(linears)} Linear layers")
+    with torch.no_grad():
+        for layer, (weight, bias) in zip(linears, weights, strict=True):
+            layer.weight.copy_(torch.as_tensor(np.asarray(weight, dtype=np.float32)))
+            layer.bias.copy_(torch.as_tensor(np.asarray(bias, dtype=np.float32)))

@@ -12,7 +12,12 @@ import torch
 from torch import nn
 
 from grader.sandbox.harness import Data
-from grader.sandbox.harness._common import in_both_modes, network_rows, one_thread
+from grader.sandbox.harness._common import (
+    in_both_modes,
+    load_linear_weights,
+    network_rows,
+    one_thread,
+)
 
 __all__ = ["accuracy", "accuracy_modes", "bad_activation", "classifier", "count", "fit",
            "history", "make_mlp", "train_step"]
@@ -149,17 +154,13 @@ def history(module: ModuleType, inputs: Data) -> Data:
 
 
 def accuracy_modes(module: ModuleType, inputs: Data) -> Data:
-    """A dropout model: the right value needs eval mode; hooks see the mode and grad state.
-    The labels are the model's own eval-mode predictions with the first quarter changed, so
-    the right accuracy is known without running anything: 1 - (rows // 4) / rows."""
+    """A dropout model given the trusted process's weights, measured after being put in
+    train mode, then in eval mode: the hook records and the accuracy returned. The trusted
+    process knows the weights and the labels, so it knows the eval-mode accuracy itself."""
     x = inputs["x"]
     model = _seeded_classifier(inputs["seed"], x.shape[1], inputs["hidden"], inputs["c"], dropout=0.5)
-    model.eval()
-    with torch.no_grad():
-        y = model(torch.from_numpy(x)).argmax(dim=1)
-    y[: len(y) // 4] = (y[: len(y) // 4] + 1) % inputs["c"]
+    load_linear_weights(model, inputs["weights"])
+    y = torch.from_numpy(inputs["y"])
     runs = in_both_modes(model, lambda: float(module.accuracy(model, torch.from_numpy(x), y)))
     return [{"start_train": start, "calls": calls, "value": value, "after_train": after}
             for start, calls, value, after in runs]
-
-

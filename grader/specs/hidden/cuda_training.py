@@ -12,11 +12,12 @@ import numpy as np
 
 from grader.grading.case import Case, Data, Verdict
 from grader.sandbox.harness import Harness
-from grader.specs._common import hidden_variant
+from grader.specs._common import hidden_variant, run_network
 from grader.specs.cuda_training import (
     PUBLIC_CASES,
     TRAINING,
     VAL_ACC_LIMIT,
+    VALUE,
     _case,
     _evaluate_inputs,
     _history_problem,
@@ -26,7 +27,7 @@ from grader.specs.cuda_training import (
     _train_history_inputs,
     _validation_accuracy,
 )
-from grader.specs.hidden._common import mode_fault
+from grader.specs.hidden._common import clear_rows, linear_weights, mode_fault, network_of
 
 _run_unavailable = Harness("cuda_training.unavailable")
 _run_loader_seeds = Harness("cuda_training.loader_seeds")
@@ -69,7 +70,33 @@ def _seeds_check(actual: Data, expected: Data) -> Verdict:
 
 
 def _train_modes_inputs(rng: np.random.Generator) -> Data:
-    return _spirals(rng, n_per_class=30) | {"epochs": 3, "lr": 1e-2}
+    inputs = _spirals(rng, n_per_class=30) | {"epochs": 3, "lr": 1e-2}
+    # withheld: a copy of the validation data, for this process to evaluate the model with
+    inputs["val_check"] = {"x": inputs["x_val"], "y": inputs["y_val"], "widths": [2, 64, 64, 3]}
+    return inputs
+
+
+def _last_evaluation_problem(actual: Data, expected: Data) -> str | None:
+    """Whether the last epoch's val_loss and val_acc are the returned model's, in eval mode,
+    computed here on the validation data: a validation run in train mode (dropout on) gives
+    other values, whatever the hook records say."""
+    check = expected["val_check"]
+    logits = run_network(actual["network"], check["widths"], check["x"])
+    if isinstance(logits, str):
+        return f"the trained model: {logits}"
+    y = np.asarray(check["y"])
+    shifted = logits - logits.max(axis=1, keepdims=True)
+    log_probs = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+    loss = float(-np.mean(log_probs[np.arange(len(y)), y]))
+    accuracy = float(np.mean(np.argmax(logits, axis=1) == y))
+    history = actual["history"]
+    # float32 there, float64 here: a near-tie may flip one prediction (as in train_history)
+    if (not VALUE(np.float64(history["val_loss"][-1]), np.float64(loss)).passed
+            or abs(history["val_acc"][-1] - accuracy) > 1 / len(y) + 1e-9):
+        return (f"the last epoch's validation gave val_loss {history['val_loss'][-1]:.6g}, val_acc "
+                f"{history['val_acc'][-1]:.4f}; the returned model in eval mode gives {loss:.6g}, "
+                f"{accuracy:.4f}: evaluate in eval mode (dropout off), after the epoch's training")
+    return None
 
 
 def _train_modes_check(actual: Data, expected: Data) -> Verdict:
@@ -91,7 +118,10 @@ def _train_modes_check(actual: Data, expected: Data) -> Verdict:
     if len(without) != epochs * actual["val_batches"]:
         return Verdict(False, f"{len(without)} forward passes without gradients; expected one per "
                               f"validation batch per epoch ({epochs} × {actual['val_batches']})")
-    return Verdict(True)
+    # The checks above read the hook records, the child's own report: they word an honest
+    # mistake, and a tampering submission can forge them. This one holds against forgery.
+    problem = _last_evaluation_problem(actual, expected)
+    return Verdict(False, problem) if problem else Verdict(True)
 
 
 def _train_cuda_check(actual: Data, expected: Data) -> Verdict:
@@ -122,11 +152,42 @@ _EVALUATE_MODE_FAULTS = {
 }
 
 
+def _evaluate_modes_inputs(rng: np.random.Generator) -> Data:
+    """The public case's inputs, with weights drawn here for the dropout model; rows whose
+    prediction is a near-tie are left out. Withheld: the eval-mode loss and accuracy,
+    computed here from those weights."""
+    inputs = _evaluate_inputs(rng)
+    d, c = inputs["x"].shape[1], inputs["c"]
+    weights = linear_weights(rng, [d, 64, 64, c])
+    network = network_of(weights, [["ReLU", "Dropout"], ["ReLU"]])
+    logits = run_network(network, [d, 64, 64, c], inputs["x"])
+    keep = clear_rows(logits)
+    x, y, logits = inputs["x"][keep], inputs["y"][keep], logits[keep]
+    shifted = logits - logits.max(axis=1, keepdims=True)
+    log_probs = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+    loss = float(-np.mean(log_probs[np.arange(len(y)), y]))
+    accuracy = float(np.mean(np.argmax(logits, axis=1) == y))
+    return inputs | {"x": x, "y": y, "weights": weights, "eval_values": [loss, accuracy]}
+
+
 def _evaluate_modes_check(actual: Data, expected: Data) -> Verdict:
+    # The hook records (mode, gradient tracking, mode afterwards) are the child's own report:
+    # they word an honest mistake, but a tampering submission can forge them. What holds
+    # against one is the values: this process knows the weights and computed the eval-mode
+    # loss and accuracy itself, and a model evaluated in train mode (dropout on) gives others.
     for run in actual:
         fault = mode_fault(run["calls"], run["after"], run["start_train"], _EVALUATE_MODE_FAULTS)
         if fault is not None:
             return Verdict(False, fault)
+    want = np.asarray(expected["eval_values"], dtype=np.float64)
+    for run in actual:
+        verdict = VALUE(np.asarray(run["value"], dtype=np.float64), want)
+        if not verdict.passed:
+            start = "train" if run["start_train"] else "eval"
+            return Verdict(False, f"after the model was put in {start} mode, evaluate returned "
+                                  f"(loss, accuracy) = ({run['value'][0]:.6g}, {run['value'][1]:.4f}); "
+                                  f"the model in eval mode gives ({want[0]:.6g}, {want[1]:.4f}): "
+                                  "evaluate in eval mode (dropout off)")
     return Verdict(True)
 
 
@@ -153,21 +214,27 @@ def _throughput_check(actual: Data, expected: Data) -> Verdict:
 
 
 HIDDEN_CASES: tuple[Case, ...] = (
-    _case("get_device_unavailable", "get_device", 5, _run_unavailable, _unavailable_check,
+    # Devices, exceptions, loader orders, pinning and timings below are the child's own
+    # report: this process cannot see the child's devices, exceptions or loaders, nor time
+    # its code, so a tampering submission can forge them; hence few points for such cases.
+    # The eval-mode cases are judged from values computed here and carry the points.
+    _case("get_device_unavailable", "get_device", 2, _run_unavailable, _unavailable_check,
           lambda rng: {"bogus": str(rng.choice(["tpu", "gpu", "xla0", "cuda:x"]))}, False,
           "Asking for a device this machine lacks (or no device at all) raises ValueError."),
     hidden_variant(PUBLIC_CASES, "move_to", "move_to_deep", 6, _move_inputs(5, True),
                    "Deeper nests and a torch.device argument; numpy arrays and numbers stay as "
                    "they are."),
-    _case("make_loaders_seeded", "make_loaders", 8, _run_loader_seeds, _seeds_check, _loader_data,
+    _case("make_loaders_seeded", "make_loaders", 3, _run_loader_seeds, _seeds_check, _loader_data,
           False, "Seeded split and shuffling, reshuffled each epoch, unshuffled validation, pin_memory."),
-    _case("train_modes", "train", 10, Harness("cuda_training.train", start_in_eval=True),
+    _case("train_modes", "train", 16, Harness("cuda_training.train", start_in_eval=True),
           _train_modes_check, _train_modes_inputs, False,
           "Train mode with gradients for every training batch, eval mode without for validation.",
-          timeout=TRAINING),
-    _case("evaluate_eval_mode_no_grad", "evaluate", 9, _run_evaluate_modes, _evaluate_modes_check,
-          _evaluate_inputs, False, "A dropout model: eval mode and no gradients, previous mode restored."),
-    _case("measure_throughput_cpu", "measure_throughput", 7, _run_throughput, _throughput_check,
+          timeout=TRAINING, withheld=("val_check",)),
+    _case("evaluate_eval_mode_no_grad", "evaluate", 15, _run_evaluate_modes, _evaluate_modes_check,
+          _evaluate_modes_inputs, False,
+          "A dropout model: eval mode and no gradients, previous mode restored.",
+          withheld=("eval_values",)),
+    _case("measure_throughput_cpu", "measure_throughput", 3, _run_throughput, _throughput_check,
           _throughput_inputs, False, "Samples per second of real training steps on the CPU.",
           timeout=TRAINING),
     _case("train_cuda_device", "train", 4, _run_train_cuda, _train_cuda_check,

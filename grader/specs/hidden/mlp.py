@@ -12,12 +12,11 @@ import numpy as np
 
 from grader.grading.case import Case, Data, Verdict
 from grader.sandbox.harness import Harness
-from grader.specs._common import hidden_variant, labels
-from grader.specs.hidden._common import mode_fault
+from grader.specs._common import hidden_variant, labels, run_network
+from grader.specs.hidden._common import clear_rows, linear_weights, mode_fault, network_of
 from grader.specs.mlp import (
     PUBLIC_CASES,
     TRAINING,
-    _accuracy_inputs,
     _case,
     _classifier_check,
     _fit_inputs,
@@ -119,8 +118,22 @@ def _history_check(actual: Data, expected: Data) -> Verdict:
 
 
 def _accuracy_modes_inputs(rng: np.random.Generator) -> Data:
-    inputs = _accuracy_inputs(rng)
-    return inputs | {"rows": len(inputs["x"])}  # withheld: the known answer follows from it
+    """A dropout classifier with weights drawn here, so its eval-mode predictions are known
+    here (rows whose prediction is a near-tie are left out); the labels are those predictions
+    with a random share of them changed. Withheld: the eval-mode accuracy."""
+    # more rows and units than the public case, so that dropout changes some predictions
+    n, d, c, h = int(rng.integers(200, 400)), int(rng.integers(2, 8)), int(rng.integers(3, 6)), 32
+    inputs = {"seed": int(rng.integers(0, 2**31)), "x": rng.normal(size=(n, d)).astype(np.float32),
+              "hidden": h, "c": c}
+    weights = linear_weights(rng, [d, h, c])
+    logits = run_network(network_of(weights, [["ReLU", "Dropout"]]), [d, h, c], inputs["x"])
+    keep = clear_rows(logits)
+    x, predicted = inputs["x"][keep], np.argmax(logits[keep], axis=1)
+    changed = rng.choice(len(x), size=int(rng.integers(len(x) // 5, len(x) // 3 + 1)), replace=False)
+    y = predicted.copy()
+    y[changed] = (y[changed] + rng.integers(1, c, len(changed))) % c
+    return inputs | {"x": x, "y": y.astype(np.int64), "weights": weights,
+                     "eval_accuracy": float(np.mean(predicted == y))}
 
 
 _ACCURACY_MODE_FAULTS = {
@@ -133,15 +146,22 @@ _ACCURACY_MODE_FAULTS = {
 
 
 def _modes_check(actual: Data, expected: Data) -> Verdict:
-    rows = int(expected["rows"])
-    right = 1.0 - (rows // 4) / rows
+    # The hook records (mode, gradient tracking, mode afterwards) are the child's own report:
+    # they word an honest mistake, but a tampering submission can forge them. What holds
+    # against one is the value: this process drew the weights and the labels and knows the
+    # eval-mode accuracy, and a model measured in train mode (dropout on) gives another.
+    right = float(expected["eval_accuracy"])
     for run in actual:
         fault = mode_fault(run["calls"], run["after_train"], run["start_train"],
                            _ACCURACY_MODE_FAULTS)
         if fault is not None:
             return Verdict(False, fault)
+    for run in actual:
         if abs(run["value"] - right) > 1e-6:
-            return Verdict(False, f"accuracy {run['value']:.4f}, expected {right:.4f}")
+            start = "train" if run["start_train"] else "eval"
+            return Verdict(False, f"after the model was put in {start} mode, accuracy returned "
+                                  f"{run['value']:.4f}; the model in eval mode gives {right:.4f}: "
+                                  "measure in eval mode (dropout off)")
     return Verdict(True)
 
 
@@ -153,6 +173,9 @@ HIDDEN_CASES: tuple[Case, ...] = (
             "Sigmoid or tanh, with Dropout after each activation."),
     _harder("make_mlp", "make_mlp_no_hidden", 3, _mlp_no_hidden,
             "No hidden layers: a single Linear, whatever the activation and dropout."),
+    # Which exception make_mlp raised is the child's own report (nothing of it can be checked
+    # here: the exception never leaves the child), so a tampering submission can forge it;
+    # hence few points. Its valid-name half keeps an always-raising make_mlp from earning them.
     _case("make_mlp_unknown_activation", "make_mlp", 3, _run_bad_activation, _bad_activation_check,
           _bad_activations, False, "An unknown activation name raises ValueError.",
           uses_reference=False),
@@ -162,15 +185,19 @@ HIDDEN_CASES: tuple[Case, ...] = (
             "Three Adam steps on a classifier whose gradients start non-zero."),
     _harder("fit_function", "fit_function_other", 10, _fit_variant,
             "Another smooth function, fitted to a mean squared error below 1e-3."),
-    _case("train_classifier_digits", "train_classifier", 8, _run_classifier,
+    _case("train_classifier_digits", "train_classifier", 12, _run_classifier,
           _classifier_check(DIGITS_LIMIT), _digits, False,
           "The 8×8 digits: at least 93 % accuracy on 300 held-out test images.",
           timeout=TRAINING, uses_reference=False, withheld=("held_out",)),
-    _case("train_classifier_history_seed", "train_classifier", 6, _run_history, _history_check,
+    # Determinism is the child's own report: showing that two runs agree would take running
+    # the student's training here, which only the sandbox may do; two weight sets sent back
+    # would prove no more than two histories (a tampering child sends the same one twice).
+    # Hence few points; the held-out accuracy of the digits case, computed here, carries them.
+    _case("train_classifier_history_seed", "train_classifier", 2, _run_history, _history_check,
           _small_spirals, False, "History has one value per epoch; the same seed gives the same run.",
           timeout=TRAINING, uses_reference=False),
     _case("accuracy_eval_mode_no_grad", "accuracy", 9, _run_accuracy_modes, _modes_check,
           _accuracy_modes_inputs, False,
           "A dropout model: eval mode and no gradients while measuring, previous mode restored.",
-          uses_reference=False, withheld=("rows",)),
+          uses_reference=False, withheld=("eval_accuracy",)),
 )
