@@ -8,6 +8,7 @@ import time
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
+from rich import box
 from rich.console import Console, RenderableType
 from rich.progress import (
     BarColumn,
@@ -131,10 +132,12 @@ class ClusterProgress(RichProgress):
 
 def summary_renderables(records: Sequence[GradeRecord], bar_width: int = 40) -> list[RenderableType]:
     """The class summary: a table per assignment and a histogram of total scores."""
-    table = Table(title="per assignment (final scores: late penalties and adjustments applied now)")
-    for col in ("assignment", "n", "mean", "median", "min", "max", "fully correct", "late",
-                "missing", "flagged"):
-        table.add_column(col, justify="left" if col == "assignment" else "right")
+    # light borders and short headers: ten columns fit an 80-column terminal uncut
+    table = Table(title="per assignment (final scores: late penalties and adjustments applied now)",
+                  box=box.SIMPLE_HEAD, pad_edge=False, collapse_padding=True)
+    table.add_column("assignment", no_wrap=True)
+    for col in ("n", "mean", "median", "min", "max", "all pass", "late", "missing", "flagged"):
+        table.add_column(col, justify="right", no_wrap=True)
     for s in assignment_stats(records):
         table.add_row(s.assignment, str(s.n), f"{s.mean:.1f}", f"{s.median:.1f}", f"{s.min:.1f}",
                       f"{s.max:.1f}", f"{s.fully_correct}/{s.n}", str(s.late), str(s.missing),

@@ -62,7 +62,7 @@ def test_grade_batch_end_to_end(fake: FakeGrader, klass: Path, tmp_path: Path) -
     assert result.exit_code == 0, result.output  # failing students are grading, not an error
     out = result.output
     assert "graded 5, skipped 0" in out
-    assert "per assignment" in out and "fully correct" in out
+    assert "per assignment" in out and "all pass" in out
     assert "│ losses     │ 3 │" in out and "1/3" in out
     assert "total scores of 3 students (out of 200)" in out and "█" in out
     assert (fb / "summary.html").is_file() and (fb / "students" / "cho.md").is_file()
