@@ -99,7 +99,7 @@ def wait_until(condition, timeout: float = 60.0) -> None:
 
 def grades(db: Path) -> dict[str, tuple]:
     with Gradebook(db, create=False) as gb:
-        assert gb.check() == []
+        assert gb.integrity_problems() == []
         return {r.student: (r.score, [(t.name, t.status, t.points, t.message) for t in r.report.tests])
                 for r in gb.current()}
 
@@ -172,7 +172,7 @@ def test_driver_sigkilled_mid_batch_resumes_on_rerun(cluster, tmp_path: Path) ->
                 os.killpg(driver.pid, signal.SIGKILL)
     assert driver.returncode == -signal.SIGKILL
     with Gradebook(db, create=False) as gb:
-        assert gb.check() == []  # only whole submissions
+        assert gb.integrity_problems() == []  # only whole submissions
         kept = gb.count_submissions()
     assert 3 <= kept < 12
     rerun = subprocess.run(args, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
@@ -180,7 +180,7 @@ def test_driver_sigkilled_mid_batch_resumes_on_rerun(cluster, tmp_path: Path) ->
     assert f"graded {12 - kept}, skipped {kept}" in rerun.stdout
     assert "per worker:" in rerun.stdout
     with Gradebook(db, create=False) as gb:
-        assert gb.check() == [] and gb.count_submissions() == 12
+        assert gb.integrity_problems() == [] and gb.count_submissions() == 12
 
 
 def test_worker_sigkilled_mid_batch_loses_nothing(cluster, tmp_path: Path) -> None:
@@ -203,7 +203,7 @@ def test_worker_sigkilled_mid_batch_loses_nothing(cluster, tmp_path: Path) -> No
     assert done.batch.errors == [], [o.error for o in done.batch.errors]
     assert len(done.batch.graded) == 10
     with Gradebook(db, create=False) as gb:
-        assert gb.check() == [] and gb.count_submissions() == 10 and gb.failures() == []
+        assert gb.integrity_problems() == [] and gb.count_submissions() == 10 and gb.failures() == []
     scores = {r.student: r.score for r in done.records}
     assert scores["s01"] == 0 and scores["s04"] == 100
     cluster.wait_for_workers(2, timeout=60)  # the Nanny restarted the killed worker
