@@ -13,11 +13,11 @@ import signal
 import sqlite3
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 from batch_fakes import FakeGrader, make_class
+from batch_helpers import graded_count, wait_until
 from typer.testing import CliRunner
 
 import grader.classroom.batch
@@ -146,23 +146,6 @@ def slow_batch(root: Path, db: Path, delay: float) -> subprocess.Popen:
     return subprocess.Popen([sys.executable, str(here / "slow_batch.py"), str(root), str(db), str(delay)],
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                             env=os.environ | {"PYTHONPATH": path}, start_new_session=True)
-
-
-def graded_count(db: Path) -> int:
-    if not db.exists():
-        return 0
-    try:
-        with sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=5) as conn:
-            return conn.execute("SELECT COUNT(*) FROM submissions").fetchone()[0]
-    except sqlite3.OperationalError:  # not created yet
-        return 0
-
-
-def wait_until(condition, timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "timed out waiting"
-        time.sleep(0.05)
 
 
 def finish(proc: subprocess.Popen, timeout: float = 120) -> tuple[int, str]:
