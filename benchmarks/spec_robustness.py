@@ -4,7 +4,7 @@
     .venv/bin/python benchmarks/spec_robustness.py mlp train_classifier_digits --seeds 300
     .venv/bin/python benchmarks/spec_robustness.py mlp fit_function_sin --seeds 15
 
-Runs the case on the reference for each seed (its inputs, the run, the trusted check), in
+Runs the case on the reference for each seed (its inputs, the run, the trusted judge), in
 this process, on one torch thread, and prints how many passed, the worst and the mean of
 the held-out accuracy (classifier cases), and the seconds per run. A bar should leave
 room: a correct student must never fail because of the seed of their inputs.
@@ -48,7 +48,7 @@ def main() -> int:
             accuracy = network_accuracy(actual["network"], held)
             if not isinstance(accuracy, str):
                 accuracies.append(accuracy)
-        verdict = case.check(actual, expected)
+        verdict = case.judge(actual, expected)
         if not verdict.passed:
             failures.append(f"student{i}: {verdict.message}")
     seconds = (time.perf_counter() - started) / args.seeds

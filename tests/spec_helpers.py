@@ -126,7 +126,7 @@ class SpecBench:
             expected = through_codec(case.run(self.reference, child_inputs(case, inputs())))
         else:
             expected = withheld_inputs(case, inputs())
-        return case.check(through_codec(case.run(module, child_inputs(case, inputs()))), expected)
+        return case.judge(through_codec(case.run(module, child_inputs(case, inputs()))), expected)
 
     def copy_with(self, **replacements) -> types.ModuleType:
         """The reference with some names swapped for buggy versions (the others keep calling

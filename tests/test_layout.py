@@ -39,7 +39,7 @@ DEFERRED_OK = {
     ("grader.executors", "grader.executors.dask_executor"): "Dask is the optional extra "
                                                             "dlgrade[dask]: without it, --executor "
                                                             "dask says so in one line",
-    ("grader.quiz.bank", "grader.quiz.check"): "a quiz started from the cache skips yaml and pydantic",
+    ("grader.quiz.bank", "grader.quiz.validate"): "a quiz started from the cache skips yaml and pydantic",
     ("grader.quiz.bank", "grader.quiz.lint"): "the content checks (~10 ms of patterns) run only "
                                               "for validate, never at a quiz's start",
     ("grader.sandbox.zygote", "grader.sandbox.protocol"): "the zygote imports after its reaper forks",

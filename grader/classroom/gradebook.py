@@ -400,7 +400,7 @@ class Gradebook(Database):
     def count_submissions(self) -> int:
         return self.conn.execute("SELECT COUNT(*) FROM submissions").fetchone()[0]
 
-    def check(self) -> list[str]:
+    def integrity_problems(self) -> list[str]:
         """Problems found: SQLite's integrity check, and submissions missing result rows."""
         problems = [r[0] for r in self.conn.execute("PRAGMA integrity_check") if r[0] != "ok"]
         for row in self.conn.execute(

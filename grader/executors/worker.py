@@ -44,8 +44,7 @@ from grader.grading.expected import ExpectedStore, GradingError
 from grader.grading.grader import Grader
 from grader.grading.submission import SUFFIXES, SourceFile
 from grader.sandbox import bwrap
-from grader.sandbox.pool import Sandbox, SandboxConfig, SandboxError
-from grader.tools.doctor import Diagnosis, _layers, _versions, sandbox_layers
+from grader.tools.doctor import Diagnosis, _versions, probe_sandbox
 
 
 @dataclass
@@ -257,19 +256,9 @@ def grade_here(address: str, submission_id: str, source: str, notes: list[str], 
 
 def doctor(address: str) -> dict[str, Any]:
     """This worker's versions and sandbox layers, probed by a child as `dlgrade doctor` does."""
-    state = bwrap.status()
     diagnosis = Diagnosis(versions=[("host", socket.gethostname()), ("dlgrade", __version__),
                                     ("platform", platform.platform()), *_versions()])
-    diagnosis.versions.append(("bwrap", f"{state.path}: {'working' if state.working else ''} "
-                                        f"{state.detail}" if state.path else state.detail))
-    sandbox = Sandbox(SandboxConfig(use_bwrap=None))
-    try:
-        diagnosis.layers = sandbox_layers(sandbox)
-    except SandboxError as exc:
-        diagnosis.problems.append(str(exc))
-        diagnosis.layers = _layers({}, sandbox.bwrap_active, f"off: bwrap {state.detail}")
-    finally:
-        sandbox.close()
+    probe_sandbox(diagnosis, warn_weak_mode=False)
     return {"address": address, "versions": diagnosis.versions,
             "layers": [(layer.name, layer.active, layer.detail) for layer in diagnosis.layers],
             "problems": diagnosis.problems}

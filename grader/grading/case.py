@@ -4,7 +4,7 @@ A case runs the same `run(module, inputs)` twice: on the hidden reference in the
 trusted process (the expected output) and on the student's module in a sandboxed
 child (the actual output). `run` is a public harness function with fixed parameters
 (grader.sandbox.harness.Harness): a child is sent only its name, its parameters and the inputs,
-never the case, so the check, the thresholds and the withheld inputs stay here. Only
+never the case, so the judge, the thresholds and the withheld inputs stay here. Only
 plain data crosses between them: None, bool, int, float, str, numpy arrays, and lists /
 tuples / dicts (str keys) of those.
 """
@@ -29,7 +29,7 @@ class Verdict:
     message: str = ""
 
 
-Check = Callable[[Data, Data], Verdict]  # (actual, expected) -> Verdict; expected is None without a reference
+Judge = Callable[[Data, Data], Verdict]  # (actual, expected) -> Verdict; expected is None without a reference
 
 
 def no_inputs(rng: np.random.Generator) -> Data:
@@ -44,15 +44,15 @@ class Case:
     target: str
     points: float
     run: Callable[[ModuleType, Data], Data]  # a grader.sandbox.harness.Harness to run in the sandbox
-    check: Check
+    judge: Judge
     make_inputs: Callable[[np.random.Generator], Data] = no_inputs
     visibility: Visibility = "hidden"
     timeout: float = 10.0
-    uses_reference: bool = True  # False for property cases: `check` gets expected=None
+    uses_reference: bool = True  # False for property cases: `judge` gets expected=None
     needs_cuda: bool = False
     description: str = ""  # what the case checks, in a student's words; shown for visible cases
     # Input keys that never leave the trusted process (held-out labels, a precomputed answer):
-    # `run` gets the inputs without them, and a property case's `check` gets them as `expected`,
+    # `run` gets the inputs without them, and a property case's `judge` gets them as `expected`,
     # so a property cannot be forged by code that reports its own figures.
     withheld: tuple[str, ...] = ()
 
@@ -108,7 +108,7 @@ def child_inputs(case: Case, inputs: Data) -> Data:
 
 
 def withheld_inputs(case: Case, inputs: Data) -> Data:
-    """What a property case's `check` gets as `expected`: the withheld inputs, else None."""
+    """What a property case's `judge` gets as `expected`: the withheld inputs, else None."""
     if not case.withheld:
         return None
     return {k: inputs[k] for k in case.withheld}
@@ -127,4 +127,4 @@ def evaluate_trusted(case: Case, module: ModuleType, reference: ModuleType | Non
         expected = case.run(reference, child_inputs(case, fresh()))
     else:
         expected = withheld_inputs(case, fresh())
-    return case.check(case.run(module, child_inputs(case, fresh())), expected)
+    return case.judge(case.run(module, child_inputs(case, fresh())), expected)

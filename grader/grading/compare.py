@@ -16,7 +16,7 @@ from typing import Literal
 
 import numpy as np
 
-from grader.grading.case import Check, Data, Verdict
+from grader.grading.case import Data, Judge, Verdict
 
 _NUMERIC_KINDS = "biuf"  # bool, signed, unsigned, float
 
@@ -283,7 +283,7 @@ def compare(actual: Data, expected: Data, *, rtol: float = 1e-7, atol: float = 1
 
 
 class _Close:
-    """A Check; called with batch= (grader.specs._common.inputs_kept does, where the case's
+    """A Judge; called with batch= (grader.specs._common.inputs_kept does, where the case's
     run reports the input's shape) its hints use the batch's N and D."""
 
     def __init__(self, rtol: float, atol: float, gradient: bool) -> None:
@@ -294,18 +294,18 @@ class _Close:
                        batch=batch)
 
 
-def close(rtol: float = 1e-7, atol: float = 1e-9) -> Check:
-    """A Check: actual matches expected within rtol/atol (numpy.allclose semantics)."""
+def close(rtol: float = 1e-7, atol: float = 1e-9) -> Judge:
+    """A Judge: actual matches expected within rtol/atol (numpy.allclose semantics)."""
     return _Close(rtol, atol, gradient=False)
 
 
-def grad_close(max_rel_error: float = 1e-7, atol: float = 0.0) -> Check:
-    """A Check for gradients: CS231n relative error at most max_rel_error, or an absolute
+def grad_close(max_rel_error: float = 1e-7, atol: float = 0.0) -> Judge:
+    """A Judge for gradients: CS231n relative error at most max_rel_error, or an absolute
     error at most atol (entries that are a difference of nearly equal numbers, p − 1 for a
     probability near 1, carry an absolute rounding error however they are computed)."""
     return _Close(max_rel_error, atol, gradient=True)
 
 
-def accepts_batch(check: Check) -> bool:
-    """Whether `check` takes a batch= (the checks close and grad_close make)."""
-    return isinstance(check, _Close)
+def accepts_batch(judge: Judge) -> bool:
+    """Whether `judge` takes a batch= (the judges close and grad_close make)."""
+    return isinstance(judge, _Close)

@@ -3,7 +3,7 @@
 The trusted process (this one) loads the spec, makes each case's inputs from
 case_rng(student, assignment, case), gets the expected output from the reference (or the
 shipped public outputs), and sends source and inputs, as plain data, to a sandboxed
-child (grader.sandbox); it compares what comes back with grader.grading.compare-based checks and
+child (grader.sandbox); it compares what comes back with grader.grading.compare-based judges and
 scores. Student code never runs here, and nothing it prints is read.
 
 Student ids: `student=` when given; otherwise the name of the submission's folder when the
@@ -222,13 +222,13 @@ def _harness_request(case: Case) -> dict[str, Any]:
 
 
 def judge(case: Case, actual: Any, expected: Any) -> tuple[bool, str]:
-    """The case's check, here in the trusted process, on decoded (validated) plain data.
+    """The case's judge, here in the trusted process, on decoded (validated) plain data.
 
-    Whatever the answer holds, this returns: an answer whose structure the check cannot
+    Whatever the answer holds, this returns: an answer whose structure the judge cannot
     read (a missing key, an int where a float was expected, a string too long to print)
     fails the case as a malformed answer."""
     try:
-        verdict = case.check(actual, expected)
+        verdict = case.judge(actual, expected)
         return bool(verdict.passed), str(verdict.message)
     except Exception as exc:  # noqa: BLE001
         try:

@@ -117,7 +117,7 @@ def _run_case(case: Case, assignment: str, module: types.ModuleType) -> Verdict:
         with _quiet(), _time_limit(case.timeout):
             value = case.run(module, codec.from_jsonable(child_inputs(case, inputs_json)))
             actual = codec.from_jsonable(codec.to_jsonable(value))  # plain data, as from a child
-            return case.check(actual, expected)
+            return case.judge(actual, expected)
     except CaseTimeout:
         return Verdict(False, f"timed out after {case.timeout:g} s")
     except Exception as exc:  # the student's error is the case's failure message

@@ -1,6 +1,6 @@
 """The question bank: load it (through a cache of the validated bank) or check it.
 
-Checking (`check.py`: YAML with line numbers, pydantic) runs when the bank's files changed;
+Checking (`validate.py`: YAML with line numbers, pydantic) runs when the bank's files changed;
 a quiz that starts from the cache imports neither yaml nor pydantic.
 """
 
@@ -69,7 +69,7 @@ def check_bank(path: Path | None = None) -> tuple[Bank, list[BankProblem]]:
     """Every valid question and every problem of the bank at `path` (default: the bundled one)."""
     # imported here: checking needs yaml and pydantic, which a quiz started from the cache
     # never imports (tens of milliseconds of start-up)
-    from grader.quiz.check import check_file
+    from grader.quiz.validate import check_file
 
     path = default_bank_dir() if path is None else path
     files = bank_files(path)
@@ -147,7 +147,7 @@ def _cache_key(files: Sequence[Path]) -> str | None:
     digest = hashlib.sha256(f"{_CACHE_FORMAT}:{__version__}\0".encode())
     here = Path(__file__).parent
     try:
-        for source in ("schema.py", "model.py", "check.py", "text.py"):  # what decides validity
+        for source in ("schema.py", "model.py", "validate.py", "text.py"):  # what decides validity
             digest.update((here / source).read_bytes())
         for file in files:
             digest.update(f"\0{file.resolve()}\0".encode())

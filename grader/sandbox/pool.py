@@ -71,33 +71,31 @@ class Turns:
         self._exclusive = False
         self._waiting_exclusive = 0
 
-    @contextlib.contextmanager
-    def shared(self) -> Iterator[None]:
-        with self._cond:
-            self._cond.wait_for(lambda: not self._exclusive and not self._waiting_exclusive)
-            self.running += 1
-            self.started += 1
-        try:
-            yield
-        finally:
-            with self._cond:
-                self.running -= 1
-                self._cond.notify_all()
+    def shared(self) -> contextlib.AbstractContextManager[None]:
+        return self._turn(exclusive=False)
+
+    def exclusive(self) -> contextlib.AbstractContextManager[None]:
+        return self._turn(exclusive=True)
 
     @contextlib.contextmanager
-    def exclusive(self) -> Iterator[None]:
+    def _turn(self, exclusive: bool) -> Iterator[None]:
+        """Wait for a turn, count it, and give it back however the body ends. An exclusive turn
+        waits until nothing runs, and while it waits no new shared turn starts."""
         with self._cond:
-            self._waiting_exclusive += 1
-            self._cond.wait_for(lambda: not self._exclusive and self.running == 0)
-            self._waiting_exclusive -= 1
-            self._exclusive = True
+            if exclusive:
+                self._waiting_exclusive += 1
+                self._cond.wait_for(lambda: not self._exclusive and self.running == 0)
+                self._waiting_exclusive -= 1
+            else:
+                self._cond.wait_for(lambda: not self._exclusive and not self._waiting_exclusive)
+            self._exclusive = exclusive
             self.running += 1
             self.started += 1
         try:
             yield
         finally:
             with self._cond:
-                self._exclusive = False
+                self._exclusive = False  # a shared turn only ever runs while this is False
                 self.running -= 1
                 self._cond.notify_all()
 

@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from grader.grading.case import Case, Check, Data, Verdict
+from grader.grading.case import Case, Data, Judge, Verdict
 from grader.grading.compare import Batch, accepts_batch
 
 # what a child's run sends back is built by the public harness; the checks here read it
@@ -37,10 +37,10 @@ MakeInputs = Callable[[np.random.Generator], Data]
 # --------------------------------------------------------------- cases from a table
 
 
-def case(name: str, target: str, points: float, run: Run, check: Check, make_inputs: MakeInputs,
+def case(name: str, target: str, points: float, run: Run, judge: Judge, make_inputs: MakeInputs,
          visible: bool, description: str, **options: Any) -> Case:
     """One row of a spec's table as a Case; `options` are Case's other fields (timeout, ...)."""
-    return Case(name=name, target=target, points=points, run=run, check=check,
+    return Case(name=name, target=target, points=points, run=run, judge=judge,
                 make_inputs=make_inputs, visibility="visible" if visible else "hidden",
                 description=description, **options)
 
@@ -48,7 +48,7 @@ def case(name: str, target: str, points: float, run: Run, check: Check, make_inp
 def hidden_variant(cases: Iterable[Case], target: str, name: str, points: float,
                    make_inputs: MakeInputs, description: str, **changes: Any) -> Case:
     """A hidden case run and judged as the one case of `target` in `cases` (its public case),
-    on other inputs; `changes` replaces any other field (a check, a timeout)."""
+    on other inputs; `changes` replaces any other field (a judge, a timeout)."""
     matches = [c for c in cases if c.target == target]
     if len(matches) != 1:
         raise ValueError(f"{len(matches)} cases of {target!r} to vary; expected exactly one")
@@ -59,9 +59,9 @@ def hidden_variant(cases: Iterable[Case], target: str, name: str, points: float,
 # --------------------------------------------------------------- functions that keep their inputs (judged)
 
 
-def inputs_kept(check: Check) -> Check:
+def inputs_kept(judge: Judge) -> Judge:
     """Fail a case whose function modified its inputs, or returned the wrong kind of thing
-    (as_float, as_array); otherwise judge actual["out"] with check, telling it the batch's
+    (as_float, as_array); otherwise judge actual["out"] with judge, telling it the batch's
     shape where the reference's run reported one (batch_of)."""
 
     def judged(actual: Data, expected: Data) -> Verdict:
@@ -73,11 +73,11 @@ def inputs_kept(check: Check) -> Check:
             return Verdict(False, f"the function modified its input(s) {names}: compute new arrays "
                                   "instead of writing into the arguments")
         if expected is None:
-            return check(actual["out"], None)
-        if "batch" in expected and accepts_batch(check):
+            return judge(actual["out"], None)
+        if "batch" in expected and accepts_batch(judge):
             shape, kind = expected["batch"]
-            return check(actual["out"], expected["out"], batch=Batch.of(shape, kind))
-        return check(actual["out"], expected["out"])
+            return judge(actual["out"], expected["out"], batch=Batch.of(shape, kind))
+        return judge(actual["out"], expected["out"])
 
     return judged
 
@@ -93,23 +93,23 @@ def wrong_kind(out: Data) -> str:
     return ""
 
 
-def function_case(name: str, target: str, points: float, run: Run, check: Check,
+def function_case(name: str, target: str, points: float, run: Run, judge: Judge,
                   make_inputs: MakeInputs, visible: bool, description: str) -> Case:
     """A case of a numpy function that must leave its arguments as they were: `run` returns
-    {"out": ..., "modified": [argument names]} and `check` judges "out".
+    {"out": ..., "modified": [argument names]} and `judge` judges "out".
 
     The reference answers these in about a millisecond and even a plain Python loop over the
     inputs in well under 0.1 s, so 2 s is generous and keeps an infinite loop cheap."""
-    return case(name, target, points, run, inputs_kept(check), make_inputs, visible, description,
+    return case(name, target, points, run, inputs_kept(judge), make_inputs, visible, description,
                 timeout=2.0)
 
 
-def fields(**checks: Check) -> Check:
+def fields(**judges: Judge) -> Judge:
     """A dict output judged field by field, each with its own tolerance."""
 
     def judged(actual: Data, expected: Data) -> Verdict:
-        for key, check in checks.items():
-            verdict = check(actual[key], expected[key])
+        for key, judge in judges.items():
+            verdict = judge(actual[key], expected[key])
             if not verdict.passed:
                 return Verdict(False, f"{key}: {verdict.message}")
         return Verdict(True)

@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from grader.grading.case import Case, Check, Data, Verdict
+from grader.grading.case import Case, Data, Judge, Verdict
 from grader.grading.compare import close, grad_close
 from grader.sandbox.harness import Harness
 from grader.sandbox.harness.autodiff import _BINARY
@@ -46,7 +46,7 @@ _run_graphs = Harness("autodiff.graphs")
 _run_topological_order = Harness("autodiff.topological_order")
 
 
-def _graphs_check(show_graph: bool) -> Check:
+def _graphs_judge(show_graph: bool) -> Judge:
     """Node by node: .data (the forward pass), then .grad after backward(). Hidden cases hide the graph."""
 
     def judged(actual: Data, expected: Data) -> Verdict:
@@ -255,7 +255,7 @@ def _op_visible_cases() -> list[Case]:
         binary = op in _BINARY
         cases.append(Case(
             name=f"{op}_small_graphs", target=target, points=3, run=_run_graphs,
-            check=_graphs_check(show_graph=True),
+            judge=_graphs_judge(show_graph=True),
             make_inputs=_binary_visible(op) if binary else _unary_visible(op),
             visibility="visible", timeout=5.0,
             description=(f"{expr} with Values and numbers on either side, and with one node on both "
@@ -267,10 +267,10 @@ def _op_visible_cases() -> list[Case]:
 PUBLIC_CASES: tuple[Case, ...] = (
     *_op_visible_cases(),
     Case(name="backward_reused_nodes", target="Value.backward", points=4, run=_run_graphs,
-         check=_graphs_check(show_graph=True), make_inputs=_backward_visible, visibility="visible",
+         judge=_graphs_judge(show_graph=True), make_inputs=_backward_visible, visibility="visible",
          timeout=5.0, description="backward() on graphs of + and * where nodes are used more than once."),
     Case(name="topological_order_small", target="topological_order", points=3,
-         run=_run_topological_order, check=_valid_order, make_inputs=lambda rng: _dag(rng, 8, 2, False),
+         run=_run_topological_order, judge=_valid_order, make_inputs=lambda rng: _dag(rng, 8, 2, False),
          visibility="visible", timeout=5.0,
          description="topological_order of a small graph with shared nodes: each node once, after its inputs, root last."),
 )

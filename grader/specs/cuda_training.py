@@ -63,7 +63,7 @@ def _validation_accuracy(actual: Data, expected: Data) -> float | str:
 # --------------------------------------------------------------- get_device
 
 
-def _get_device_check(actual: Data, expected: Data) -> Verdict:
+def _get_device_judge(actual: Data, expected: Data) -> Verdict:
     if actual["cpu"] != ["device", "cpu"]:
         return Verdict(False, f"get_device('cpu') gave {actual['cpu'][0]} {actual['cpu'][1]!r}; "
                               "expected torch.device('cpu')")
@@ -79,7 +79,7 @@ def _get_device_check(actual: Data, expected: Data) -> Verdict:
 # --------------------------------------------------------------- move_to
 
 
-def _move_to_check(actual: Data, expected: Data) -> Verdict:
+def _move_to_judge(actual: Data, expected: Data) -> Verdict:
     if actual["input_after"] != actual["input_before"]:
         return Verdict(False, "move_to modified its input: build new containers, leave obj as it was")
     if actual["moved"] == expected["moved"]:
@@ -129,7 +129,7 @@ def _batch_sizes(n: int, b: int) -> list[int]:
     return [b] * (n // b) + ([n % b] if n % b else [])
 
 
-def _split_check(actual: Data, expected: Data) -> Verdict:
+def _split_judge(actual: Data, expected: Data) -> Verdict:
     t, v, n, n_val, b = actual["train"], actual["val"], actual["n"], actual["n_val"], actual["batch_size"]
     if len(v["ids"]) != n_val:
         return Verdict(False, f"validation has {len(v['ids'])} samples; expected round(N·val_fraction)"
@@ -169,7 +169,7 @@ def _history_problem(actual: Data) -> str | None:
     return None
 
 
-def _train_history_check(actual: Data, expected: Data) -> Verdict:
+def _train_history_judge(actual: Data, expected: Data) -> Verdict:
     problem = _history_problem(actual)
     if problem:
         return Verdict(False, problem)
@@ -209,7 +209,7 @@ def _evaluate_inputs(rng: np.random.Generator) -> Data:
 # --------------------------------------------------------------- the cases
 
 
-# a row: (name, target, points, run, check, make_inputs, visible, description, **Case fields)
+# a row: (name, target, points, run, judge, make_inputs, visible, description, **Case fields)
 _case = partial(case, timeout=FAST, uses_reference=False)
 
 
@@ -222,18 +222,18 @@ PUBLIC_CASES: tuple[Case, ...] = (
     # get_device and make_loaders_split rest on the child's own report (the device it
     # returned, the batches its loaders gave), which a tampering submission can forge; their
     # points are part of the shipped public total, so they are left as they are here.
-    _case("get_device_cpu_auto", "get_device", 5, _run_get_device, _get_device_check,
+    _case("get_device_cpu_auto", "get_device", 5, _run_get_device, _get_device_judge,
           no_inputs, True, "get_device('cpu') and get_device('auto') on this machine."),
-    _case("move_to_nested", "move_to", 6, _run_move_to, _move_to_check, _move_inputs(2, False),
+    _case("move_to_nested", "move_to", 6, _run_move_to, _move_to_judge, _move_inputs(2, False),
           True, "Tensors in nested dicts, lists and tuples move; other leaves stay; input unchanged.",
           uses_reference=True),
     _case("set_seed_generators", "set_seed", 6, _run_set_seed, DRAWS,
           lambda rng: {"seed": int(rng.integers(0, 2**31))}, True,
           "After set_seed, python, numpy and torch draw the same numbers as the reference.",
           uses_reference=True),
-    _case("make_loaders_split", "make_loaders", 8, _run_loader_split, _split_check, _loader_data,
+    _case("make_loaders_split", "make_loaders", 8, _run_loader_split, _split_judge, _loader_data,
           True, "round(N·val_fraction) validation samples, a partition, batch sizes and dtypes."),
-    _case("train_history", "train", 10, _run_train, _train_history_check, _train_history_inputs,
+    _case("train_history", "train", 10, _run_train, _train_history_judge, _train_history_inputs,
           True, "20 epochs on three spirals (CPU): a full history, the loss halves, ≥ 90 % accuracy.",
           timeout=TRAINING, withheld=("val_check",)),
     _case("evaluate_value", "evaluate", 6, _run_evaluate, VALUE, _evaluate_inputs, True,

@@ -19,7 +19,7 @@ from functools import partial
 
 import numpy as np
 
-from grader.grading.case import Case, Check, Data, Verdict
+from grader.grading.case import Case, Data, Judge, Verdict
 from grader.grading.compare import close
 from grader.sandbox.harness import Harness
 from grader.sandbox.harness.mlp import _target
@@ -52,7 +52,7 @@ _run_accuracy = Harness("mlp.accuracy")
 # --------------------------------------------------------------- helpers
 
 
-def _layout_check(actual: Data, expected: Data) -> Verdict:
+def _layout_judge(actual: Data, expected: Data) -> Verdict:
     actual_rows = [list(r) for r in actual]
     expected_rows = [list(r) for r in expected]
     if actual_rows == expected_rows:
@@ -91,7 +91,7 @@ def _count_plain(rng: np.random.Generator) -> Data:
     return {"widths": [int(v) for v in rng.integers(1, 40, int(rng.integers(2, 5)))], "tricky": False}
 
 
-def _count_check(actual: Data, expected: Data) -> Verdict:
+def _count_judge(actual: Data, expected: Data) -> Verdict:
     if actual == expected:
         return Verdict(True)
     return Verdict(False, f"expected {expected} trainable parameters, got {actual} (count "
@@ -110,7 +110,7 @@ def _step_regression(rng: np.random.Generator) -> Data:
             "lr": float(rng.uniform(0.01, 0.1))}
 
 
-def _train_step_check(actual: Data, expected: Data) -> Verdict:
+def _train_step_judge(actual: Data, expected: Data) -> Verdict:
     if any(t != "float" for t in actual["types"]):
         return Verdict(False, f"train_step returned {actual['types'][0]}: return loss.item(), a "
                               "Python float (a tensor keeps the whole graph alive)")
@@ -140,7 +140,7 @@ def _fit_sin(rng: np.random.Generator) -> Data:
     return _fit_inputs(rng, 1.0, 1.0, 0.0)
 
 
-def _fit_check(actual: Data, expected: Data) -> Verdict:
+def _fit_judge(actual: Data, expected: Data) -> Verdict:
     target = expected["target"]
     h = int(target["hidden"])
     grid = np.linspace(-np.pi, np.pi, 777).reshape(-1, 1)  # not the 1000-point grid
@@ -180,8 +180,8 @@ def _spirals(rng: np.random.Generator) -> Data:
             "settings": settings, "held_out": _held_out(x[test], y[test], settings, 3)}
 
 
-def _classifier_check(limit: float) -> Check:
-    def check(actual: Data, expected: Data) -> Verdict:
+def _classifier_judge(limit: float) -> Judge:
+    def judge(actual: Data, expected: Data) -> Verdict:
         if actual["keys"] != ["train_loss", "val_acc"]:
             return Verdict(False, f"history keys are {actual['keys']}, expected ['train_loss', 'val_acc']")
         if any(n != actual["epochs"] for n in actual["lengths"]):
@@ -196,7 +196,7 @@ def _classifier_check(limit: float) -> Check:
                                   "cross-entropy on logits (no softmax before the loss)")
         return Verdict(True)
 
-    return check
+    return judge
 
 
 # --------------------------------------------------------------- accuracy
@@ -211,22 +211,22 @@ def _accuracy_inputs(rng: np.random.Generator) -> Data:
 # --------------------------------------------------------------- the cases
 
 
-# a row: (name, target, points, run, check, make_inputs, visible, description, **Case fields)
+# a row: (name, target, points, run, judge, make_inputs, visible, description, **Case fields)
 _case = partial(case, timeout=FAST)
 
 
 PUBLIC_CASES: tuple[Case, ...] = (
-    _case("make_mlp_relu", "make_mlp", 8, _run_make_mlp, _layout_check, _mlp_relu, True,
+    _case("make_mlp_relu", "make_mlp", 8, _run_make_mlp, _layout_judge, _mlp_relu, True,
           "Layers of make_mlp with ReLU and no dropout: Linear, ReLU, …, Linear."),
-    _case("count_parameters_linear", "count_parameters", 5, _run_count, _count_check, _count_plain,
+    _case("count_parameters_linear", "count_parameters", 5, _run_count, _count_judge, _count_plain,
           True, "Trainable parameters of a stack of Linear layers."),
-    _case("train_step_regression", "train_step", 6, _run_train_step, _train_step_check,
+    _case("train_step_regression", "train_step", 6, _run_train_step, _train_step_judge,
           _step_regression, True, "Three SGD steps on a small regression net: losses and parameters."),
-    _case("fit_function_sin", "fit_function", 8, _run_fit, _fit_check, _fit_sin, True,
+    _case("fit_function_sin", "fit_function", 8, _run_fit, _fit_judge, _fit_sin, True,
           "fit_function(np.sin) with its defaults reaches a mean squared error below 1e-3 on [-π, π].",
           timeout=TRAINING, uses_reference=False, withheld=("target",)),
     _case("train_classifier_spirals", "train_classifier", 8, _run_classifier,
-          _classifier_check(SPIRALS_LIMIT),
+          _classifier_judge(SPIRALS_LIMIT),
           _spirals, True, "Three spirals (750 points): at least 95 % accuracy on 150 held-out points.",
           timeout=TRAINING, uses_reference=False, withheld=("held_out",)),
     _case("accuracy_value", "accuracy", 5, _run_accuracy, ACCURACY, _accuracy_inputs, True,

@@ -81,7 +81,7 @@ def _default_inputs(name: str) -> Callable[[np.random.Generator], Data]:
     return make
 
 
-def _trajectory_check(actual: Data, expected: Data) -> Verdict:
+def _trajectory_judge(actual: Data, expected: Data) -> Verdict:
     if actual["grads_modified"]:
         return Verdict(False, "step() modified the gradient arrays it was given: build new arrays "
                               "(g = g + wd * p), do not write into grads")
@@ -117,7 +117,7 @@ def _decay_defaults(rng: np.random.Generator) -> Data:
             "milestones": None, "gamma": None}
 
 
-def _decay_check(actual: Data, expected: Data) -> Verdict:
+def _decay_judge(actual: Data, expected: Data) -> Verdict:
     verdict = VALUE(actual, expected)
     if verdict.passed:
         return verdict
@@ -139,7 +139,7 @@ def _minimize_quadratic(rng: np.random.Generator) -> Data:
             "lr": float(rng.uniform(0.05, 0.2)), "momentum": 0.0}
 
 
-def _minimize_check(actual: Data, expected: Data) -> Verdict:
+def _minimize_judge(actual: Data, expected: Data) -> Verdict:
     if actual["x0_modified"]:
         return Verdict(False, "minimize modified x0: work on a float64 copy")
     if actual["optimizers_made"] != 1:
@@ -156,7 +156,7 @@ def _minimize_check(actual: Data, expected: Data) -> Verdict:
 OPTIMIZERS = ("SGD", "Momentum", "NAG", "Adagrad", "Adadelta", "RMSprop", "Adam", "AdamW")
 
 
-# a row: (name, target, points, run, check, make_inputs, visible, description)
+# a row: (name, target, points, run, judge, make_inputs, visible, description)
 _case = partial(case, timeout=FAST)
 
 
@@ -168,12 +168,12 @@ def _default_note(name: str) -> str:
 
 
 PUBLIC_CASES: tuple[Case, ...] = (
-    *(_case(f"{name}_defaults", name, 4, _runner(name), _trajectory_check, _default_inputs(name),
+    *(_case(f"{name}_defaults", name, 4, _runner(name), _trajectory_judge, _default_inputs(name),
             True, f"{name} with {_default_note(name)}: parameters after every step on a quadratic, "
                   "compared with torch.optim's rule.")
       for name in OPTIMIZERS),
-    _case("step_decay_lecture", "step_decay", 4, _run_decay, _decay_check, _decay_defaults, True,
+    _case("step_decay_lecture", "step_decay", 4, _run_decay, _decay_judge, _decay_defaults, True,
           "The lecture's schedule: lr / 10 from 50 % of the epochs, / 100 from 75 %, every epoch."),
-    _case("minimize_quadratic", "minimize", 4, _run_minimize, _minimize_check, _minimize_quadratic,
+    _case("minimize_quadratic", "minimize", 4, _run_minimize, _minimize_judge, _minimize_quadratic,
           True, "The trajectory (steps + 1, dim) of plain gradient steps on a quadratic, row 0 = x0."),
 )

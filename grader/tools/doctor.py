@@ -116,11 +116,19 @@ def sandbox_layers(sandbox: Any) -> list[Layer]:
 
 def diagnose() -> Diagnosis:
     diagnosis = Diagnosis(versions=_versions())
+    probe_sandbox(diagnosis, warn_weak_mode=True)
+    return diagnosis
+
+
+def probe_sandbox(diagnosis: Diagnosis, *, warn_weak_mode: bool) -> None:
+    """Add bwrap's state to the versions and the sandbox layers a child reports; a child that
+    cannot start is a problem, with every layer shown off. A grading worker leaves out the
+    weak-mode warning: whether a class may be graded without bwrap is the coordinator's call."""
     state = bwrap.status()
     diagnosis.versions.append(("bwrap", f"{state.path}: {'working' if state.working else ''} "
                                         f"{state.detail}" if state.path else state.detail))
     sandbox = Sandbox(SandboxConfig(use_bwrap=None))
-    if not sandbox.bwrap_active:
+    if warn_weak_mode and not sandbox.bwrap_active:
         diagnosis.problems.append(f"without bwrap, {bwrap.WEAK_MODE_LOSSES}. grade-batch (and grade "
                                   f"of a folder) refuse to grade a class unless given "
                                   f"{bwrap.WEAK_MODE_FLAG}")
@@ -131,4 +139,3 @@ def diagnose() -> Diagnosis:
         diagnosis.layers = _layers({}, sandbox.bwrap_active, f"off: bwrap {state.detail}")
     finally:
         sandbox.close()
-    return diagnosis

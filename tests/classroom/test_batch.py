@@ -95,7 +95,7 @@ def test_a_batch_records_everything_then_resumes_by_skipping(tmp_path: Path) -> 
         assert len(result.graded) == 12 and not result.errors and not result.skipped
         assert (progress.total, progress.skipped, len(progress.outcomes), progress.finished) == (12, 0, 12, True)
         assert grader.closed
-        assert gb.count_submissions() == 12 and gb.check() == []
+        assert gb.count_submissions() == 12 and gb.integrity_problems() == []
         scores = {r.student: r.score for r in gb.current()}
         assert scores["s00"] == 70.0 and scores["s01"] == 100.0
 

@@ -95,15 +95,15 @@ def test_a_failed_transaction_leaves_nothing(tmp_path: Path) -> None:
             record(gb, bad)
         assert gb.count_submissions() == 0
         assert gb.conn.execute("SELECT COUNT(*) FROM results").fetchone()[0] == 0
-        assert gb.check() == []
+        assert gb.integrity_problems() == []
 
 
 def test_check_finds_a_submission_missing_results(tmp_path: Path) -> None:
     with Gradebook(tmp_path / "g.db") as gb:
         sub_id = record(gb, report())
-        assert gb.check() == []
+        assert gb.integrity_problems() == []
         gb.conn.execute("DELETE FROM results WHERE submission_id = ? AND position = 0", (sub_id,))
-        assert gb.check() == [f"submission {sub_id} (kim/losses): 3 of 4 results"]
+        assert gb.integrity_problems() == [f"submission {sub_id} (kim/losses): 3 of 4 results"]
 
 
 def test_filters_and_listing(tmp_path: Path) -> None:
@@ -209,7 +209,7 @@ def test_a_version_1_gradebook_is_migrated_without_losing_a_row(tmp_path: Path) 
     with Gradebook(path, create=False) as gb:
         [rec] = gb.current()
         assert gb.conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 4
-        assert gb.check() == []
+        assert gb.integrity_problems() == []
     assert (rec.student, rec.raw_score, rec.submitted_at, len(rec.report.tests)) == (
         "kim", 70.0, "2025-03-14T12:00:00Z", 2)
     assert [f["kind"] for f in rec.flags] == ["timeout"]  # backfilled from the stored results

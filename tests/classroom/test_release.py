@@ -114,7 +114,7 @@ def test_shipped_expected_outputs_are_up_to_date(tmp_path):
             old = committed["cases"][name]
             assert old["inputs"] == entry["inputs"], \
                 f"{committed_path}: inputs of {name} changed: run dlgrade build-expected"
-            verdict = spec.case(name).check(from_jsonable(entry["expected"]),
+            verdict = spec.case(name).judge(from_jsonable(entry["expected"]),
                                             from_jsonable(old["expected"]))
             assert verdict.passed, (f"{committed_path}: the reference's {name} no longer passes "
                                     f"against the shipped output ({verdict.message}): "
@@ -128,5 +128,5 @@ def test_a_changed_expected_output_is_caught(tmp_path):
     spec = load_spec("losses")
     expected = from_jsonable(data["cases"]["mse_matrix"]["expected"])
     off = {**expected, "out": expected["out"] * 1.001}
-    assert spec.case("mse_matrix").check(expected, expected).passed
-    assert not spec.case("mse_matrix").check(off, expected).passed
+    assert spec.case("mse_matrix").judge(expected, expected).passed
+    assert not spec.case("mse_matrix").judge(off, expected).passed

@@ -14,11 +14,11 @@ import signal
 import sqlite3
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 from batch_fakes import FakeGrader, make_class
+from batch_helpers import graded_count, wait_until
 from typer.testing import CliRunner
 
 import grader.classroom.batch
@@ -149,23 +149,6 @@ def slow_batch(root: Path, db: Path, delay: float) -> subprocess.Popen:
                             env=os.environ | {"PYTHONPATH": path}, start_new_session=True)
 
 
-def graded_count(db: Path) -> int:
-    if not db.exists():
-        return 0
-    try:
-        with sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=5) as conn:
-            return conn.execute("SELECT COUNT(*) FROM submissions").fetchone()[0]
-    except sqlite3.OperationalError:  # not created yet
-        return 0
-
-
-def wait_until(condition, timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "timed out waiting"
-        time.sleep(0.05)
-
-
 def finish(proc: subprocess.Popen, timeout: float = 120) -> tuple[int, str]:
     try:
         out, _ = proc.communicate(timeout=timeout)
@@ -182,7 +165,7 @@ def test_real_batch_end_to_end(tmp_path: Path) -> None:
     assert code == 0, out
     assert "graded 6, skipped 0" in out and "4/6" in out  # 2 of 6 forgot 1/N
     with Gradebook(tmp_path / "g.db", create=False) as gb:
-        assert gb.check() == []
+        assert gb.integrity_problems() == []
         by_student = {r.student: r for r in gb.current()}
     assert by_student["s001"].fully_correct and not by_student["s000"].fully_correct
     failed = {t.target for t in by_student["s000"].report.tests if t.status == "failed"}
@@ -199,14 +182,14 @@ def test_sigkill_mid_batch_loses_only_what_was_in_flight(tmp_path: Path) -> None
     code, _ = finish(proc)
     assert code == -signal.SIGKILL
     with Gradebook(db, create=False) as gb:
-        assert gb.check() == []  # integrity_check ok, and every submission has all its results
+        assert gb.integrity_problems() == []  # integrity_check ok, and every submission has all its results
         done = {(r.student, r.id, r.graded_at) for r in gb.current()}
     assert 4 <= len(done) < 16
     code, out = finish(dlgrade("grade-batch", "--allow-weak-sandbox", str(root), "--db", str(db), "--jobs", "2"))
     assert code == 0, out
     assert f"graded {16 - len(done)}, skipped {len(done)}" in out
     with Gradebook(db, create=False) as gb:
-        assert gb.check() == [] and gb.count_submissions() == 16
+        assert gb.integrity_problems() == [] and gb.count_submissions() == 16
         after = {(r.student, r.id, r.graded_at) for r in gb.current()}
     assert done <= after  # what was graded before the kill was not graded again
 
@@ -225,4 +208,4 @@ def test_two_batches_on_one_gradebook(tmp_path: Path) -> None:
     code, out = finish(waiting)
     assert code == 0 and "graded 0, skipped 10" in out, out  # waited, then found it all done
     with Gradebook(db, create=False) as gb:
-        assert gb.check() == [] and gb.count_submissions() == 10
+        assert gb.integrity_problems() == [] and gb.count_submissions() == 10

@@ -15,12 +15,10 @@ import dataclasses
 import logging
 import os
 import signal
-import sqlite3
 import subprocess
 import sys
 import tempfile
 import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -28,6 +26,7 @@ import pytest
 
 distributed = pytest.importorskip("distributed")
 
+from batch_helpers import graded_count, wait_until  # noqa: E402
 from slow_batch import slow_down_graders  # noqa: E402
 from typer.testing import CliRunner  # noqa: E402
 
@@ -80,26 +79,9 @@ def slow_workers(client: distributed.Client, seconds: float) -> Iterator[None]:
             client.run(slow_down_graders, 0)
 
 
-def graded(db: Path) -> int:
-    if not db.exists():
-        return 0
-    try:
-        with contextlib.closing(sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=5)) as c:
-            return c.execute("SELECT COUNT(*) FROM submissions").fetchone()[0]
-    except sqlite3.OperationalError:
-        return 0
-
-
-def wait_until(condition, timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "timed out waiting"
-        time.sleep(0.05)
-
-
 def grades(db: Path) -> dict[str, tuple]:
     with Gradebook(db, create=False) as gb:
-        assert gb.check() == []
+        assert gb.integrity_problems() == []
         return {r.student: (r.score, [(t.name, t.status, t.points, t.message) for t in r.report.tests])
                 for r in gb.current()}
 
@@ -164,7 +146,7 @@ def test_driver_sigkilled_mid_batch_resumes_on_rerun(cluster, tmp_path: Path) ->
         driver = subprocess.Popen(args, cwd=ROOT, env=env, stdout=subprocess.PIPE,
                                   stderr=subprocess.STDOUT, text=True, start_new_session=True)
         try:
-            wait_until(lambda: graded(db) >= 3 or driver.poll() is not None)
+            wait_until(lambda: graded_count(db) >= 3 or driver.poll() is not None)
             os.kill(driver.pid, signal.SIGKILL)
             driver.communicate(timeout=30)
         finally:
@@ -172,7 +154,7 @@ def test_driver_sigkilled_mid_batch_resumes_on_rerun(cluster, tmp_path: Path) ->
                 os.killpg(driver.pid, signal.SIGKILL)
     assert driver.returncode == -signal.SIGKILL
     with Gradebook(db, create=False) as gb:
-        assert gb.check() == []  # only whole submissions
+        assert gb.integrity_problems() == []  # only whole submissions
         kept = gb.count_submissions()
     assert 3 <= kept < 12
     rerun = subprocess.run(args, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
@@ -180,7 +162,7 @@ def test_driver_sigkilled_mid_batch_resumes_on_rerun(cluster, tmp_path: Path) ->
     assert f"graded {12 - kept}, skipped {kept}" in rerun.stdout
     assert "per worker:" in rerun.stdout
     with Gradebook(db, create=False) as gb:
-        assert gb.check() == [] and gb.count_submissions() == 12
+        assert gb.integrity_problems() == [] and gb.count_submissions() == 12
 
 
 def test_worker_sigkilled_mid_batch_loses_nothing(cluster, tmp_path: Path) -> None:
@@ -194,7 +176,7 @@ def test_worker_sigkilled_mid_batch_loses_nothing(cluster, tmp_path: Path) -> No
     with slow_workers(cluster, 0.4):
         thread = threading.Thread(target=batch)
         thread.start()
-        wait_until(lambda: graded(db) >= 2)
+        wait_until(lambda: graded_count(db) >= 2)
         victim = sorted(pids.values())[0]
         os.kill(victim, signal.SIGKILL)  # it holds a task: the scheduler gives it to another
         thread.join(timeout=120)
@@ -203,7 +185,7 @@ def test_worker_sigkilled_mid_batch_loses_nothing(cluster, tmp_path: Path) -> No
     assert done.batch.errors == [], [o.error for o in done.batch.errors]
     assert len(done.batch.graded) == 10
     with Gradebook(db, create=False) as gb:
-        assert gb.check() == [] and gb.count_submissions() == 10 and gb.failures() == []
+        assert gb.integrity_problems() == [] and gb.count_submissions() == 10 and gb.failures() == []
     scores = {r.student: r.score for r in done.records}
     assert scores["s01"] == 0 and scores["s04"] == 100
     cluster.wait_for_workers(2, timeout=60)  # the Nanny restarted the killed worker

@@ -1,5 +1,5 @@
 """Hints from the shapes the grader knows, each built from the real mistake: a losses
-implementation with one slip, graded as the engine grades (the case's run and check, the
+implementation with one slip, graded as the engine grades (the case's run and judge, the
 reference's run reporting the batch's shape), and the message read back.
 """
 

@@ -232,7 +232,7 @@ def _tiny_spec(monkeypatch, tmp_path: Path, timeout: float = 5.0) -> None:
         return float(module.double(inputs))
 
     cases = tuple(Case(name=f"double_{i}", target="double", points=10.0 * (i + 1), run=run,
-                       check=close(), make_inputs=lambda rng: float(rng.normal()),
+                       judge=close(), make_inputs=lambda rng: float(rng.normal()),
                        visibility="visible" if i == 0 else "hidden", timeout=timeout)
                   for i in range(3))
     spec = AssignmentSpec(name="losses", framework="numpy", cases=cases)

@@ -65,7 +65,7 @@ def test_a_right_submission_returns_every_value(sandbox):
     assert list(outcomes) == [c.name for c in SPEC.cases]
     for name, outcome in outcomes.items():
         assert outcome.ok, outcome.error
-        assert SPEC.case(name).check(outcome.value, want[name]).passed
+        assert SPEC.case(name).judge(outcome.value, want[name]).passed
 
 
 def test_fail_fast_per_target_and_a_fresh_child_for_the_others(sandbox):
@@ -113,7 +113,7 @@ def test_threads_share_the_warm_zygote(sandbox):
     for student in students:  # each got the answers for its own inputs
         want = expected(student)
         for name, outcome in results[student].items():
-            assert outcome.ok and SPEC.case(name).check(outcome.value, want[name]).passed
+            assert outcome.ok and SPEC.case(name).judge(outcome.value, want[name]).passed
 
 
 def test_a_dead_zygote_is_replaced(sandbox):

@@ -207,7 +207,7 @@ def test_train_accuracy_is_measured_here_from_the_returned_weights():
                           "val_acc": [1.0] * 20},
               "calls": [], "devices": ["cpu"], "epochs": 20, "train_batches": 1, "val_batches": 1,
               "network": network_rows(untrained)}
-    verdict = case.check(forged, withheld_inputs(case, inputs))
+    verdict = case.judge(forged, withheld_inputs(case, inputs))
     assert not verdict.passed and "on the validation data, below" in verdict.message
 
 
@@ -221,6 +221,6 @@ def test_forged_mode_records_do_not_hide_an_evaluation_in_train_mode():
     for run in runs:
         run["calls"] = [[False, False]]
         run["after"] = [run["start_train"]] * len(run["after"])
-    verdict = case.check(runs, withheld_inputs(case, inputs))
+    verdict = case.judge(runs, withheld_inputs(case, inputs))
     assert not verdict.passed and "evaluate in eval mode" in verdict.message
     assert "eval_values" not in child_inputs(case, inputs)

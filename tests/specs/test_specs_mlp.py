@@ -162,7 +162,7 @@ def test_the_fit_is_measured_here_from_the_weights_not_from_the_childs_numbers()
     untrained = nn.Sequential(nn.Linear(1, 64), nn.Tanh(), nn.Linear(64, 1))
     # what a child with a monkeypatched np.mean would have reported: a perfect fit
     forged = {"mse": 0.0, "network": network_rows(untrained), "own_mse": 0.0}
-    verdict = _case("fit_function_sin").check(forged, _withheld("fit_function_sin"))
+    verdict = _case("fit_function_sin").judge(forged, _withheld("fit_function_sin"))
     assert not verdict.passed and "mean squared error on [-π, π] is" in verdict.message
 
 
@@ -174,7 +174,7 @@ def test_classifier_accuracy_is_measured_here_on_withheld_points():
                               nn.Linear(64, 3))
     forged = {"epochs": 100, "keys": ["train_loss", "val_acc"], "lengths": [100, 100],
               "network": network_rows(untrained), "accuracy": 1.0}
-    verdict = _case("train_classifier_spirals").check(forged, {"held_out": held})
+    verdict = _case("train_classifier_spirals").judge(forged, {"held_out": held})
     assert not verdict.passed and "held-out accuracy" in verdict.message
     # the child never sees the held-out points
     case = _case("train_classifier_spirals")
@@ -201,6 +201,6 @@ def test_forged_mode_records_do_not_hide_an_accuracy_in_train_mode():
     for run in runs:
         run["calls"] = [[False, False]]
         run["after_train"] = [run["start_train"]] * len(run["after_train"])
-    verdict = case.check(runs, withheld_inputs(case, inputs))
+    verdict = case.judge(runs, withheld_inputs(case, inputs))
     assert not verdict.passed and "measure in eval mode" in verdict.message
     assert "eval_accuracy" not in child_inputs(case, inputs)

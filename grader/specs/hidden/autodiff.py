@@ -24,7 +24,7 @@ from grader.specs.autodiff import (
     Graph,
     Rng,
     _dag,
-    _graphs_check,
+    _graphs_judge,
     _signed,
     _simulate,
     _unary_graph,
@@ -129,7 +129,7 @@ def _deep_chain_inputs(rng: Rng) -> Data:
     return {"x": x, "factors": factors, "shifts": shifts, "answer": {"data": data, "grad": grad}}
 
 
-def _deep_chain_check(actual: Data, expected: Data) -> Verdict:
+def _deep_chain_judge(actual: Data, expected: Data) -> Verdict:
     for key, what in (("data", "the root's .data"), ("grad", "x.grad")):
         got, want = actual[key], expected["answer"][key]
         if not abs(got - want) <= 1e-8 * abs(want):
@@ -138,7 +138,7 @@ def _deep_chain_check(actual: Data, expected: Data) -> Verdict:
     return Verdict(True)
 
 
-def _topological_deep_check(actual: Data, expected: Data) -> Verdict:
+def _topological_deep_judge(actual: Data, expected: Data) -> Verdict:
     """Judged here from the order itself, as node indices (a count could be forged)."""
     order = np.asarray(actual["order"]).ravel()
     if order.size != DEPTH + 1:
@@ -149,7 +149,7 @@ def _topological_deep_check(actual: Data, expected: Data) -> Verdict:
     return Verdict(True)
 
 
-HIDDEN_GRAPHS = _graphs_check(show_graph=False)  # a hidden case's message never shows its graph
+HIDDEN_GRAPHS = _graphs_judge(show_graph=False)  # a hidden case's message never shows its graph
 
 # (target, name, points, make_inputs, description, **changes): the target's public case varied
 _harder = partial(hidden_variant, PUBLIC_CASES)
@@ -159,25 +159,25 @@ def _op_hidden_case(op: str, target: str, expr: str) -> Case:
     if op in _BINARY:
         return _harder(target, f"{op}_random_graphs", 4, _binary_hidden(op),
                        f"Random graphs of {expr} with reused nodes and numbers on either side.",
-                       check=HIDDEN_GRAPHS)
+                       judge=HIDDEN_GRAPHS)
     return _harder(target, f"{op}_random_graphs", 4, _unary_hidden(op),
                    f"Chains of {expr} at ordinary points and at the edges of its range.",
-                   check=HIDDEN_GRAPHS)
+                   judge=HIDDEN_GRAPHS)
 
 
 HIDDEN_CASES: tuple[Case, ...] = (
     *(_op_hidden_case(*op) for op in _OPS),
     _harder("Value.backward", "backward_random_graphs", 4, _backward_random,
-            "backward() on random graphs of + and * with many reused nodes.", check=HIDDEN_GRAPHS),
+            "backward() on random graphs of + and * with many reused nodes.", judge=HIDDEN_GRAPHS),
     _harder("Value.backward", "backward_accumulates", 3, _backward_accumulates,
-            "backward() adds to the gradients the leaves already hold.", check=HIDDEN_GRAPHS),
+            "backward() adds to the gradients the leaves already hold.", judge=HIDDEN_GRAPHS),
     Case(name="backward_deep_chain", target="Value.backward", points=4, run=_run_deep_chain,
-         check=_deep_chain_check, make_inputs=_deep_chain_inputs, timeout=20.0, uses_reference=False,
+         judge=_deep_chain_judge, make_inputs=_deep_chain_inputs, timeout=20.0, uses_reference=False,
          withheld=("answer",),
          description=f"backward() of a {DEPTH}-deep chain works (no recursion) and gives the right gradient."),
     _harder("topological_order", "topological_order_shared", 3, lambda rng: _dag(rng, 40, 3, True),
             "topological_order of a larger graph with shared and repeated inputs."),
     Case(name="topological_order_deep_chain", target="topological_order", points=2,
-         run=_run_topological_deep, check=_topological_deep_check, timeout=20.0, uses_reference=False,
+         run=_run_topological_deep, judge=_topological_deep_judge, timeout=20.0, uses_reference=False,
          description=f"topological_order of a {DEPTH + 1}-node chain works without recursion."),
 )

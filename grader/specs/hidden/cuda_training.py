@@ -36,7 +36,7 @@ _run_throughput = Harness("cuda_training.throughput")
 _run_train_cuda = Harness("cuda_training.train_cuda")
 
 
-def _unavailable_check(actual: Data, expected: Data) -> Verdict:
+def _unavailable_judge(actual: Data, expected: Data) -> Verdict:
     for name, available, outcome in actual:
         if available and outcome != f"ok:{name}":
             return Verdict(False, f"get_device({name!r}) gave {outcome}, but {name} is available")
@@ -47,7 +47,7 @@ def _unavailable_check(actual: Data, expected: Data) -> Verdict:
     return Verdict(True)
 
 
-def _seeds_check(actual: Data, expected: Data) -> Verdict:
+def _seeds_judge(actual: Data, expected: Data) -> Verdict:
     problems = {
         "same_seed_train": "two loaders made with the same seed gave different training orders: "
                            "shuffle with torch.Generator().manual_seed(seed)",
@@ -99,7 +99,7 @@ def _last_evaluation_problem(actual: Data, expected: Data) -> str | None:
     return None
 
 
-def _train_modes_check(actual: Data, expected: Data) -> Verdict:
+def _train_modes_judge(actual: Data, expected: Data) -> Verdict:
     problem = _history_problem(actual)
     if problem:
         return Verdict(False, problem)
@@ -124,7 +124,7 @@ def _train_modes_check(actual: Data, expected: Data) -> Verdict:
     return Verdict(False, problem) if problem else Verdict(True)
 
 
-def _train_cuda_check(actual: Data, expected: Data) -> Verdict:
+def _train_cuda_judge(actual: Data, expected: Data) -> Verdict:
     problem = _history_problem(actual)
     if problem:
         return Verdict(False, problem)
@@ -170,7 +170,7 @@ def _evaluate_modes_inputs(rng: np.random.Generator) -> Data:
     return inputs | {"x": x, "y": y, "weights": weights, "eval_values": [loss, accuracy]}
 
 
-def _evaluate_modes_check(actual: Data, expected: Data) -> Verdict:
+def _evaluate_modes_judge(actual: Data, expected: Data) -> Verdict:
     # The hook records (mode, gradient tracking, mode afterwards) are the child's own report:
     # they word an honest mistake, but a tampering submission can forge them. What holds
     # against one is the values: this process knows the weights and computed the eval-mode
@@ -197,7 +197,7 @@ def _throughput_inputs(rng: np.random.Generator) -> Data:
             "seed": int(rng.integers(0, 10_000))}
 
 
-def _throughput_check(actual: Data, expected: Data) -> Verdict:
+def _throughput_judge(actual: Data, expected: Data) -> Verdict:
     rate = actual["rate"]
     if not math.isfinite(rate) or rate <= 0:
         return Verdict(False, f"measure_throughput returned {rate}; expected samples per second > 0")
@@ -218,39 +218,39 @@ HIDDEN_CASES: tuple[Case, ...] = (
     # report: this process cannot see the child's devices, exceptions or loaders, nor time
     # its code, so a tampering submission can forge them; hence few points for such cases.
     # The eval-mode cases are judged from values computed here and carry the points.
-    _case("get_device_unavailable", "get_device", 2, _run_unavailable, _unavailable_check,
+    _case("get_device_unavailable", "get_device", 2, _run_unavailable, _unavailable_judge,
           lambda rng: {"bogus": str(rng.choice(["tpu", "gpu", "xla0", "cuda:x"]))}, False,
           "Asking for a device this machine lacks (or no device at all) raises ValueError."),
     hidden_variant(PUBLIC_CASES, "move_to", "move_to_deep", 6, _move_inputs(5, True),
                    "Deeper nests and a torch.device argument; numpy arrays and numbers stay as "
                    "they are."),
-    _case("make_loaders_seeded", "make_loaders", 3, _run_loader_seeds, _seeds_check, _loader_data,
+    _case("make_loaders_seeded", "make_loaders", 3, _run_loader_seeds, _seeds_judge, _loader_data,
           False, "Seeded split and shuffling, reshuffled each epoch, unshuffled validation, pin_memory."),
     _case("train_modes", "train", 16, Harness("cuda_training.train", start_in_eval=True),
-          _train_modes_check, _train_modes_inputs, False,
+          _train_modes_judge, _train_modes_inputs, False,
           "Train mode with gradients for every training batch, eval mode without for validation.",
           timeout=TRAINING, withheld=("val_check",)),
-    _case("evaluate_eval_mode_no_grad", "evaluate", 15, _run_evaluate_modes, _evaluate_modes_check,
+    _case("evaluate_eval_mode_no_grad", "evaluate", 15, _run_evaluate_modes, _evaluate_modes_judge,
           _evaluate_modes_inputs, False,
           "A dropout model: eval mode and no gradients, previous mode restored.",
           withheld=("eval_values",)),
-    _case("measure_throughput_cpu", "measure_throughput", 3, _run_throughput, _throughput_check,
+    _case("measure_throughput_cpu", "measure_throughput", 3, _run_throughput, _throughput_judge,
           _throughput_inputs, False, "Samples per second of real training steps on the CPU.",
           timeout=TRAINING),
-    _case("train_cuda_device", "train", 4, _run_train_cuda, _train_cuda_check,
+    _case("train_cuda_device", "train", 4, _run_train_cuda, _train_cuda_judge,
           lambda rng: _train_history_inputs(rng) | {"amp": "none"}, False,
           "train(device='cuda') trains there and leaves the model on the GPU.",
           timeout=TRAINING, needs_cuda=True, withheld=("val_check",)),
-    _case("train_amp_float16", "train", 4, _run_train_cuda, _train_cuda_check,
+    _case("train_amp_float16", "train", 4, _run_train_cuda, _train_cuda_judge,
           lambda rng: _train_history_inputs(rng) | {"amp": "float16"}, False,
           "amp=torch.float16 on CUDA: autocast in float16 with a gradient scaler, still learns.",
           timeout=TRAINING, needs_cuda=True, withheld=("val_check",)),
-    _case("train_amp_bfloat16", "train", 3, _run_train_cuda, _train_cuda_check,
+    _case("train_amp_bfloat16", "train", 3, _run_train_cuda, _train_cuda_judge,
           lambda rng: _train_history_inputs(rng) | {"amp": "bfloat16"}, False,
           "amp=torch.bfloat16 on CUDA: autocast in bfloat16, still learns.",
           timeout=TRAINING, needs_cuda=True, withheld=("val_check",)),
     _case("measure_throughput_cuda", "measure_throughput", 3,
-          Harness("cuda_training.throughput", device="cuda"), _throughput_check, _throughput_inputs,
+          Harness("cuda_training.throughput", device="cuda"), _throughput_judge, _throughput_inputs,
           False, "Samples per second on the GPU, synchronised; the model stays on the GPU.",
           timeout=TRAINING, needs_cuda=True),
 )

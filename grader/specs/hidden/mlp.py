@@ -18,7 +18,7 @@ from grader.specs.mlp import (
     PUBLIC_CASES,
     TRAINING,
     _case,
-    _classifier_check,
+    _classifier_judge,
     _fit_inputs,
     _held_out,
     _mlp_relu,
@@ -48,7 +48,7 @@ def _bad_activations(rng: np.random.Generator) -> Data:
             "valid": str(rng.choice(["relu", "sigmoid", "tanh"]))}
 
 
-def _bad_activation_check(actual: Data, expected: Data) -> Verdict:
+def _bad_activation_judge(actual: Data, expected: Data) -> Verdict:
     (valid, built), *unknown = actual
     if built != "model":
         got = f"raised {built}" if built.endswith(("Error", "Exception")) else f"returned a {built}"
@@ -99,7 +99,7 @@ def _small_spirals(rng: np.random.Generator) -> Data:
             "y_val": y[perm[:30]], "seed": int(rng.integers(0, 1000))}
 
 
-def _history_check(actual: Data, expected: Data) -> Verdict:
+def _history_judge(actual: Data, expected: Data) -> Verdict:
     first, again, other = actual
     if sorted(first) != ["train_loss", "val_acc"]:
         return Verdict(False, f"history keys are {sorted(first)}, expected ['train_loss', 'val_acc']")
@@ -145,7 +145,7 @@ _ACCURACY_MODE_FAULTS = {
 }
 
 
-def _modes_check(actual: Data, expected: Data) -> Verdict:
+def _modes_judge(actual: Data, expected: Data) -> Verdict:
     # The hook records (mode, gradient tracking, mode afterwards) are the child's own report:
     # they word an honest mistake, but a tampering submission can forge them. What holds
     # against one is the value: this process drew the weights and the labels and knows the
@@ -176,7 +176,7 @@ HIDDEN_CASES: tuple[Case, ...] = (
     # Which exception make_mlp raised is the child's own report (nothing of it can be checked
     # here: the exception never leaves the child), so a tampering submission can forge it;
     # hence few points. Its valid-name half keeps an always-raising make_mlp from earning them.
-    _case("make_mlp_unknown_activation", "make_mlp", 3, _run_bad_activation, _bad_activation_check,
+    _case("make_mlp_unknown_activation", "make_mlp", 3, _run_bad_activation, _bad_activation_judge,
           _bad_activations, False, "An unknown activation name raises ValueError.",
           uses_reference=False),
     _harder("count_parameters", "count_parameters_frozen_buffers", 7, _count_tricky,
@@ -186,17 +186,17 @@ HIDDEN_CASES: tuple[Case, ...] = (
     _harder("fit_function", "fit_function_other", 10, _fit_variant,
             "Another smooth function, fitted to a mean squared error below 1e-3."),
     _case("train_classifier_digits", "train_classifier", 12, _run_classifier,
-          _classifier_check(DIGITS_LIMIT), _digits, False,
+          _classifier_judge(DIGITS_LIMIT), _digits, False,
           "The 8×8 digits: at least 93 % accuracy on 300 held-out test images.",
           timeout=TRAINING, uses_reference=False, withheld=("held_out",)),
     # Determinism is the child's own report: showing that two runs agree would take running
     # the student's training here, which only the sandbox may do; two weight sets sent back
     # would prove no more than two histories (a tampering child sends the same one twice).
     # Hence few points; the held-out accuracy of the digits case, computed here, carries them.
-    _case("train_classifier_history_seed", "train_classifier", 2, _run_history, _history_check,
+    _case("train_classifier_history_seed", "train_classifier", 2, _run_history, _history_judge,
           _small_spirals, False, "History has one value per epoch; the same seed gives the same run.",
           timeout=TRAINING, uses_reference=False),
-    _case("accuracy_eval_mode_no_grad", "accuracy", 9, _run_accuracy_modes, _modes_check,
+    _case("accuracy_eval_mode_no_grad", "accuracy", 9, _run_accuracy_modes, _modes_judge,
           _accuracy_modes_inputs, False,
           "A dropout model: eval mode and no gradients while measuring, previous mode restored.",
           uses_reference=False, withheld=("eval_accuracy",)),

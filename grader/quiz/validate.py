@@ -1,4 +1,4 @@
-"""Check the bank's YAML: every problem as `file:line: id: message`.
+"""Validate the bank's YAML (dlgrade quiz validate): every problem as `file:line: id: message`.
 
 The YAML is composed to nodes first, so each problem can name the line of the key it is
 about; then each question is validated on its own, so one bad question hides no other.
