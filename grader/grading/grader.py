@@ -60,15 +60,13 @@ class Grader:
     (grader.sandbox.limits.Limits: memory, file size, processes).
     `spec_loader`: "module:function" returning an assignment's spec, loaded here in the
     trusted process only (a child receives a public harness's name, never a spec).
-    `preload`: accepted for callers written for a zygote that loaded specs; the zygote now
-    imports every framework's public harness at its start whatever this says.
     `store`: where expected outputs come from (the reference, or the shipped ones).
     """
 
     def __init__(self, *, cases: Literal["all", "visible"] = "all", require_cuda: bool = False,
                  timeout_scale: float = 1.0, use_bwrap: bool | None = None,
                  protect: Iterable[Path] = (), limits: Limits | None = None,
-                 spec_loader: str = DEFAULT_SPEC_LOADER, preload: bool = True,
+                 spec_loader: str = DEFAULT_SPEC_LOADER,
                  store: ExpectedStore | None = None) -> None:
         if cases not in ("all", "visible"):
             raise ValueError(f"cases must be 'all' or 'visible', not {cases!r}")

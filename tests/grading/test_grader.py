@@ -167,7 +167,7 @@ def test_gradescope_json_and_redaction(grader):
 @pytest.fixture(scope="module")
 def toy_grader():
     store = ExpectedStore(reference_dir=DATA / "toy_reference")
-    with Grader(spec_loader="toy_specs:load_spec", preload=False, store=store) as g:
+    with Grader(spec_loader="toy_specs:load_spec", store=store) as g:
         yield g
 
 
@@ -182,7 +182,7 @@ def test_gpu_cases_are_skipped_without_cuda(toy_grader):
     assert report.max_score == 100 and report.score == 100  # left out of the maximum
     assert any("CUDA case(s) skipped" in n for n in report.notes)
     store = ExpectedStore(reference_dir=DATA / "toy_reference")
-    with Grader(spec_loader="toy_specs:load_spec", preload=False, store=store, require_cuda=True) as strict, \
+    with Grader(spec_loader="toy_specs:load_spec", store=store, require_cuda=True) as strict, \
             pytest.raises(UserError, match="need CUDA"):
         strict.grade_source(TOY, "toy_gpu", "ivy")
 
@@ -206,7 +206,7 @@ def test_the_torch_zygote_grades_too(toy_grader):
 def test_timeout_scale(tmp_path):
     store = ExpectedStore(reference_dir=DATA / "toy_reference")
     slow = TOY + "\ndef total(x):\n    import time\n    time.sleep(30)\n"
-    with Grader(spec_loader="toy_specs:load_spec", preload=False, store=store, timeout_scale=0.1) as grader:
+    with Grader(spec_loader="toy_specs:load_spec", store=store, timeout_scale=0.1) as grader:
         report = grader.grade_source(slow, "toy", "kim")
     total = [t for t in report.tests if t.target == "total"]
     assert total[0].message == "timed out after 0.5 s"
