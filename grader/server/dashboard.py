@@ -227,6 +227,15 @@ def _rates_table(rates: Sequence[FailureRate]) -> str:
             f"<th>failed</th><th>rate</th></tr>{rows}</table>")
 
 
+def _listed(title: str, list_class: str, item_class: str, items: Sequence[str],
+            empty: str = "none") -> str:
+    """A heading, then its items (already escaped HTML) as a list, or a muted `empty`."""
+    if not items:
+        return f'<h3>{title}</h3><p class="muted">{empty}</p>'
+    rows = "".join(f'<li class="{item_class}">{item}</li>' for item in items)
+    return f'<h3>{title}</h3><ul class="{list_class}">{rows}</ul>'
+
+
 def _assignment_section(view: AssignmentView, csrf: str) -> str:
     out = [f'<section class="assignment" id="{e(view.name)}"><h2>{e(view.name)}</h2>',
            f"<p>due {e(view.due or 'not set')} · {view.handed_in} handed in · "
@@ -252,21 +261,13 @@ def _assignment_section(view: AssignmentView, csrf: str) -> str:
     else:
         out.append('<p class="muted">no scores yet</p>')
     out.append("</div><div><h3>Cases failed most</h3>" + _rates_table(view.failure_rates) + "</div></div>")
-    out.append("<h3>Flagged by the sandbox</h3>")
-    out.append("<ul class=\"flagged\">" + "".join(
-        f'<li class="flag">{e(s)}: {e(flag)} in <code>{e(case)}</code></li>'
-        for s, flag, case in view.flagged) + "</ul>" if view.flagged
-        else '<p class="muted">none</p>')
-    out.append("<h3>Similarity flags</h3>")
-    out.append("<ul class=\"similar\">" + "".join(
-        f'<li class="flag">{e(s)}: {e(what)} — flag only, score unchanged</li>'
-        for s, what in view.similar) + "</ul>" if view.similar
-        else '<p class="muted">none (or <code>dlgrade similarity</code> not run)</p>')
-    out.append("<h3>Late</h3>")
-    out.append("<ul class=\"late-list\">" + "".join(
-        f'<li class="late">{e(s)}: received {e(when)}, {e(summary)}</li>'
-        for s, when, summary in view.late) + "</ul>" if view.late
-        else '<p class="muted">none</p>')
+    out.append(_listed("Flagged by the sandbox", "flagged", "flag", [
+        f"{e(s)}: {e(flag)} in <code>{e(case)}</code>" for s, flag, case in view.flagged]))
+    out.append(_listed("Similarity flags", "similar", "flag", [
+        f"{e(s)}: {e(what)} — flag only, score unchanged" for s, what in view.similar],
+        empty="none (or <code>dlgrade similarity</code> not run)"))
+    out.append(_listed("Late", "late-list", "late", [
+        f"{e(s)}: received {e(when)}, {e(summary)}" for s, when, summary in view.late]))
     out.append("<h3>Not handed in</h3>")
     out.append("<p class=\"missing\">" + ", ".join(e(s) for s in view.missing) + "</p>"
                if view.missing else '<p class="muted">everyone handed in</p>')
